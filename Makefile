@@ -1,0 +1,23 @@
+# The two commands of the README:
+#   make run   - set up and start the service on http://127.0.0.1:8000 (embedded defaults)
+#   make test  - set up and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/audiolasso serve
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf $(VENV) .audiolasso .pytest_cache

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI), served by the Ingress deployment."""

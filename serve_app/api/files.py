@@ -1,0 +1,102 @@
+"""The files API: upload (checked on arrival), metadata, content, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+
+from serve_app import ids
+from serve_app.api.deps import base_url, get_ctx, get_owner
+from serve_app.api.schemas import ErrorEnvelope, FileInfo
+from serve_app.api.views import file_info
+from serve_app.audio.decode import decode, probe
+from serve_app.clock import now_iso
+from serve_app.context import ServiceContext
+from serve_app.errors import AudioError, PayloadTooLarge
+from serve_app.storage.files import FileRecord
+
+router = APIRouter(prefix="/v1/files", tags=["files"])
+_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 413, 422)}
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+# libsndfile's container names -> MIME types; the type comes from the decoded
+# content, never from what the client claimed.
+_MIME = {"WAV": "audio/wav", "WAVEX": "audio/wav", "RF64": "audio/wav", "W64": "audio/wav",
+         "FLAC": "audio/flac", "OGG": "audio/ogg", "MP3": "audio/mpeg", "AIFF": "audio/aiff",
+         "CAF": "audio/x-caf"}
+
+
+def _clean_name(name: str | None) -> str:
+    base = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    return _UNSAFE_NAME.sub("_", base).strip()[:200] or "upload"
+
+
+@router.post("", status_code=201, response_model=FileInfo, responses=_errors, summary="Upload an audio file")
+async def upload(
+    request: Request,
+    file: UploadFile = File(description="The recording (WAV, FLAC, OGG, MP3, AIFF, ...)."),
+    owner: str = Depends(get_owner),
+    ctx: ServiceContext = Depends(get_ctx),
+) -> FileInfo:
+    """The file is decoded and checked on arrival: an undecodable, empty, oversize
+    or overlong file is refused with a 4xx that says why."""
+    limit = ctx.settings.max_upload_bytes
+    file_id = ids.new_id("file")
+    tmp = ctx.files.temp_path(file_id)
+    try:
+        size = 0
+        with open(tmp, "wb") as out:
+            while block := await file.read(1 << 20):
+                size += len(block)
+                if size > limit:
+                    raise PayloadTooLarge(f"The file is larger than the {limit} byte limit.", field="file")
+                out.write(block)
+        if size == 0:
+            raise AudioError("The uploaded file is empty.", type="empty_audio", field="file")
+        info = await asyncio.to_thread(probe, tmp, ctx.settings)
+        await asyncio.to_thread(decode, tmp, ctx.settings)
+        record = FileRecord(
+            file_id=file_id,
+            owner=owner,
+            purpose="upload",
+            file_name=_clean_name(file.filename),
+            content_type=_MIME.get(info.format, "application/octet-stream"),
+            file_size=size,
+            duration=info.duration,
+            sample_rate=info.sample_rate,
+            channels=info.channels,
+            created_at=now_iso(),
+        )
+        await ctx.files.add(record, tmp)
+    except AudioError as exc:
+        exc.field = exc.field or "file"
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+    return file_info(record, base_url(request, ctx))
+
+
+@router.get("/{file_id}", response_model=FileInfo, responses=_errors, summary="File metadata")
+async def get_file(
+    file_id: str, request: Request, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)
+) -> FileInfo:
+    return file_info(await ctx.files.get_owned(file_id, owner), base_url(request, ctx))
+
+
+@router.get(
+    "/{file_id}/content",
+    response_class=FileResponse,
+    responses={**_errors, 200: {"content": {"audio/*": {}}, "description": "The file's bytes."}},
+    summary="Download a file",
+)
+async def get_content(file_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)):
+    record = await ctx.files.get_owned(file_id, owner)
+    return FileResponse(ctx.files.path(file_id), media_type=record.content_type, filename=record.file_name)
+
+
+@router.delete("/{file_id}", status_code=204, responses=_errors, summary="Delete a file")
+async def delete_file(file_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)):
+    await ctx.files.delete(file_id, owner)
+    return Response(status_code=204)

@@ -1,0 +1,144 @@
+"""The queue API: submit, status, result, cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from serve_app import ids
+from serve_app.api.deps import base_url, get_ctx, get_owner
+from serve_app.api.schemas import (
+    CancelResponse,
+    ErrorEnvelope,
+    ResultResponse,
+    SeparateRequest,
+    StatusResponse,
+    SubmitResponse,
+)
+from serve_app.api.views import links, result_view, status_view
+from serve_app.clock import now_iso
+from serve_app.context import ServiceContext
+from serve_app.errors import Conflict, ServiceError
+from serve_app.fetch import check_url
+from serve_app.jobs.record import JobStatus
+
+router = APIRouter(prefix="/v1/queue", tags=["queue"])
+_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 409, 422)}
+
+
+@router.post(
+    "/audio/separate",
+    status_code=202,
+    response_model=SubmitResponse,
+    response_model_exclude_none=True,
+    responses=_errors,
+    summary="Submit a separation job",
+)
+async def submit(
+    body: SeparateRequest,
+    request: Request,
+    owner: str = Depends(get_owner),
+    ctx: ServiceContext = Depends(get_ctx),
+) -> SubmitResponse:
+    """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once."""
+    inp = body.input
+    if inp.file_id is not None:
+        try:
+            await ctx.files.get_owned(inp.file_id, owner)
+        except ServiceError:
+            raise ServiceError(
+                f"No uploaded file with id {inp.file_id!r}; upload it with POST /v1/files first.",
+                type="file_not_found",
+                field="input.file_id",
+                status_code=422,
+            ) from None
+    else:
+        await check_url(inp.audio_url, ctx.settings, field="input.audio_url")
+    backend = inp.backend or ctx.backends[0]
+    if backend not in ctx.backends:
+        raise ServiceError(
+            f"Backend {backend!r} is not deployed here; choose one of {ctx.backends}.",
+            type="unknown_backend",
+            field="input.backend",
+            status_code=422,
+        )
+    if body.webhook_url is not None:
+        await check_url(body.webhook_url, ctx.settings, field="webhookUrl")
+
+    request_id = ids.new_id("req")
+    created_at = now_iso()
+    await ctx.jobs.submit(
+        request_id=request_id,
+        owner=owner,
+        backend=backend,
+        input=inp.model_dump(mode="json"),
+        webhook_url=body.webhook_url,
+        warnings=[],
+        created_at=created_at,
+    )
+    return SubmitResponse(
+        request_id=request_id,
+        status=JobStatus.IN_QUEUE,
+        created_at=created_at,
+        **links(base_url(request, ctx), request_id).model_dump(),
+    )
+
+
+@router.get(
+    "/requests/{request_id}/status",
+    response_model=StatusResponse,
+    response_model_exclude_none=True,
+    responses=_errors,
+    summary="Job status (the durable wait path)",
+)
+async def status(
+    request_id: str, request: Request, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)
+) -> StatusResponse:
+    job = await ctx.jobs.get_owned(request_id, owner)
+    position = await ctx.jobs.queue_position(request_id) if job.status is JobStatus.IN_QUEUE else None
+    return status_view(job, base_url(request, ctx), position)
+
+
+@router.get(
+    "/requests/{request_id}/result",
+    response_model=ResultResponse,
+    responses={
+        **_errors,
+        202: {"model": StatusResponse, "description": "Not finished yet: the status object."},
+        409: {"model": StatusResponse, "description": "FAILED or CANCELLED: the status object with its error."},
+    },
+    summary="Job result: target and residual tracks",
+)
+async def result(
+    request_id: str, request: Request, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)
+):
+    """200 with the result once COMPLETED; before that the status object with 202
+    (still running) or 409 (FAILED/CANCELLED) — never a partial result."""
+    job = await ctx.jobs.get_owned(request_id, owner)
+    base = base_url(request, ctx)
+    if job.status is JobStatus.COMPLETED:
+        return result_view(job, base)
+    position = await ctx.jobs.queue_position(request_id) if job.status is JobStatus.IN_QUEUE else None
+    view = status_view(job, base, position)
+    return JSONResponse(
+        view.model_dump(mode="json", exclude_none=True), status_code=409 if job.status.terminal else 202
+    )
+
+
+@router.put(
+    "/requests/{request_id}/cancel",
+    response_model=CancelResponse,
+    status_code=202,
+    responses=_errors,
+    summary="Cancel a job",
+)
+async def cancel(
+    request_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)
+) -> CancelResponse:
+    """A queued job is cancelled at once and never starts; a running one stops at
+    its next chunk (``cancel_requested`` is true until it does)."""
+    await ctx.jobs.get_owned(request_id, owner)
+    after = await ctx.jobs.cancel(request_id)
+    if after in (JobStatus.COMPLETED, JobStatus.FAILED):
+        raise Conflict(f"The request already finished with status {after.value}; there is nothing to cancel.")
+    return CancelResponse(request_id=request_id, status=after, cancel_requested=after is JobStatus.IN_PROGRESS)

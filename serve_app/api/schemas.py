@@ -1,0 +1,186 @@
+"""Request and response models: the public contract, as OpenAPI shows it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from serve_app.jobs.record import JobStatus
+
+MAX_PROMPT_CHARS = 500
+MAX_SPANS = 64
+FILE_ID_PATTERN = r"^file_[0-7][0-9a-hjkmnp-tv-z]{25}$"
+
+
+class Span(BaseModel):
+    """A hint about where the target sound is (include) or is not (exclude)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: float = Field(ge=0, description="Start, seconds from the beginning of the audio.")
+    end: float = Field(gt=0, description="End, seconds; must be after start.")
+    include: bool = Field(True, description="true: the target sounds here; false: only non-target sound here.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Span":
+        if not (math.isfinite(self.start) and math.isfinite(self.end)):
+            raise ValueError("span start and end must be finite numbers")
+        if self.end <= self.start:
+            raise ValueError(f"span end ({self.end}) must be greater than start ({self.start})")
+        return self
+
+
+class SeparateInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    audio_url: str | None = Field(
+        None, max_length=2048, description="Public https URL of the recording. Exactly one of audio_url and file_id."
+    )
+    file_id: str | None = Field(
+        None, pattern=FILE_ID_PATTERN, description="An uploaded file (POST /v1/files). Exactly one of audio_url and file_id."
+    )
+    prompt: str = Field(
+        min_length=1,
+        max_length=MAX_PROMPT_CHARS,
+        description='What to put in the target track, e.g. "isolate the lead vocal".',
+    )
+    spans: list[Span] = Field(
+        default_factory=list, max_length=MAX_SPANS, description="Optional time-span hints; hints, not hard edits."
+    )
+    backend: str | None = Field(
+        None,
+        max_length=64,
+        description="Which deployed separation backend to use; default: the deployment's default backend.",
+    )
+    output_format: Literal["wav", "flac"] = Field(
+        "wav", description="wav: 32-bit float (target + residual == mixture exactly); flac: 24-bit."
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_has_words(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("prompt must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "SeparateInput":
+        if (self.audio_url is None) == (self.file_id is None):
+            raise ValueError("give exactly one of audio_url and file_id")
+        for inc in (s for s in self.spans if s.include):
+            for exc in (s for s in self.spans if not s.include):
+                if inc.start < exc.end and exc.start < inc.end:
+                    raise ValueError(
+                        f"spans contradict each other: include {inc.start}-{inc.end} overlaps "
+                        f"exclude {exc.start}-{exc.end}"
+                    )
+        return self
+
+
+class SeparateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    input: SeparateInput
+    webhook_url: str | None = Field(
+        None, alias="webhookUrl", max_length=2048, description="Public https URL called when the job ends."
+    )
+
+
+class QueueLinks(BaseModel):
+    status_url: str
+    stream_url: str
+    result_url: str
+
+
+class SubmitResponse(QueueLinks):
+    request_id: str
+    status: JobStatus
+    model: str = "audio/separate"
+    created_at: str = Field(description="ISO-8601 UTC with milliseconds.")
+    warnings: list[str] | None = None
+
+
+class JobError(BaseModel):
+    type: str = Field(description="Machine-readable error type.")
+    message: str = Field(description="What went wrong and what to change.")
+    field: str | None = None
+    retryable: bool = Field(description="Whether submitting the same request again can succeed.")
+
+
+class Progress(BaseModel):
+    chunks_done: int
+    chunks_total: int
+    fraction: float
+
+
+class StatusResponse(QueueLinks):
+    request_id: str
+    status: JobStatus
+    model: str = "audio/separate"
+    created_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    queue_position: int | None = Field(None, description="Jobs ahead of this one (IN_QUEUE only).")
+    progress: Progress | None = Field(None, description="Chunks separated so far (IN_PROGRESS only).")
+    cancel_requested: bool | None = None
+    error: JobError | None = None
+    warnings: list[str] | None = None
+
+
+class FileObject(BaseModel):
+    file_id: str
+    url: str = Field(description="Download URL (GET, with the same API key).")
+    content_type: str
+    file_name: str
+    file_size: int
+    duration: float
+    sample_rate: int
+    channels: int
+
+
+class FileInfo(FileObject):
+    created_at: str
+    purpose: Literal["upload", "result"]
+
+
+class Timings(BaseModel):
+    queue_s: float = Field(description="Time waiting in the queue.")
+    fetch_s: float
+    decode_s: float
+    separate_s: float
+    encode_s: float
+    total_s: float = Field(description="From submit to completion.")
+
+
+class ResultResponse(BaseModel):
+    request_id: str
+    status: JobStatus
+    model: str = "audio/separate"
+    target: FileObject
+    residual: FileObject
+    duration: float
+    sample_rate: int
+    channels: int
+    backend: str
+    interpretation: dict[str, Any] | None = Field(None, description="How the backend read the prompt.")
+    timings: Timings
+    warnings: list[str] = []
+
+
+class ErrorBody(BaseModel):
+    type: str
+    message: str
+    field: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+class CancelResponse(BaseModel):
+    request_id: str
+    status: JobStatus
+    cancel_requested: bool

@@ -1,0 +1,65 @@
+"""``build_app``: the one entry point for ``serve run`` and the Serve config files.
+
+    import_path: serve_app.app:build_app
+    args:
+      backends:
+        - name: dsp            # a registered backend
+          variant: default
+          options: {}          # passed to the backend
+          device: null         # null: cuda when available, else cpu
+      worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
+
+Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
+(``Separator-<name>-<variant>`` for a non-default variant), so a config file
+can set replicas, autoscaling and ``user_config`` (batch size) for each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from ray.serve import Application
+
+from serve_app.deployments.ingress import Ingress
+from serve_app.deployments.separator import Separator
+from serve_app.deployments.worker import QueueWorker
+from serve_app.plugins import get_backend
+
+
+class BackendSpec(BaseModel):
+    name: str
+    variant: str = "default"
+    options: dict[str, Any] = {}
+    device: str | None = None
+
+    @property
+    def deployment_name(self) -> str:
+        suffix = "" if self.variant == "default" else f"-{self.variant}"
+        return f"Separator-{self.name}{suffix}"
+
+
+class WorkerSpec(BaseModel):
+    max_concurrent_jobs: int = Field(4, ge=1)
+    chunks_in_flight: int = Field(4, ge=1)
+
+
+class AppArgs(BaseModel):
+    backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
+    worker: WorkerSpec = WorkerSpec()
+
+
+def build_app(args: dict[str, Any] | None = None) -> Application:
+    spec = AppArgs.model_validate(args or {})
+    separators = {}
+    for backend in spec.backends:
+        info = get_backend(backend.name).info
+        res = info.resources
+        separators[backend.name] = Separator.options(
+            name=backend.deployment_name,
+            user_config={"max_batch_size": info.max_batch_size},
+            max_ongoing_requests=max(64, 4 * info.max_batch_size),
+            ray_actor_options={"num_cpus": res.num_cpus, "num_gpus": res.num_gpus},
+        ).bind(backend.name, backend.variant, backend.options, backend.device)
+    worker = QueueWorker.bind(separators, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight)
+    return Ingress.bind(worker, [b.name for b in spec.backends])

@@ -1,0 +1,121 @@
+"""Probe and decode uploaded audio with libsndfile, refusing bad input early.
+
+Every limit is checked against the file header before any sample is read, so
+a small compressed file that claims hours of audio costs nothing. Headers can
+be approximate (MP3), so the decoded length is checked again while reading.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from pydantic import BaseModel
+
+from serve_app.config import AudioLimits
+from serve_app.errors import AudioError
+
+ACCEPTED_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3, AIFF, CAF, W64 or RF64"
+_BLOCK_FRAMES = 1 << 18  # decode in blocks so an understated header cannot overrun the limits
+
+
+class AudioInfo(BaseModel):
+    """What the header of an audio file says."""
+
+    sample_rate: int
+    channels: int
+    frames: int
+    duration: float
+    format: str
+    subtype: str
+
+
+def probe(path: str | os.PathLike, limits: AudioLimits | None = None) -> AudioInfo:
+    """Read the header of ``path`` and check it against ``limits``.
+
+    Raises :class:`AudioError` when the file is empty, undecodable, or outside
+    the limits (``AudioLimits()`` from the environment when none are given).
+    """
+    limits = limits or AudioLimits()
+    if Path(path).stat().st_size == 0:
+        raise AudioError("The audio file is empty.", type="empty_audio")
+    try:
+        header = sf.info(os.fspath(path))
+    except (sf.SoundFileError, RuntimeError) as exc:
+        raise AudioError(
+            f"The audio could not be decoded ({exc}). Accepted formats: {ACCEPTED_FORMATS}.",
+            type="unsupported_audio",
+        ) from exc
+    info = AudioInfo(
+        sample_rate=header.samplerate,
+        channels=header.channels,
+        frames=header.frames,
+        duration=header.frames / header.samplerate if header.samplerate > 0 else 0.0,
+        format=header.format,
+        subtype=header.subtype,
+    )
+    _check_limits(info, limits)
+    return info
+
+
+def decode(path: str | os.PathLike, limits: AudioLimits | None = None) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to float32 samples shaped (channels, frames) and its sample rate."""
+    limits = limits or AudioLimits()
+    info = probe(path, limits)
+    max_frames = _max_frames(info.sample_rate, info.channels, limits)
+    blocks: list[np.ndarray] = []
+    total = 0
+    with sf.SoundFile(os.fspath(path)) as f:
+        for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+            total += len(block)
+            if total > max_frames:
+                raise _too_long(limits, total / info.sample_rate)
+            blocks.append(block)
+    if total == 0:
+        raise AudioError("The audio file contains no samples.", type="empty_audio")
+    audio = np.ascontiguousarray(np.concatenate(blocks).T)
+    if not np.isfinite(audio).all():
+        raise AudioError(
+            "The audio contains NaN or infinite sample values.", type="invalid_audio_samples"
+        )
+    return audio, info.sample_rate
+
+
+def _check_limits(info: AudioInfo, limits: AudioLimits) -> None:
+    if info.frames <= 0:
+        raise AudioError("The audio file contains no samples.", type="empty_audio")
+    if info.channels > limits.max_channels:
+        raise AudioError(
+            f"The audio has {info.channels} channels; at most {limits.max_channels} are accepted.",
+            type="too_many_channels",
+        )
+    if not limits.min_sample_rate <= info.sample_rate <= limits.max_sample_rate:
+        raise AudioError(
+            f"The sample rate {info.sample_rate} Hz is outside the accepted range "
+            f"{limits.min_sample_rate}-{limits.max_sample_rate} Hz.",
+            type="unsupported_sample_rate",
+        )
+    if info.duration > limits.max_duration_s:
+        raise _too_long(limits, info.duration)
+    decoded_bytes = info.frames * info.channels * 4
+    if decoded_bytes > limits.max_decoded_bytes:
+        raise AudioError(
+            f"The audio would decode to {decoded_bytes} bytes; at most "
+            f"{limits.max_decoded_bytes} are accepted. Send a shorter recording or fewer channels.",
+            type="audio_too_large",
+        )
+
+
+def _max_frames(sample_rate: int, channels: int, limits: AudioLimits) -> int:
+    by_duration = int(limits.max_duration_s * sample_rate)
+    by_size = limits.max_decoded_bytes // (4 * channels)
+    return min(by_duration, by_size)
+
+
+def _too_long(limits: AudioLimits, duration: float) -> AudioError:
+    return AudioError(
+        f"The audio lasts {duration:.1f} s; at most {limits.max_duration_s:g} s are accepted.",
+        type="audio_too_long",
+    )

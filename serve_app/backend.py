@@ -1,0 +1,102 @@
+"""The contract every separation backend implements.
+
+A backend is a class registered through the ``register_backends`` hook
+(see ``hookspecs.py``). The Separator deployment owns one instance per
+replica and drives it through a small life cycle, in the spirit of
+LitServe's setup / batch / predict / unbatch:
+
+1. ``interpret(prompt, spans)`` — cheap and CPU-only; turns the user's request
+   into a JSON-able *plan* or raises :class:`UnsupportedPrompt`. The worker
+   calls it before fetching any audio so unservable jobs fail fast.
+2. ``load(device)`` — once per replica; loads weights onto ``device``.
+3. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
+   number of jobs) in, one target waveform per item out. Residual is always
+   ``mixture - target`` and is computed by the service, not the backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+
+class Capabilities(BaseModel):
+    """Which prompt kinds a backend understands."""
+
+    text: bool = True
+    spans: bool = False
+    visual: bool = False
+
+
+class Resources(BaseModel):
+    """What one replica of the backend needs (maps to ``ray_actor_options``)."""
+
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    memory_mb: int = 1024
+
+
+class BackendInfo(BaseModel):
+    """Static description of a backend, readable without loading it."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    description: str = ""
+    variants: list[str] = ["default"]
+    sample_rate: int = Field(gt=0, description="Native sample rate; audio is resampled to it.")
+    capabilities: Capabilities = Capabilities()
+    chunk_seconds: float = Field(10.0, gt=0, description="Preferred window length.")
+    overlap_seconds: float = Field(1.0, ge=0, description="Overlap between windows.")
+    max_batch_size: int = Field(8, ge=1, description="Preferred dynamic batch size.")
+    resources: Resources = Resources()
+
+
+class SpanHint(BaseModel):
+    """A time-span hint in seconds, relative to the audio it travels with."""
+
+    start: float
+    end: float
+    include: bool = True
+
+
+@dataclass
+class SeparationItem:
+    """One chunk of one job: mono float32 audio at the backend's sample rate."""
+
+    audio: np.ndarray
+    plan: dict[str, Any]
+    spans: list[SpanHint] = field(default_factory=list)
+
+
+class UnsupportedPrompt(Exception):
+    """The backend cannot serve this prompt; the message says what it can do."""
+
+
+class Backend(ABC):
+    """Base class for separation backends."""
+
+    info: ClassVar[BackendInfo]
+
+    def __init__(self, variant: str = "default", options: dict[str, Any] | None = None):
+        if variant not in self.info.variants:
+            raise ValueError(
+                f"backend {self.info.name!r} has no variant {variant!r}; "
+                f"choose one of {self.info.variants}"
+            )
+        self.variant = variant
+        self.options = dict(options or {})
+
+    @abstractmethod
+    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
+        """Return a JSON-able plan for this prompt or raise UnsupportedPrompt."""
+
+    @abstractmethod
+    def load(self, device: str) -> None:
+        """Load models onto ``device`` ("cpu", "cuda", "cuda:1", ...)."""
+
+    @abstractmethod
+    def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
+        """Return one target waveform (same length as its input) per item."""

@@ -1,0 +1,15 @@
+"""Timestamps as the API shows them: ISO-8601 UTC, milliseconds, ``Z``."""
+
+from datetime import datetime, timezone
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

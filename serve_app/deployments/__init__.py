@@ -1,0 +1,1 @@
+"""The Ray Serve deployments: Ingress, QueueWorker, Separator."""

@@ -1,0 +1,26 @@
+"""Ingress: the FastAPI app behind the Serve proxy. Stateless; all state is in Redis."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from serve_app.api.app import create_api
+from serve_app.config import get_settings
+from serve_app.context import ServiceContext
+
+
+@serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
+@serve.ingress()
+class Ingress:
+    def __init__(self, worker: DeploymentHandle, backends: list[str]):
+        # Binding the worker makes it part of the application graph, so Serve
+        # deploys (and health-checks) it with the Ingress.
+        self.worker = worker
+        self.backends = backends
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        # Built in the replica, after __init__, so the app holds this
+        # process's Redis connection.
+        return create_api(ServiceContext.create(get_settings(), self.backends))

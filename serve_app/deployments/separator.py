@@ -1,0 +1,75 @@
+"""Separator: one deployment per configured backend, batching chunks from
+concurrent jobs into one ``backend.separate`` call with ``@serve.batch``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from ray import serve
+from ray.serve.metrics import Histogram
+
+from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.plugins import get_backend
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(requested: str | None) -> str:
+    if requested:
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@serve.deployment(name="Separator", max_ongoing_requests=64)
+class Separator:
+    def __init__(self, backend: str, variant: str = "default", options: dict[str, Any] | None = None,
+                 device: str | None = None):
+        cls = get_backend(backend)
+        self.backend = cls(variant, options)
+        self.device = pick_device(device)
+        self.backend.load(self.device)
+        self.batch_sizes: Counter[int] = Counter()
+        self._batch_metric = Histogram(
+            "audiolasso_separator_batch_size",
+            description="Chunks per backend.separate call.",
+            boundaries=[1, 2, 4, 8, 16, 32, 64],
+            tag_keys=("backend",),
+        )
+        self._batch_metric.set_default_tags({"backend": backend})
+        log.info("Separator %s/%s loaded on %s", backend, variant, self.device)
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        """Batch settings from the Serve config's user_config; no restart needed."""
+        if "max_batch_size" in config:
+            self._separate_batch.set_max_batch_size(int(config["max_batch_size"]))
+        if "batch_wait_timeout_s" in config:
+            self._separate_batch.set_batch_wait_timeout_s(float(config["batch_wait_timeout_s"]))
+
+    async def info(self) -> dict[str, Any]:
+        return self.backend.info.model_dump()
+
+    async def interpret(self, prompt: str, spans: list[dict]) -> dict[str, Any]:
+        try:
+            return {"plan": self.backend.interpret(prompt, [SpanHint.model_validate(s) for s in spans])}
+        except UnsupportedPrompt as exc:
+            return {"unsupported": str(exc)}
+
+    async def stats(self) -> dict[str, Any]:
+        """Batch sizes formed so far (for benchmarks and operators)."""
+        return {"batch_sizes": dict(self.batch_sizes), "device": self.device}
+
+    async def separate(self, item: SeparationItem) -> np.ndarray:
+        return await self._separate_batch(item)
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
+    async def _separate_batch(self, items: list[SeparationItem]) -> list[np.ndarray]:
+        self.batch_sizes[len(items)] += 1
+        self._batch_metric.observe(len(items))
+        # The backend is synchronous; a thread keeps this replica's event loop free.
+        return await asyncio.to_thread(self.backend.separate, items)

@@ -1,0 +1,39 @@
+"""QueueWorker: a deployment with no HTTP route that runs the job worker loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from serve_app.config import get_settings
+from serve_app.context import ServiceContext
+from serve_app.jobs.separator_client import HandleSeparator
+from serve_app.jobs.worker import JobWorker
+
+log = logging.getLogger(__name__)
+
+
+@serve.deployment(name="QueueWorker", max_ongoing_requests=8, ray_actor_options={"num_cpus": 0.5})
+class QueueWorker:
+    def __init__(self, separators: dict[str, DeploymentHandle], max_concurrent_jobs: int = 4,
+                 chunks_in_flight: int = 4):
+        self.worker = JobWorker(
+            ServiceContext.create(get_settings(), list(separators)),
+            {name: HandleSeparator(handle) for name, handle in separators.items()},
+            max_concurrent_jobs=max_concurrent_jobs,
+            chunks_in_flight=chunks_in_flight,
+        )
+        self.loop_task = asyncio.get_running_loop().create_task(self.worker.run())
+
+    def check_health(self) -> None:
+        if self.loop_task.done():
+            raise RuntimeError(f"worker loop ended: {self.loop_task.exception()!r}")
+
+    async def running_jobs(self) -> list[str]:
+        return sorted(self.worker.running)
+
+    def __del__(self):
+        self.worker.stop()

@@ -1,0 +1,38 @@
+"""TypeID-style identifiers: ``prefix_`` + 26 lowercase Crockford base32
+characters of a UUIDv7 (time-ordered, 74 random bits, so unguessable)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_SUFFIX = re.compile(r"^[0-7][0-9a-hjkmnp-tv-z]{25}$")
+
+
+def uuid7() -> uuid.UUID:
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
+    return uuid.UUID(int=value)
+
+
+def encode(u: uuid.UUID) -> str:
+    """128 bits as 26 base32 characters (the TypeID suffix encoding)."""
+    n = u.int
+    return "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{encode(uuid7())}"
+
+
+def is_valid(value: str, prefix: str) -> bool:
+    head, sep, tail = value.partition("_")
+    return sep == "_" and head == prefix and bool(_SUFFIX.match(tail))

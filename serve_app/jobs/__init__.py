@@ -1,0 +1,1 @@
+"""Job state in Redis and the worker that moves jobs through it."""

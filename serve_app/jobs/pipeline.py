@@ -1,0 +1,189 @@
+"""One job, start to finish: fetch -> decode -> resample -> chunk -> separate
+-> overlap-add -> encode -> store. Returns the result record; raises
+ServiceError (job FAILED), JobStopped (cancelled or lease lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import numpy as np
+
+from serve_app import ids
+from serve_app.audio.chunking import overlap_add, plan_windows
+from serve_app.audio.decode import decode
+from serve_app.audio.encode import CONTENT_TYPES, encode
+from serve_app.audio.resample import resample
+from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.clock import now_iso, parse_iso
+from serve_app.context import ServiceContext
+from serve_app.errors import ServiceError
+from serve_app.fetch import download
+from serve_app.jobs.record import JobRecord
+from serve_app.jobs.separator_client import SeparatorClient
+from serve_app.storage.files import FileRecord
+
+# Called after each chunk with (done, total); returns True when the job must stop.
+ProgressFn = Callable[[int, int], Awaitable[bool]]
+
+
+class JobStopped(Exception):
+    """The job was cancelled, or this worker lost its lease: stop without a result."""
+
+
+def chunk_spans(spans: list[SpanHint], start_s: float, end_s: float) -> list[SpanHint]:
+    """The spans overlapping [start_s, end_s), shifted to be chunk-relative."""
+    return [
+        SpanHint(start=max(s.start, start_s) - start_s, end=min(s.end, end_s) - start_s, include=s.include)
+        for s in spans
+        if s.start < end_s and s.end > start_s
+    ]
+
+
+async def separate_audio(
+    mixture: np.ndarray,
+    sample_rate: int,
+    plan: dict[str, Any],
+    spans: list[SpanHint],
+    separator: SeparatorClient,
+    progress: ProgressFn,
+    chunks_in_flight: int,
+) -> np.ndarray:
+    """The target track for ``mixture`` (channels, frames) at ``sample_rate``."""
+    info = await separator.info()
+    native = await asyncio.to_thread(resample, mixture, sample_rate, info.sample_rate)
+    window = max(1, int(round(info.chunk_seconds * info.sample_rate)))
+    overlap = min(int(round(info.overlap_seconds * info.sample_rate)), window // 2)
+    windows = plan_windows(native.shape[1], window, overlap)
+    jobs = [(ch, w) for ch in range(native.shape[0]) for w in windows]
+    pieces: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
+    slots = asyncio.Semaphore(chunks_in_flight)
+    done = 0
+    stop = asyncio.Event()
+
+    async def run(ch: int, w: tuple[int, int]) -> None:
+        nonlocal done
+        try:
+            start, end = w
+            audio = np.zeros(window, dtype=np.float32)  # equal lengths batch well
+            audio[: end - start] = native[ch, start:end]
+            item = SeparationItem(
+                audio=audio,
+                plan=plan,
+                spans=chunk_spans(spans, start / info.sample_rate, end / info.sample_rate),
+            )
+            pieces[(ch, w)] = (await separator.separate(item))[: end - start]
+            done += 1
+            if await progress(done, len(jobs)):
+                stop.set()
+        finally:
+            slots.release()
+
+    tasks = []
+    try:
+        for ch, w in jobs:
+            await slots.acquire()
+            if stop.is_set():
+                raise JobStopped()
+            tasks.append(asyncio.create_task(run(ch, w)))
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    if stop.is_set():
+        raise JobStopped()
+    target = np.stack(
+        [overlap_add([pieces[(ch, w)] for w in windows], windows, native.shape[1]) for ch in range(native.shape[0])]
+    )
+    target = await asyncio.to_thread(resample, target, info.sample_rate, sample_rate)
+    out = np.zeros_like(mixture)
+    n = min(out.shape[1], target.shape[1])
+    out[:, :n] = target[:, :n]
+    return out
+
+
+async def run_job(
+    job: JobRecord,
+    ctx: ServiceContext,
+    separator: SeparatorClient,
+    progress: ProgressFn,
+    on_plan: Callable[[dict[str, Any]], Awaitable[None]],
+    chunks_in_flight: int = 4,
+) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    spans = [SpanHint.model_validate(s) for s in job.input.get("spans", [])]
+    try:
+        plan = await separator.interpret(job.input["prompt"], spans)
+    except UnsupportedPrompt as exc:
+        raise ServiceError(str(exc), type="unsupported_prompt", field="input.prompt") from None
+    await on_plan(plan)
+
+    work = ctx.files.temp_path(f"{job.request_id}.src")
+    made: list[Path] = []
+    try:
+        if job.input.get("file_id"):
+            source = ctx.files.path(job.input["file_id"])
+            if not source.exists():
+                raise ServiceError(
+                    "The uploaded file was deleted before the job started; upload it again.",
+                    type="file_not_found",
+                    field="input.file_id",
+                )
+        else:
+            source = await download(job.input["audio_url"], work, ctx.settings)
+        timings["fetch_s"] = time.perf_counter() - t0
+
+        t = time.perf_counter()
+        mixture, sample_rate = await asyncio.to_thread(decode, source, ctx.settings)
+        timings["decode_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        target = await separate_audio(
+            mixture, sample_rate, plan, spans, separator, progress, chunks_in_flight
+        )
+        residual = mixture - target
+        timings["separate_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        fmt = job.input.get("output_format", "wav")
+        result: dict[str, Any] = {}
+        for role, audio in (("target", target), ("residual", residual)):
+            file_id = ids.new_id("file")
+            path = ctx.files.temp_path(file_id)
+            made.append(path)
+            size = await asyncio.to_thread(encode, audio, sample_rate, fmt, path)
+            record = FileRecord(
+                file_id=file_id,
+                owner=job.owner,
+                purpose="result",
+                file_name=f"{job.request_id}_{role}.{fmt}",
+                content_type=CONTENT_TYPES[fmt],
+                file_size=size,
+                duration=mixture.shape[1] / sample_rate,
+                sample_rate=sample_rate,
+                channels=mixture.shape[0],
+                created_at=now_iso(),
+                request_id=job.request_id,
+            )
+            await ctx.files.add(record, path)
+            result[role] = record.model_dump()
+        timings["encode_s"] = time.perf_counter() - t
+    finally:
+        work.unlink(missing_ok=True)
+        for path in made:
+            path.unlink(missing_ok=True)
+
+    started = parse_iso(job.started_at) if job.started_at else None
+    created = parse_iso(job.created_at)
+    timings["queue_s"] = (started - created).total_seconds() if started else 0.0
+    timings["total_s"] = (parse_iso(now_iso()) - created).total_seconds()
+    return {
+        **result,
+        "duration": mixture.shape[1] / sample_rate,
+        "sample_rate": sample_rate,
+        "channels": mixture.shape[0],
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+    }

@@ -1,0 +1,119 @@
+"""Run the service on one machine: embedded Redis when none is configured,
+a local Ray instance, and a Serve config file deployed onto it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from serve_app.apikeys import KeyStore
+from serve_app.config import Settings
+from serve_app.redis_conn import connect, start_embedded
+from serve_app.redis_keys import RedisKeys
+
+DEV_KEY_FILE = "dev-api-key"
+
+
+def prepare_environment(settings: Settings) -> tuple[Settings, Any]:
+    """Make the data dir absolute (Ray workers may run elsewhere) and start an
+    embedded Redis when AUDIOLASSO_REDIS_URL is unset. Exports both to the
+    environment every replica inherits. Returns (settings, redis server or None)."""
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["AUDIOLASSO_DATA_DIR"] = str(data_dir)
+    server = None
+    if not settings.redis_url:
+        server, url = start_embedded(data_dir)
+        os.environ["AUDIOLASSO_REDIS_URL"] = url
+    return Settings(), server
+
+
+async def ensure_dev_key(settings: Settings) -> str:
+    """The key from AUDIOLASSO_API_KEY, or a development key kept in the data dir."""
+    secret = os.environ.get("AUDIOLASSO_API_KEY")
+    if not secret:
+        path = settings.data_dir / DEV_KEY_FILE
+        if path.exists():
+            secret = path.read_text().strip()
+        else:
+            from serve_app.apikeys import new_secret
+
+            secret = new_secret()
+            path.touch(mode=0o600)
+            path.write_text(secret)
+    redis = connect(settings)
+    try:
+        await KeyStore(redis, RedisKeys(settings.redis_prefix)).add(secret, "development")
+    finally:
+        await redis.aclose()
+    return secret
+
+
+def load_config(path: Path, host: str | None = None, port: int | None = None):
+    from ray.serve.schema import ServeDeploySchema
+
+    raw = yaml.safe_load(Path(path).read_text())
+    if host:
+        raw.setdefault("http_options", {})["host"] = host
+    if port:
+        raw.setdefault("http_options", {})["port"] = port
+    return ServeDeploySchema.model_validate(raw)
+
+
+def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> None:
+    """Start a local Ray (if none is connected), start Serve with the config's
+    HTTP options, deploy its applications and wait until they run — the same
+    steps as ``serve run CONFIG``."""
+    import ray
+    from ray import serve
+    from ray.serve._private import api as serve_api
+    from ray.serve.config import gRPCOptions
+
+    if not ray.is_initialized():
+        env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
+        ray.init(namespace="serve", num_cpus=num_cpus, runtime_env={"env_vars": env})
+    client = serve_api.serve_start(
+        http_options=config.http_options.model_dump(),
+        proxy_location=config.proxy_location,
+        grpc_options=gRPCOptions(**config.grpc_options.model_dump()),
+    )
+    client.deploy_apps(config, _blocking=False)
+    deadline = time.monotonic() + timeout_s
+    names = [app.name for app in config.applications]
+    while True:
+        apps = serve.status().applications
+        states = {n: apps[n].status if n in apps else "NOT_STARTED" for n in names}
+        if all(s == "RUNNING" for s in states.values()):
+            return
+        failed = {n: apps[n].message for n in names if n in apps and apps[n].status == "DEPLOY_FAILED"}
+        if failed:
+            raise RuntimeError(f"deployment failed: {failed}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"applications not running after {timeout_s:g} s: {states}")
+        time.sleep(0.5)
+
+
+def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
+    settings, server = prepare_environment(Settings())
+    key = asyncio.run(ensure_dev_key(settings))
+    config = load_config(config_path, host, port)
+    deploy(config)
+    http = config.http_options
+    print(f"\nAudioLasso is running on http://{http.host}:{http.port}  (docs: /docs)", flush=True)
+    print(f"API key: {key}", flush=True)
+    print(f'  export AUDIOLASSO_API_KEY="{key}"', flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        from ray import serve
+
+        serve.shutdown()
+    finally:
+        if server is not None:
+            server.shutdown()

@@ -1,0 +1,62 @@
+"""Every Redis key the service uses, named in one place.
+
+All keys start with the configured prefix (``AUDIOLASSO_REDIS_PREFIX``) so
+several deployments, or test runs, can share one server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    prefix: str = "al"
+
+    # --- jobs -------------------------------------------------------------
+    @property
+    def job_prefix(self) -> str:
+        return f"{self.prefix}:job:"
+
+    def job(self, request_id: str) -> str:
+        """Hash: the job record (status, owner, input, result, error, ...)."""
+        return f"{self.job_prefix}{request_id}"
+
+    def events(self, request_id: str) -> str:
+        """Stream: the job's event log, replayable by id (SSE Last-Event-ID)."""
+        return f"{self.job_prefix}{request_id}:events"
+
+    @property
+    def queue(self) -> str:
+        """Sorted set: queued job ids scored by submit sequence (rank = position)."""
+        return f"{self.prefix}:queue"
+
+    @property
+    def leases(self) -> str:
+        """Sorted set: claimed job ids scored by lease deadline (ms, Redis clock)."""
+        return f"{self.prefix}:leases"
+
+    @property
+    def seq(self) -> str:
+        """Counter: submit sequence numbers."""
+        return f"{self.prefix}:seq"
+
+    @property
+    def wakeup(self) -> str:
+        """List: one token per submit, so idle workers wake at once (BLPOP)."""
+        return f"{self.prefix}:wakeup"
+
+    # --- files ------------------------------------------------------------
+    def file(self, file_id: str) -> str:
+        """Hash: file metadata (owner, name, size, audio properties, storage path)."""
+        return f"{self.prefix}:file:{file_id}"
+
+    # --- API keys ---------------------------------------------------------
+    def api_key(self, key_hash: str) -> str:
+        """Hash: an API key's record, found by the SHA-256 of the secret."""
+        return f"{self.prefix}:apikey:{key_hash}"
+
+    @property
+    def api_key_index(self) -> str:
+        """Hash: key id -> SHA-256 of the secret (for list and revoke)."""
+        return f"{self.prefix}:apikeys"

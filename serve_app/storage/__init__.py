@@ -1,0 +1,1 @@
+"""Where uploads and results live: bytes on a filesystem, metadata in Redis."""

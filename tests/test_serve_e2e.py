@@ -1,0 +1,208 @@
+"""The whole service on a real local Ray Serve (started once for this module):
+Serve proxy -> Ingress -> Redis <- QueueWorker -> Separator deployments.
+
+It deploys the shipped configs/local.yaml, extended with the out-of-tree test
+plugin (tests/plugin_pkg), which this module builds as a wheel and installs
+into a private folder that the Ray workers import from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import redis
+import soundfile as sf
+import yaml
+
+from audio_fixtures import speech_plus_noise
+from serve_app.audio.metrics import si_sdr
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = "audiolasso"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _install_test_plugin(target: Path) -> None:
+    source, wheels = target.parent / "plugin_src", target.parent / "wheels"
+    shutil.copytree(ROOT / "tests" / "plugin_pkg", source)  # builds write into the source tree
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)],
+                   check=True)
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), *map(str, wheels.glob("*.whl"))],
+                   check=True)
+
+
+def _config(port: int) -> dict:
+    config = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    config["http_options"]["port"] = port
+    app = config["applications"][0]
+    app["args"]["backends"].append({"name": "lowpass", "options": {"seconds_per_chunk": 0.1}})
+    app["deployments"].append({
+        "name": "Separator-lowpass",
+        "max_ongoing_requests": 16,
+        "user_config": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05},
+        "ray_actor_options": {"num_cpus": 0.25},
+    })
+    for deployment in app["deployments"]:
+        if deployment["name"] == "QueueWorker":
+            deployment["health_check_period_s"] = 1  # notice the killed replica quickly
+    return config
+
+
+@pytest.fixture(scope="module")
+def serve_url(redis_url, tmp_path_factory):
+    import ray
+    from ray import serve
+
+    from serve_app import plugins
+    from serve_app.launcher import deploy, load_config
+
+    work = tmp_path_factory.mktemp("serve")
+    site = work / "site"
+    _install_test_plugin(site)
+    saved = dict(os.environ)
+    os.environ.update({
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+        "AUDIOLASSO_REDIS_URL": redis_url,
+        "AUDIOLASSO_REDIS_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}",
+        "AUDIOLASSO_DATA_DIR": str(work / "data"),
+        "AUDIOLASSO_VISIBILITY_TIMEOUT_S": "3",
+    })
+    sys.path.insert(0, str(site))
+    plugins.plugin_manager.cache_clear()
+    port = _free_port()
+    config_file = work / "config.yaml"
+    config_file.write_text(yaml.safe_dump(_config(port)))
+    try:
+        deploy(load_config(config_file), num_cpus=4)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+        os.environ.clear()
+        os.environ.update(saved)
+        sys.path.remove(str(site))
+        plugins.plugin_manager.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def client(serve_url):
+    from serve_app.apikeys import KeyStore
+    from serve_app.config import Settings
+    from serve_app.redis_conn import connect
+    from serve_app.redis_keys import RedisKeys
+
+    async def make_key() -> str:
+        settings = Settings()
+        r = connect(settings)
+        try:
+            return (await KeyStore(r, RedisKeys(settings.redis_prefix)).create("e2e"))[1]
+        finally:
+            await r.aclose()
+
+    key = asyncio.run(make_key())
+    with httpx.Client(base_url=serve_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
+        yield c
+
+
+def _upload(client, audio: np.ndarray, sr: int) -> str:
+    buf = io.BytesIO()
+    sf.write(buf, audio, sr, format="WAV", subtype="FLOAT")
+    response = client.post("/v1/files", files={"file": ("mix.wav", buf.getvalue())})
+    assert response.status_code == 201, response.text
+    return response.json()["file_id"]
+
+
+def _submit(client, **input_fields) -> dict:
+    response = client.post("/v1/queue/audio/separate", json={"input": input_fields})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def _wait(client, request_id: str, until: set[str], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/queue/requests/{request_id}/status").json()
+        if body["status"] in until:
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{request_id} never reached {until}: {body}")
+
+
+def _download(client, obj: dict) -> np.ndarray:
+    audio, _ = sf.read(io.BytesIO(client.get(obj["url"]).content), dtype="float32")
+    return audio
+
+
+def test_speech_separation_through_serve(client):
+    mix, clean, sr = speech_plus_noise(snr_db=0.0, seed=7)
+    body = _submit(client, file_id=_upload(client, mix, sr), prompt="remove the noise and keep the speaker")
+    assert _wait(client, body["request_id"], {"COMPLETED", "FAILED"})["status"] == "COMPLETED"
+    result = client.get(body["result_url"]).json()
+    target, residual = _download(client, result["target"]), _download(client, result["residual"])
+    assert len(target) == len(mix)
+    np.testing.assert_allclose(target + residual, mix, atol=1e-6)
+    improvement = si_sdr(target, clean) - si_sdr(mix, clean)
+    assert improvement >= 3.0, improvement
+
+
+def test_out_of_tree_plugin_serves_a_job_and_batches_form(client):
+    from ray import serve
+
+    sr = 16000
+    t = np.arange(sr * 8) / sr
+    low, high = 0.5 * np.sin(2 * np.pi * 110 * t), 0.3 * np.sin(2 * np.pi * 2000 * t)
+    file_id = _upload(client, (low + high).astype(np.float32), sr)
+    with ThreadPoolExecutor(3) as pool:
+        bodies = list(pool.map(lambda _: _submit(client, file_id=file_id, prompt="keep the low end",
+                                                 backend="lowpass"), range(3)))
+    for body in bodies:
+        assert _wait(client, body["request_id"], {"COMPLETED", "FAILED"})["status"] == "COMPLETED"
+    target = _download(client, client.get(bodies[0]["result_url"]).json()["target"])
+    assert si_sdr(target, low) > 20.0
+    stats = serve.get_deployment_handle("Separator-lowpass", app_name=APP).stats.remote().result()
+    assert max(stats["batch_sizes"]) > 1, stats  # chunks of concurrent jobs shared a forward pass
+    assert max(stats["batch_sizes"]) <= 4  # the configured max_batch_size
+
+
+def test_job_survives_the_kill_of_its_worker(client):
+    import ray
+
+    sr = 16000
+    audio = np.random.default_rng(0).standard_normal(sr * 60).astype(np.float32) * 0.1
+    body = _submit(client, file_id=_upload(client, audio, sr), prompt="keep the low end", backend="lowpass")
+    rid = body["request_id"]
+    running = _wait(client, rid, {"IN_PROGRESS", "COMPLETED", "FAILED"})
+    assert running["status"] == "IN_PROGRESS"
+
+    workers = [a for a in ray.util.list_named_actors(all_namespaces=True) if "QueueWorker" in a["name"]]
+    assert len(workers) == 1, workers
+    ray.kill(ray.get_actor(workers[0]["name"], namespace=workers[0]["namespace"]), no_restart=True)
+
+    final = _wait(client, rid, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=180)
+    assert final["status"] == "COMPLETED", final
+    r = redis.Redis.from_url(os.environ["AUDIOLASSO_REDIS_URL"], decode_responses=True)
+    prefix = os.environ["AUDIOLASSO_REDIS_PREFIX"]
+    assert r.hget(f"{prefix}:job:{rid}", "attempts") == "2"  # claimed again after the kill
+    statuses = [fields["data"] for _, fields in r.xrange(f"{prefix}:job:{rid}:events")]
+    assert sum('"COMPLETED"' in s or '"FAILED"' in s or '"CANCELLED"' in s for s in statuses) == 1
+    target = _download(client, client.get(body["result_url"]).json()["target"])
+    assert len(target) == len(audio)
