@@ -26,7 +26,8 @@ def is_public_address(address: str) -> bool:
 
 
 async def check_url(url: str, settings: Settings, field: str) -> None:
-    """Raise UnsafeURL unless ``url`` is an allowed scheme on a public host."""
+    """Raise UnsafeURL unless ``url`` is an allowed scheme on a public host;
+    FetchError (retryable) when the host does not resolve right now."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -45,15 +46,20 @@ async def check_url(url: str, settings: Settings, field: str) -> None:
         raise UnsafeURL("The URL has no host name.", field=field)
     if settings.allow_private_urls:
         return
+    if host.rstrip(".").lower() == "localhost" or host.rstrip(".").lower().endswith(".localhost"):
+        raise UnsafeURL(  # RFC 6761: always loopback, whatever DNS says
+            f"The host {host!r} is a local, private or reserved address; URLs must be public.",
+            field=field,
+        )
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise UnsafeURL(f"The host {host!r} does not resolve.", field=field) from None
+        raise FetchError(f"The host {host!r} does not resolve.", field=field) from None
     for *_, sockaddr in infos:
         if not is_public_address(sockaddr[0]):
             raise UnsafeURL(
                 f"The host {host!r} resolves to {sockaddr[0]}, a local, private or reserved "
-                "address; audio_url must be public.",
+                "address; URLs must be public.",
                 field=field,
             )
 

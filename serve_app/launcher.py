@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,15 @@ def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> Non
         time.sleep(0.5)
 
 
+def _exit_on_signal(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
+    # Stop cleanly (Serve, then the embedded Redis) on Ctrl-C and on SIGTERM,
+    # even when started from a shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, _exit_on_signal)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     settings, server = prepare_environment(Settings())
     key = asyncio.run(ensure_dev_key(settings))
     config = load_config(config_path, host, port)
@@ -111,9 +120,12 @@ def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
+        import ray
         from ray import serve
 
+        print("\nShutting down...", flush=True)
         serve.shutdown()
+        ray.shutdown()
     finally:
         if server is not None:
             server.shutdown()

@@ -35,6 +35,7 @@ def strict(redis_url, tmp_path_factory, dsp_backend):
         ("https://[::ffff:127.0.0.1]/a.wav", "local, private or reserved"),
         ("https://2130706433/a.wav", "local, private or reserved"),
         ("https://", "no host"),
+        ("https://localhost.:443/a.wav", "local, private or reserved"),
     ],
 )
 def test_non_public_audio_urls_are_rejected(strict, url, words):
@@ -53,3 +54,10 @@ def test_webhook_url_obeys_the_same_rules(strict):
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "webhookUrl"
     assert "local, private or reserved" in response.json()["error"]["message"]
+
+
+def test_unresolvable_host_is_accepted_then_fails_at_fetch(strict):
+    """DNS can fail for a moment; the address rules are applied again at fetch time."""
+    response = strict.post("/v1/queue/audio/separate", json={
+        "input": {"audio_url": "https://no-such-host.invalid/a.wav", "prompt": "the speaker"}})
+    assert response.status_code == 202, response.text

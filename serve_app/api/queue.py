@@ -18,12 +18,22 @@ from serve_app.api.schemas import (
 from serve_app.api.views import links, result_view, status_view
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
-from serve_app.errors import Conflict, ServiceError
+from serve_app.errors import Conflict, FetchError, ServiceError
 from serve_app.fetch import check_url
 from serve_app.jobs.record import JobStatus
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
 _errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 409, 422)}
+
+
+async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
+    """Refuse non-public URLs now. A name that does not resolve at the moment is
+    accepted: DNS failures are often transient, and the URL is checked again,
+    hop by hop, when it is used."""
+    try:
+        await check_url(url, ctx.settings, field=field)
+    except FetchError:
+        pass
 
 
 @router.post(
@@ -53,7 +63,7 @@ async def submit(
                 status_code=422,
             ) from None
     else:
-        await check_url(inp.audio_url, ctx.settings, field="input.audio_url")
+        await _check_public(inp.audio_url, ctx, "input.audio_url")
     backend = inp.backend or ctx.backends[0]
     if backend not in ctx.backends:
         raise ServiceError(
@@ -63,7 +73,7 @@ async def submit(
             status_code=422,
         )
     if body.webhook_url is not None:
-        await check_url(body.webhook_url, ctx.settings, field="webhookUrl")
+        await _check_public(body.webhook_url, ctx, "webhookUrl")
 
     request_id = ids.new_id("req")
     created_at = now_iso()
