@@ -392,6 +392,11 @@ def test_openapi_describes_every_model(service):
                  "/v1/queue/requests/{request_id}/result", "/v1/queue/requests/{request_id}/cancel",
                  "/v1/files", "/v1/files/{file_id}", "/v1/files/{file_id}/content"]:
         assert path in paths
-    inp = spec["components"]["schemas"]["SeparateInput"]["properties"]
+    schemas = spec["components"]["schemas"]
+    ours = ["SeparateInput", "SeparateRequest", "SubmitResponse", "StatusResponse", "ResultResponse",
+            "FileObject", "FileInfo", "JobError", "Progress", "Timings", "ErrorEnvelope", "ErrorBody",
+            "CancelResponse", "Span"]
+    assert [name for name in ours if not schemas[name].get("description")] == []
+    inp = schemas["SeparateInput"]["properties"]
     for name in ("audio_url", "file_id", "prompt", "spans", "output_format", "backend"):
         assert inp[name].get("description"), name

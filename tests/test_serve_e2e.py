@@ -206,3 +206,41 @@ def test_job_survives_the_kill_of_its_worker(client):
     assert sum('"COMPLETED"' in s or '"FAILED"' in s or '"CANCELLED"' in s for s in statuses) == 1
     target = _download(client, client.get(body["result_url"]).json()["target"])
     assert len(target) == len(audio)
+
+
+def test_batch_size_changes_without_a_restart(client, serve_url):
+    import ray
+    from ray import serve
+
+    from serve_app.launcher import deploy, load_config
+
+    def replicas() -> list[str]:
+        return sorted(a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+                      if "Separator-lowpass" in a["name"])
+
+    handle = serve.get_deployment_handle("Separator-lowpass", app_name=APP)
+    before = replicas()
+    config = _config(int(serve_url.rsplit(":", 1)[1]))
+    for deployment in config["applications"][0]["deployments"]:
+        if deployment["name"] == "Separator-lowpass":
+            deployment["user_config"]["max_batch_size"] = 1
+    path = Path(os.environ["AUDIOLASSO_DATA_DIR"]) / "config-batch1.yaml"
+    path.write_text(yaml.safe_dump(config))
+    deploy(load_config(path))
+    deadline = time.monotonic() + 60
+    while handle.stats.remote().result()["batch_config"].get("max_batch_size") != 1:
+        assert time.monotonic() < deadline, "reconfigure never reached the replica"
+        time.sleep(0.2)
+    assert replicas() == before  # the same replica actor: reconfigured, not restarted
+
+    seen = handle.stats.remote().result()["batch_sizes"]
+    sr = 16000
+    file_id = _upload(client, np.zeros(sr * 6, np.float32) + 0.01, sr)
+    with ThreadPoolExecutor(3) as pool:
+        bodies = list(pool.map(lambda _: _submit(client, file_id=file_id, prompt="keep the low end",
+                                                 backend="lowpass"), range(3)))
+    for body in bodies:
+        assert _wait(client, body["request_id"], {"COMPLETED", "FAILED"})["status"] == "COMPLETED"
+    after = handle.stats.remote().result()["batch_sizes"]
+    new = {size: after[size] - seen.get(size, 0) for size in after if after[size] != seen.get(size, 0)}
+    assert new and set(new) == {1}, new

@@ -33,6 +33,8 @@ class Span(BaseModel):
 
 
 class SeparateInput(BaseModel):
+    """What to separate: one recording (audio_url or file_id) and a text prompt."""
+
     model_config = ConfigDict(extra="forbid")
 
     audio_url: str | None = Field(
@@ -81,6 +83,8 @@ class SeparateInput(BaseModel):
 
 
 class SeparateRequest(BaseModel):
+    """Body of POST /v1/queue/audio/separate."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     input: SeparateInput
@@ -90,12 +94,16 @@ class SeparateRequest(BaseModel):
 
 
 class QueueLinks(BaseModel):
+    """Absolute URLs to follow a job."""
+
     status_url: str
     stream_url: str
     result_url: str
 
 
 class SubmitResponse(QueueLinks):
+    """202 Accepted: the job is queued."""
+
     request_id: str
     status: JobStatus
     model: str = "audio/separate"
@@ -104,6 +112,8 @@ class SubmitResponse(QueueLinks):
 
 
 class JobError(BaseModel):
+    """Why a job FAILED."""
+
     type: str = Field(description="Machine-readable error type.")
     message: str = Field(description="What went wrong and what to change.")
     field: str | None = None
@@ -111,12 +121,16 @@ class JobError(BaseModel):
 
 
 class Progress(BaseModel):
+    """How much of a running job is done."""
+
     chunks_done: int
     chunks_total: int
     fraction: float
 
 
 class StatusResponse(QueueLinks):
+    """A job's state: IN_QUEUE -> IN_PROGRESS -> COMPLETED | FAILED | CANCELLED."""
+
     request_id: str
     status: JobStatus
     model: str = "audio/separate"
@@ -131,6 +145,8 @@ class StatusResponse(QueueLinks):
 
 
 class FileObject(BaseModel):
+    """An audio file the service holds (an upload or a result track)."""
+
     file_id: str
     url: str = Field(description="Download URL (GET, with the same API key).")
     content_type: str
@@ -142,11 +158,15 @@ class FileObject(BaseModel):
 
 
 class FileInfo(FileObject):
+    """File metadata, as returned by the files API."""
+
     created_at: str
     purpose: Literal["upload", "result"]
 
 
 class Timings(BaseModel):
+    """Seconds spent in each stage of a job."""
+
     queue_s: float = Field(description="Time waiting in the queue.")
     fetch_s: float
     decode_s: float
@@ -156,6 +176,9 @@ class Timings(BaseModel):
 
 
 class ResultResponse(BaseModel):
+    """A COMPLETED job: the target track (what the prompt asked for) and the
+    residual (everything else; target + residual = mixture)."""
+
     request_id: str
     status: JobStatus
     model: str = "audio/separate"
@@ -170,17 +193,31 @@ class ResultResponse(BaseModel):
     warnings: list[str] = []
 
 
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str | None
+    message: str
+
+
 class ErrorBody(BaseModel):
+    """One error: a stable machine-readable type, a sentence, and the field at fault."""
+
     type: str
     message: str
     field: str | None = None
+    details: list[FieldError] | None = Field(None, description="Every invalid field, for validation errors.")
 
 
 class ErrorEnvelope(BaseModel):
+    """Every error response has this shape."""
+
     error: ErrorBody
 
 
 class CancelResponse(BaseModel):
+    """The job's state after a cancel request."""
+
     request_id: str
     status: JobStatus
     cancel_requested: bool

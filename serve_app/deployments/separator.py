@@ -35,6 +35,7 @@ class Separator:
         self.device = pick_device(device)
         self.backend.load(self.device)
         self.batch_sizes: Counter[int] = Counter()
+        self.batch_config: dict[str, Any] = {}
         self._batch_metric = Histogram(
             "audiolasso_separator_batch_size",
             description="Chunks per backend.separate call.",
@@ -46,6 +47,7 @@ class Separator:
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Batch settings from the Serve config's user_config; no restart needed."""
+        self.batch_config = dict(config)
         if "max_batch_size" in config:
             self._separate_batch.set_max_batch_size(int(config["max_batch_size"]))
         if "batch_wait_timeout_s" in config:
@@ -62,7 +64,7 @@ class Separator:
 
     async def stats(self) -> dict[str, Any]:
         """Batch sizes formed so far (for benchmarks and operators)."""
-        return {"batch_sizes": dict(self.batch_sizes), "device": self.device}
+        return {"batch_sizes": dict(self.batch_sizes), "device": self.device, "batch_config": self.batch_config}
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
         return await self._separate_batch(item)
