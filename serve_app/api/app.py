@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+from typing import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from serve_app import __version__
-from serve_app.api import files, queue
+from serve_app.api import backends, files, queue
+from serve_app.api.auth import BearerAuthMiddleware
+from serve_app.api.schemas import ErrorEnvelope
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
+from serve_app.jobs.separator_client import SeparatorClient
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +31,14 @@ Submit a job with `POST /v1/queue/audio/separate`, follow it with `status_url`
 """
 
 
-def _envelope(status: int, type_: str, message: str, field: str | None = None, **extra) -> JSONResponse:
+def _envelope(
+    status: int, type_: str, message: str, field: str | None = None, headers: dict | None = None, **extra
+) -> JSONResponse:
     body = {"type": type_, "message": message, **extra}
     if field:
         body["field"] = field
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -39,19 +47,36 @@ def _field(loc: tuple) -> str | None:
     return ".".join(parts) or None
 
 
-def create_api(ctx: ServiceContext) -> FastAPI:
+def _allowed_methods(request: Request) -> str:
+    """Every method any route offers for this path. Starlette's own Allow header
+    names only the first route that matched the path, not e.g. GET and DELETE."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
+def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient]) -> FastAPI:
+    """The API; ``separators`` (by key, as in ``ctx.backends``) tell it what each backend can do."""
     api = FastAPI(
         title="AudioLasso",
         version=__version__,
         description=DESCRIPTION,
         responses={
-            401: {"description": "Missing or invalid API key."},
-            422: {"description": "Invalid input; the error envelope names the field."},
+            400: {"model": ErrorEnvelope, "description": "The body could not be parsed."},
+            401: {"model": ErrorEnvelope, "description": "Missing or invalid API key."},
+            422: {"model": ErrorEnvelope, "description": "Invalid input; the error names the field."},
         },
     )
     api.state.ctx = ctx
+    api.state.separators = dict(separators)
+    api.add_middleware(
+        BearerAuthMiddleware, on_error=lambda exc: _envelope(exc.status_code, exc.type, exc.message, exc.field)
+    )
     api.include_router(queue.router)
     api.include_router(files.router)
+    api.include_router(backends.router)
 
     @api.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
@@ -67,8 +92,11 @@ def create_api(ctx: ServiceContext) -> FastAPI:
 
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        kinds = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return _envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail))
+        kinds = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return _envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail), headers=headers)
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
