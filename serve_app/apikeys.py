@@ -61,10 +61,13 @@ class KeyStore:
                 out.append(record)
         return sorted(out, key=lambda r: r["created_at"])
 
+    async def exists(self, key_id: str) -> bool:
+        return bool(await self.redis.hexists(self.keys.api_key_index, key_id))
+
     async def revoke(self, key_id: str) -> bool:
         digest = await self.redis.hget(self.keys.api_key_index, key_id)
         if not digest:
             return False
-        await self.redis.delete(self.keys.api_key(digest))
+        await self.redis.delete(self.keys.api_key(digest), self.keys.webhook_secret(key_id))
         await self.redis.hdel(self.keys.api_key_index, key_id)
         return True

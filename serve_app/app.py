@@ -11,20 +11,23 @@
 
 Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
 (``Separator-<name>-<variant>`` for a non-default variant), so a config file
-can set replicas, autoscaling and ``user_config`` (batch size) for each.
+can set replicas, autoscaling and ``user_config`` (batch size) for each. Each
+backend entry is one Separator, routed to by its key (``serve_app.routing``);
+the same backend may be listed once per variant.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from ray.serve import Application
 
 from serve_app.deployments.ingress import Ingress
 from serve_app.deployments.separator import Separator
 from serve_app.deployments.worker import QueueWorker
 from serve_app.plugins import get_backend
+from serve_app.routing import backend_key
 
 
 class BackendSpec(BaseModel):
@@ -32,6 +35,10 @@ class BackendSpec(BaseModel):
     variant: str = "default"
     options: dict[str, Any] = {}
     device: str | None = None
+
+    @property
+    def key(self) -> str:
+        return backend_key(self.name, self.variant)
 
     @property
     def deployment_name(self) -> str:
@@ -48,18 +55,27 @@ class AppArgs(BaseModel):
     backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
     worker: WorkerSpec = WorkerSpec()
 
+    @model_validator(mode="after")
+    def _unique(self) -> "AppArgs":
+        keys = [b.key for b in self.backends]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"each backend and variant may be listed once; got {keys}")
+        return self
+
 
 def build_app(args: dict[str, Any] | None = None) -> Application:
     spec = AppArgs.model_validate(args or {})
     separators = {}
     for backend in spec.backends:
-        info = get_backend(backend.name).info
+        # Constructing (not loading) checks variant and options here, so a typo
+        # fails the deploy; load failures only mark that one Separator unavailable.
+        info = get_backend(backend.name)(backend.variant, backend.options).info
         res = info.resources
-        separators[backend.name] = Separator.options(
+        separators[backend.key] = Separator.options(
             name=backend.deployment_name,
             user_config={"max_batch_size": info.max_batch_size},
             max_ongoing_requests=max(64, 4 * info.max_batch_size),
             ray_actor_options={"num_cpus": res.num_cpus, "num_gpus": res.num_gpus},
         ).bind(backend.name, backend.variant, backend.options, backend.device)
     worker = QueueWorker.bind(separators, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight)
-    return Ingress.bind(worker, [b.name for b in spec.backends])
+    return Ingress.bind(worker, separators)

@@ -8,8 +8,14 @@ LitServe's setup / batch / predict / unbatch:
 1. ``interpret(prompt, spans)`` — cheap and CPU-only; turns the user's request
    into a JSON-able *plan* or raises :class:`UnsupportedPrompt`. The worker
    calls it before fetching any audio so unservable jobs fail fast.
+   A plan may carry ``warnings``: sentences the job's result shows the user.
 2. ``load(device)`` — once per replica; loads weights onto ``device``.
-3. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
+3. ``prepare(audio, sample_rate, plan, spans)`` — optional, once per job, on
+   the whole mixture (mono, at the backend's rate) before any chunk: learn
+   job-level context that a chunk cannot see (e.g. what the span hints mark)
+   and return the plan that travels with every chunk. Its additions may be
+   numpy arrays; they are not stored. The default returns the plan unchanged.
+4. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
    number of jobs) in, one target waveform per item out. Residual is always
    ``mixture - target`` and is computed by the service, not the backend.
 """
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -63,22 +69,48 @@ class SpanHint(BaseModel):
 
 
 @dataclass
+class VisualPrompt:
+    """A visual prompt: the video and its object mask (encoded files, e.g. mp4),
+    cut to the seconds ``[start_s, end_s)`` of the chunk it travels with.
+    Only backends that declare ``capabilities.visual`` receive one."""
+
+    video: bytes
+    mask: bytes
+    start_s: float = 0.0
+    end_s: float | None = None
+
+
+@dataclass
 class SeparationItem:
     """One chunk of one job: mono float32 audio at the backend's sample rate."""
 
     audio: np.ndarray
     plan: dict[str, Any]
     spans: list[SpanHint] = field(default_factory=list)
+    visual: VisualPrompt | None = None
 
 
 class UnsupportedPrompt(Exception):
     """The backend cannot serve this prompt; the message says what it can do."""
 
 
-class Backend(ABC):
-    """Base class for separation backends."""
+class BackendUnavailable(Exception):
+    """The backend failed to load on its replicas; the message says why."""
 
-    info: ClassVar[BackendInfo]
+
+# Options every backend accepts: a deployment may override the class's preferred windowing.
+CHUNKING_OPTIONS = ("chunk_seconds", "overlap_seconds")
+
+
+class Backend(ABC):
+    """Base class for separation backends.
+
+    ``info`` is set on the class (readable without an instance); an instance's
+    ``info`` is the class's with the deployment's ``CHUNKING_OPTIONS`` applied,
+    and is what the service uses to cut and batch audio.
+    """
+
+    info: BackendInfo
 
     def __init__(self, variant: str = "default", options: dict[str, Any] | None = None):
         if variant not in self.info.variants:
@@ -88,6 +120,9 @@ class Backend(ABC):
             )
         self.variant = variant
         self.options = dict(options or {})
+        overrides = {k: self.options[k] for k in CHUNKING_OPTIONS if k in self.options}
+        if overrides:
+            self.info = BackendInfo.model_validate({**self.info.model_dump(), **overrides})
 
     @abstractmethod
     def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
@@ -96,6 +131,14 @@ class Backend(ABC):
     @abstractmethod
     def load(self, device: str) -> None:
         """Load models onto ``device`` ("cpu", "cuda", "cuda:1", ...)."""
+
+    def prepare(
+        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
+    ) -> dict[str, Any]:
+        """Job-level step before chunking: ``audio`` is the whole mixture (mono float32
+        at ``sample_rate``, the backend's), ``spans`` in seconds within it. Returns
+        the plan every chunk gets; backends without job-level context keep this default."""
+        return plan
 
     @abstractmethod
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:

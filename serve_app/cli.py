@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ def _keys(args: argparse.Namespace) -> int:
     from serve_app.apikeys import KeyStore
     from serve_app.redis_conn import connect
     from serve_app.redis_keys import RedisKeys
+    from serve_app.webhooks.secret_store import WebhookSecrets
 
     settings = Settings()
 
@@ -35,6 +37,13 @@ def _keys(args: argparse.Namespace) -> int:
                     print(f"no key {args.key_id}", file=sys.stderr)
                     return 1
                 print(f"revoked {args.key_id}")
+            elif args.action == "webhook-secret":
+                if not await store.exists(args.key_id):
+                    print(f"no key {args.key_id}", file=sys.stderr)
+                    return 1
+                secrets = WebhookSecrets(redis, store.keys)
+                record = await (secrets.rotate if args.rotate else secrets.get)(args.key_id)
+                print(record["secret"])
             return 0
         finally:
             await redis.aclose()
@@ -50,24 +59,44 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    """A worker process with the backend in-process, outside Ray Serve."""
+    """A worker process with the backend in-process, outside Ray Serve (and its webhook sender)."""
     import logging
 
     from serve_app.context import ServiceContext
     from serve_app.jobs.separator_client import LocalSeparator
     from serve_app.jobs.worker import JobWorker
     from serve_app.plugins import get_backend
+    from serve_app.routing import backend_key
+    from serve_app.webhooks.sender import WebhookSender
 
     logging.basicConfig(level=logging.INFO)
     backend = get_backend(args.backend)(args.variant)
     backend.load(args.device)
+    key = backend_key(args.backend, args.variant)
 
     async def go() -> None:
-        ctx = ServiceContext.create(Settings(), [args.backend])
-        await JobWorker(ctx, {args.backend: LocalSeparator(backend)}, max_concurrent_jobs=args.jobs).run()
+        ctx = ServiceContext.create(Settings(), [key])
+        await asyncio.gather(
+            JobWorker(ctx, {key: LocalSeparator(backend)}, max_concurrent_jobs=args.jobs).run(),
+            WebhookSender(ctx).run(),
+        )
 
     asyncio.run(go())
     return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from serve_app.evaluation import HttpRunner, LocalRunner, evaluate
+
+    if args.url:
+        if not args.api_key:
+            print("--url needs --api-key (or AUDIOLASSO_API_KEY)", file=sys.stderr)
+            return 2
+        runner = HttpRunner(args.url, args.api_key, args.backend)
+    else:
+        runner = LocalRunner(args.backend or "dsp")
+    report = asyncio.run(evaluate(args.corpus, runner, args.out))
+    return 1 if report["summary"]["OVERALL"]["failures"] else 0
 
 
 def _backends(args: argparse.Namespace) -> int:
@@ -97,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ks.add_parser("list")
     r = ks.add_parser("revoke")
     r.add_argument("key_id")
+    w = ks.add_parser("webhook-secret", help="print the key's webhook signing secret (whsec_...)")
+    w.add_argument("key_id")
+    w.add_argument("--rotate", action="store_true", help="replace it with a new secret first")
     p.set_defaults(func=_keys)
 
     p = sub.add_parser("worker", help="run a job worker with an in-process backend (no Ray)")
@@ -108,6 +140,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("backends", help="list installed backends")
     p.set_defaults(func=_backends)
+
+    p = sub.add_parser("eval", help="score a backend on a corpus (SI-SDR improvement per case and category)")
+    p.add_argument("corpus", type=Path, help="folder of CASE_ID/{mixture,target}.flac + case.json")
+    p.add_argument("--out", type=Path, help="write OUT/CASE_ID/{target,residual}.wav and OUT/results.json")
+    p.add_argument("--backend", default=None, help="backend to run (in-process default: dsp)")
+    p.add_argument("--url", help="measure a running service over HTTP instead of in-process")
+    p.add_argument("--api-key", default=os.environ.get("AUDIOLASSO_API_KEY"), help="for --url (env AUDIOLASSO_API_KEY)")
+    p.set_defaults(func=_eval)
 
     args = parser.parse_args(argv)
     return args.func(args)

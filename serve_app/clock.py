@@ -13,3 +13,8 @@ def iso(dt: datetime) -> str:
 
 def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def iso_from_ms(ms: int) -> str:
+    """A Unix time in milliseconds (e.g. a score from Redis TIME) as ISO-8601."""
+    return iso(datetime.fromtimestamp(ms / 1000, timezone.utc))

@@ -49,6 +49,22 @@ class Settings(AudioLimits):
         60.0, description="A claimed job whose worker stops heartbeating for this long is claimed again."
     )
     max_attempts: int = Field(3, description="Claims of one job before it fails as a poison job.")
+    submits_per_minute: int = Field(120, ge=1, description="Job submits one API key may make per minute.")
+    uploads_per_minute: int = Field(60, ge=1, description="File uploads one API key may make per minute.")
+    max_queued_per_key: int = Field(100, ge=1, description="Jobs one API key may have waiting in the queue.")
+    max_queue_length: int = Field(10000, ge=1, description="Jobs waiting in total before submits are shed (503).")
+    max_json_body_bytes: int = Field(65536, ge=1024, description="Largest JSON request body.")
+    sse_keepalive_s: float = Field(
+        15.0, gt=0, description="A status stream with nothing to say sends a keep-alive comment this often."
+    )
+    webhook_max_attempts: int = Field(10, ge=1, description="Attempts to deliver one webhook before giving up.")
+    webhook_backoff_base_s: float = Field(
+        10.0, gt=0, description="Delay before the second webhook attempt; doubles per attempt (with jitter)."
+    )
+    webhook_backoff_max_s: float = Field(
+        3600.0, gt=0, description="Longest delay between webhook attempts, also the cap on a honoured Retry-After."
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, description="Time allowed for one webhook attempt.")
 
 
 @functools.cache

@@ -9,9 +9,12 @@ import redis.asyncio as aioredis
 from serve_app.apikeys import KeyStore
 from serve_app.config import Settings
 from serve_app.jobs.store import JobStore
+from serve_app.ratelimit import RateLimiter
 from serve_app.redis_conn import connect
 from serve_app.redis_keys import RedisKeys
 from serve_app.storage.files import FileStore
+from serve_app.webhooks.outbox import Outbox
+from serve_app.webhooks.secret_store import WebhookSecrets
 
 
 @dataclass
@@ -21,6 +24,9 @@ class ServiceContext:
     jobs: JobStore
     files: FileStore
     api_keys: KeyStore
+    limits: RateLimiter
+    outbox: Outbox
+    webhook_secrets: WebhookSecrets
     backends: list[str]  # deployed backends, by name; the first is the default
 
     @classmethod
@@ -35,5 +41,8 @@ class ServiceContext:
             jobs=JobStore(redis, keys),
             files=FileStore(redis, keys, settings.data_dir),
             api_keys=KeyStore(redis, keys),
+            limits=RateLimiter(redis, keys),
+            outbox=Outbox(redis, keys),
+            webhook_secrets=WebhookSecrets(redis, keys),
             backends=list(backends),
         )

@@ -17,6 +17,7 @@ class ServiceError(Exception):
     status_code = 400
     type = "invalid_request"
     retryable = False
+    retry_after_s: int | None = None  # sent as Retry-After (429/503)
 
     def __init__(
         self,
@@ -26,6 +27,7 @@ class ServiceError(Exception):
         field: str | None = None,
         status_code: int | None = None,
         retryable: bool | None = None,
+        retry_after_s: int | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -35,6 +37,8 @@ class ServiceError(Exception):
             self.status_code = status_code
         if retryable is not None:
             self.retryable = retryable
+        if retry_after_s is not None:
+            self.retry_after_s = retry_after_s
         self.field = field
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,3 +90,20 @@ class FetchError(ServiceError):
     status_code = 422
     type = "fetch_failed"
     retryable = True
+
+
+class RateLimited(ServiceError):
+    """Too many requests from one key; Retry-After says when to come back."""
+
+    status_code = 429
+    type = "rate_limited"
+    retryable = True
+
+
+class Overloaded(ServiceError):
+    """The service sheds load rather than queue without bound."""
+
+    status_code = 503
+    type = "overloaded"
+    retryable = True
+    retry_after_s = 30

@@ -1,33 +1,35 @@
-"""Fetching ``audio_url``s for strangers without becoming an SSRF proxy.
+"""Requests to client-supplied URLs (``audio_url`` downloads, webhook
+deliveries) without becoming an SSRF proxy.
 
 Every URL — the submitted one and each redirect hop — must use https (http
-only when configured) and resolve only to public addresses.
+only when configured) and resolve only to public addresses, and the socket
+connects only to an address that was checked (serve_app/safe_http.py), so DNS
+rebinding cannot pass. Every such request goes through :func:`open_url`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from serve_app import addresses
 from serve_app.config import Settings
 from serve_app.errors import FetchError, PayloadTooLarge, UnsafeURL
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+from serve_app.safe_http import PublicOnlyBackend, PublicOnlyTransport, refusal
 
 
 async def check_url(url: str, settings: Settings, field: str) -> None:
     """Raise UnsafeURL unless ``url`` is an allowed scheme on a public host;
-    FetchError (retryable) when the host does not resolve right now."""
+    FetchError (retryable) when the host does not resolve right now.
+
+    This early check gives clear errors at submit time; the connection itself
+    is guarded again by the transport of :func:`http_client`."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -46,42 +48,54 @@ async def check_url(url: str, settings: Settings, field: str) -> None:
         raise UnsafeURL("The URL has no host name.", field=field)
     if settings.allow_private_urls:
         return
-    if host.rstrip(".").lower() == "localhost" or host.rstrip(".").lower().endswith(".localhost"):
-        raise UnsafeURL(  # RFC 6761: always loopback, whatever DNS says
-            f"The host {host!r} is a local, private or reserved address; URLs must be public.",
-            field=field,
-        )
+    if addresses.is_local_name(host):
+        raise refusal(host, host, field)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        resolved = await addresses.resolve(host, port)
     except socket.gaierror:
         raise FetchError(f"The host {host!r} does not resolve.", field=field) from None
-    for *_, sockaddr in infos:
-        if not is_public_address(sockaddr[0]):
-            raise UnsafeURL(
-                f"The host {host!r} resolves to {sockaddr[0]}, a local, private or reserved "
-                "address; URLs must be public.",
-                field=field,
-            )
+    for address in resolved:
+        if not addresses.is_public(address):
+            raise refusal(host, address, field)
 
 
-async def download(url: str, dest: Path, settings: Settings) -> Path:
+def http_client(settings: Settings, field: str, timeout: httpx.Timeout) -> httpx.AsyncClient:
+    """A client for client-supplied URLs: it connects only to public addresses
+    (checked at connect time), follows no redirects (the caller checks each
+    hop), and takes no proxy or credentials from the environment."""
+    transport = PublicOnlyTransport(PublicOnlyBackend(settings.allow_private_urls, field))
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, timeout=timeout, trust_env=False)
+
+
+@asynccontextmanager
+async def open_url(
+    client: httpx.AsyncClient, method: str, url: str, settings: Settings, field: str, **kwargs: Any
+) -> AsyncIterator[httpx.Response]:
+    """One request (one hop, body not yet read) to a URL that passed :func:`check_url`."""
+    await check_url(url, settings, field=field)
+    async with client.stream(method, url, **kwargs) as response:
+        yield response
+
+
+async def download(url: str, dest: Path, settings: Settings, field: str = "input.audio_url") -> Path:
     """Stream ``url`` into ``dest``, re-checking every redirect hop and
-    enforcing the size limit on the bytes actually received."""
+    enforcing the size limit on the bytes actually received. ``field`` names
+    the input the URL came from, in errors."""
+    name = field.rsplit(".", 1)[-1]
     limit = settings.max_upload_bytes
     timeout = httpx.Timeout(min(30.0, settings.fetch_timeout_s), connect=10.0)
     try:
         async with asyncio.timeout(settings.fetch_timeout_s):
-            async with httpx.AsyncClient(follow_redirects=False, timeout=timeout, trust_env=False) as client:
+            async with http_client(settings, field, timeout) as client:
                 for _ in range(settings.max_redirects + 1):
-                    await check_url(url, settings, field="input.audio_url")
-                    async with client.stream("GET", url) as response:
+                    async with open_url(client, "GET", url, settings, field=field) as response:
                         if response.is_redirect:
                             url = urljoin(url, response.headers["location"])
                             continue
                         if response.status_code != 200:
                             raise FetchError(
-                                f"Fetching audio_url answered HTTP {response.status_code}.",
-                                field="input.audio_url",
+                                f"Fetching {name} answered HTTP {response.status_code}.",
+                                field=field,
                                 retryable=response.status_code >= 500 or response.status_code == 429,
                             )
                         received = 0
@@ -90,19 +104,19 @@ async def download(url: str, dest: Path, settings: Settings) -> Path:
                                 received += len(block)
                                 if received > limit:
                                     raise PayloadTooLarge(
-                                        f"audio_url is larger than the {limit} byte limit.",
-                                        field="input.audio_url",
+                                        f"{name} is larger than the {limit} byte limit.",
+                                        field=field,
                                     )
                                 out.write(block)
                         return dest
                 raise FetchError(
-                    f"audio_url redirected more than {settings.max_redirects} times.",
-                    field="input.audio_url",
+                    f"{name} redirected more than {settings.max_redirects} times.",
+                    field=field,
                     retryable=False,
                 )
     except TimeoutError:
         raise FetchError(
-            f"Fetching audio_url took longer than {settings.fetch_timeout_s:g} s.", field="input.audio_url"
+            f"Fetching {name} took longer than {settings.fetch_timeout_s:g} s.", field=field
         ) from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"Fetching audio_url failed: {type(exc).__name__}.", field="input.audio_url") from None
+        raise FetchError(f"Fetching {name} failed: {type(exc).__name__}.", field=field) from None

@@ -46,10 +46,45 @@ class RedisKeys:
         """List: one token per submit, so idle workers wake at once (BLPOP)."""
         return f"{self.prefix}:wakeup"
 
+    @property
+    def queue_moves(self) -> str:
+        """Stream (capped): one entry whenever a queued job leaves the queue, so
+        status streams of the jobs behind it recompute their position."""
+        return f"{self.prefix}:queue:moves"
+
+    # --- webhook outbox ---------------------------------------------------
+    @property
+    def webhook_prefix(self) -> str:
+        return f"{self.prefix}:webhook:"
+
+    def webhook(self, request_id: str) -> str:
+        """Hash: the completion webhook delivery of a job (url, state, attempt log, body)."""
+        return f"{self.webhook_prefix}{request_id}"
+
+    @property
+    def webhooks_due(self) -> str:
+        """Sorted set: request ids with a delivery to attempt, scored by the time
+        (ms, Redis clock) of the next attempt, or the lease deadline of one in flight."""
+        return f"{self.prefix}:webhooks:due"
+
+    @property
+    def webhooks_wakeup(self) -> str:
+        """List: one token per enqueued delivery, so idle senders wake at once (BLPOP)."""
+        return f"{self.prefix}:webhooks:wakeup"
+
+    def webhook_secret(self, key_id: str) -> str:
+        """String (JSON): an API key's webhook signing secret (whsec_...) and when it was made."""
+        return f"{self.prefix}:whsecret:{key_id}"
+
     # --- files ------------------------------------------------------------
     def file(self, file_id: str) -> str:
         """Hash: file metadata (owner, name, size, audio properties, storage path)."""
         return f"{self.prefix}:file:{file_id}"
+
+    # --- abuse limits -----------------------------------------------------
+    def rate(self, action: str, owner: str, window: int) -> str:
+        """Counter (expiring): one key's ``action`` requests in one rate-limit window."""
+        return f"{self.prefix}:rate:{action}:{owner}:{window}"
 
     # --- API keys ---------------------------------------------------------
     def api_key(self, key_hash: str) -> str:

@@ -23,8 +23,9 @@ from serve_app.api.app import create_api
 from serve_app.backend import Backend
 from serve_app.config import Settings
 from serve_app.context import ServiceContext
-from serve_app.jobs.separator_client import LocalSeparator
+from serve_app.jobs.separator_client import LocalSeparator, SeparatorClient
 from serve_app.jobs.worker import JobWorker
+from serve_app.webhooks.sender import WebhookSender
 
 ROOT = Path(__file__).resolve().parent.parent
 # The out-of-tree test plugin, importable in-process without installing it.
@@ -68,13 +69,20 @@ def make_settings(redis_url: str, data_dir: Path, **overrides) -> Settings:
 
 
 class LiveService:
-    """The FastAPI app on a real socket plus a JobWorker, in one background
-    event loop; tests talk to it over HTTP like any client."""
+    """The FastAPI app on a real socket plus a JobWorker and a WebhookSender,
+    in one background event loop; tests talk to it over HTTP like any client."""
 
-    def __init__(self, settings: Settings, backends: dict[str, Backend], worker: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        backends: dict[str, Backend | SeparatorClient],  # by key; a Backend is served in-process
+        worker: bool = True,
+        webhooks: bool = True,
+    ):
         self.settings = settings
         self.backends = backends
         self.with_worker = worker
+        self.with_webhooks = webhooks
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -88,16 +96,21 @@ class LiveService:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx), log_level="warning"))
-        self.worker = JobWorker(self.ctx, {n: LocalSeparator(b) for n, b in self.backends.items()})
+        separators = {n: LocalSeparator(b) if isinstance(b, Backend) else b for n, b in self.backends.items()}
+        self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx, separators), log_level="warning"))
+        self.worker = JobWorker(self.ctx, separators)
+        self.sender = WebhookSender(self.ctx)
         tasks = [asyncio.create_task(self.server.serve(sockets=[sock]))]
         if self.with_worker:
             tasks.append(asyncio.create_task(self.worker.run()))
+        if self.with_webhooks:
+            tasks.append(asyncio.create_task(self.sender.run()))
         while not self.server.started:
             await asyncio.sleep(0.01)
         self._ready.set()
         await tasks[0]
         self.worker.stop()
+        self.sender.stop()
         for task in tasks[1:]:
             task.cancel()
         await self.ctx.redis.aclose()

@@ -1,4 +1,5 @@
-"""The built-in ``dsp`` backend: prompts it serves, separation quality, alignment."""
+"""The built-in ``dsp`` backend: how it reads prompts, how well each sound family
+separates (SI-SDR improvement on synthesized mixtures), span hints, alignment."""
 
 from __future__ import annotations
 
@@ -8,17 +9,27 @@ import numpy as np
 import pytest
 from scipy import signal
 
+import concept_audio as ca
 from audio_fixtures import drums_plus_tones, speech_plus_noise
 from audiolasso_dsp.backend import DSPBackend
 from serve_app.audio.metrics import si_sdr
-from serve_app.backend import SeparationItem, UnsupportedPrompt
+from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
 from serve_app.plugins import backends
 
 
-def run(backend: DSPBackend, prompt: str, audio: np.ndarray) -> np.ndarray:
-    (target,) = backend.separate([SeparationItem(audio=audio, plan=backend.interpret(prompt, []))])
+def run(backend: DSPBackend, prompt: str, audio: np.ndarray, spans: list[dict] = ()) -> np.ndarray:
+    """The pipeline's calls for a one-chunk job: interpret, prepare (with spans), separate."""
+    hints = [SpanHint.model_validate(s) for s in spans]
+    plan = backend.interpret(prompt, hints)
+    if hints:
+        plan = backend.prepare(audio, backend.info.sample_rate, plan, hints)
+    (target,) = backend.separate([SeparationItem(audio=audio, plan=plan)])
     assert target.shape == audio.shape and target.dtype == np.float32
     return target
+
+
+def gain(estimate: np.ndarray, mixture: np.ndarray, reference: np.ndarray) -> float:
+    return si_sdr(estimate, reference) - si_sdr(mixture, reference)
 
 
 def best_lag(estimate: np.ndarray, reference: np.ndarray) -> int:
@@ -30,63 +41,85 @@ def test_registered_through_the_entry_point():
     cls = backends()["dsp"]
     assert cls is DSPBackend
     info = cls.info
-    assert info.sample_rate == 48000 and info.capabilities.text and not info.capabilities.spans
+    assert info.sample_rate == 48000 and info.capabilities.text and info.capabilities.spans
     assert info.max_batch_size == 8 and info.resources.num_cpus == 1
 
 
 @pytest.mark.parametrize(
-    "prompt, concept, inverted",
+    "prompt, concept, inverted, method",
     [
-        ("remove crowd noise and keep the speaker", "speech", False),
-        ("isolate the speaker", "speech", False),
-        ("the speaker", "speech", False),
-        ("remove the noise and keep the speaker", "speech", False),
-        ("extract the voice", "speech", False),
-        ("keep the speech", "speech", False),
-        ("remove the noise", "speech", False),
-        ("remove the speaker", "speech", True),
-        ("drop the voice, I only need the backing track", "speech", True),
-        ("isolate the background noise", "speech", True),
-        ("isolate the drums", "drums", False),
-        ("the drums", "drums", False),
-        ("extract the percussion", "drums", False),
-        ("remove the drums", "drums", True),
-        ("keep the melody", "drums", True),
+        ("remove crowd noise and keep the speaker", "speech", False, "deepfilternet3"),
+        ("pull out the lead vocals", "singing_voice", False, "deepfilternet3"),
+        ("drop the voice, I only need the backing track", "music", False, "deepfilternet3-complement"),
+        ("remove the speaker", "speech", True, "deepfilternet3"),
+        ("isolate the drums", "drums", False, "hpss-percussive"),
+        ("remove the drums", "drums", True, "hpss-percussive"),
+        ("extract the bass line", "bass", False, "hpss-harmonic-lowpass"),
+        ("separate the piano from the rest of the song", "piano", False, "nmf-dictionary-piano"),
+        ("isolate the violin", "strings", False, "nmf-dictionary-strings"),
+        ("pull the barking dog out of this street noise", "dog", False, "foreground-over-background"),
+        ("isolate the phone ringing", "alarm", False, "tonal-non-voice"),
+        ("extract the knocking on the door", "knock", False, "percussive-non-voice"),
+        ("remove the hum", "hum", True, "mains-hum-partials"),
+        ("clean this", "hiss", True, "steady-background"),
     ],
 )
-def test_interpret(prompt, concept, inverted):
-    plan = DSPBackend().interpret(prompt, [])
-    assert plan == {
-        "concept": concept,
-        "inverted": inverted,
-        "method": "deepfilternet3" if concept == "speech" else "hpss-median",
-    }
+def test_interpret(dsp_backend, prompt, concept, inverted, method):
+    plan = dsp_backend.interpret(prompt, [])
+    assert (plan["concept"], plan["inverted"], plan["method"]) == (concept, inverted, method)
+    assert 0.0 <= plan["confidence"] <= 1.0 + 1e-6
     assert json.loads(json.dumps(plan)) == plan
 
 
-@pytest.mark.parametrize(
-    "prompt",
-    ["isolate the piano", "pull the barking dog out of this street noise", "remove the hum and keep the guitar", ""],
-)
-def test_unsupported_prompt_lists_capabilities(prompt):
+def test_plan_names_the_method_used_with_spans(dsp_backend):
+    spans = [SpanHint(start=0, end=1)]
+    assert dsp_backend.interpret("keep only the speaker I marked", spans)["method"] == "deepfilternet3+span-gate"
+    assert dsp_backend.interpret("the woodwind", spans)["method"] == "nmf-dictionary-woodwinds+span-dictionary"
+
+
+def test_unknown_sound_without_spans_is_refused_with_what_it_can_do(dsp_backend):
     with pytest.raises(UnsupportedPrompt) as info:
-        DSPBackend().interpret(prompt, [])
+        dsp_backend.interpret("isolate the theremin", [])
     message = str(info.value)
-    assert "speech/speaker/voice" in message and "drums/percussion" in message
-    assert '"isolate the speaker"' in message
+    assert '"theremin"' in message and "speech" in message and "drums" in message and "span" in message
 
 
-def test_separate_needs_load():
+def test_unknown_sound_with_spans_is_served_by_span_models(dsp_backend):
+    plan = dsp_backend.interpret("isolate the theremin", [SpanHint(start=1, end=2)])
+    assert plan["concept"] == "other" and plan["method"].endswith("+span-dictionary")
+
+
+def test_separate_and_prepare_need_load():
+    backend = DSPBackend()
     with pytest.raises(RuntimeError, match="load"):
-        DSPBackend().separate([SeparationItem(audio=np.zeros(480, np.float32), plan={})])
+        backend.separate([SeparationItem(audio=np.zeros(480, np.float32), plan={})])
+    with pytest.raises(RuntimeError, match="load"):
+        backend.prepare(np.zeros(480, np.float32), 48000, {}, [SpanHint(start=0, end=0.005)])
 
 
 @pytest.mark.parametrize("noise, min_gain_db", [("pink", 3.0), ("babble", 1.5)])
-def test_speech_enhancement_improves_si_sdr(dsp_backend, noise, min_gain_db):
+def test_voice(dsp_backend, noise, min_gain_db):
     mixture, clean, _ = speech_plus_noise(snr_db=0.0, seed=1, noise=noise)
     target = run(dsp_backend, "remove crowd noise and keep the speaker", mixture)
-    gain = si_sdr(target, clean) - si_sdr(mixture, clean)
-    assert gain >= min_gain_db, f"SI-SDR improvement {gain:.2f} dB"
+    assert gain(target, mixture, clean) >= min_gain_db
+
+
+@pytest.mark.parametrize(
+    "prompt, make, min_gain_db",
+    [
+        ("drop the voice, I only need the backing track", lambda: ca.speech_over_chords(2), 5.0),
+        ("isolate the drums", lambda: drums_plus_tones(seed=4)[:3], 2.0),
+        ("extract the bass line", lambda: ca.bass_in_band(5), 3.0),
+        ("isolate the birds", lambda: ca.birds_over_noise(7), 4.0),
+        ("isolate the phone ringing", ca.phone_over_speech, 2.0),
+        ("extract the knocking on the door", lambda: ca.knocks_over_babble(6), 3.0),
+        ("remove the hum", lambda: ca.chords_with_hum(8), 8.0),
+    ],
+    ids=["accompaniment", "drums", "bass", "animal-call", "alarm", "impact", "hum-removal"],
+)
+def test_sound_families(dsp_backend, prompt, make, min_gain_db):
+    mixture, reference, _ = make()
+    assert gain(run(dsp_backend, prompt, mixture), mixture, reference) >= min_gain_db
 
 
 def test_speech_target_is_sample_aligned(dsp_backend):
@@ -95,33 +128,31 @@ def test_speech_target_is_sample_aligned(dsp_backend):
     assert abs(best_lag(target, clean)) <= 2
 
 
-def test_remove_the_speaker_returns_the_rest(dsp_backend):
+def test_remove_returns_the_complement(dsp_backend):
     mixture, clean, _ = speech_plus_noise(snr_db=0.0, seed=3)
     speech = run(dsp_backend, "isolate the speaker", mixture)
     rest = run(dsp_backend, "remove the speaker", mixture)
     np.testing.assert_allclose(speech + rest, mixture, atol=1e-6)
-    noise = mixture - clean
-    assert si_sdr(rest, noise) - si_sdr(mixture, noise) >= 3.0
+    assert gain(rest, mixture, mixture - clean) >= 3.0
 
 
-def test_drums_are_separated_from_tones(dsp_backend):
-    mixture, drums, _ = drums_plus_tones(seed=4)
-    target = run(dsp_backend, "isolate the drums", mixture)
-    assert si_sdr(target, drums) - si_sdr(mixture, drums) >= 2.0
-    tones = mixture - drums
-    rest = run(dsp_backend, "remove the drums", mixture)
-    assert si_sdr(rest, tones) - si_sdr(mixture, tones) >= 2.0
-    np.testing.assert_allclose(target + rest, mixture, atol=1e-6)
+def test_spans_pick_the_marked_talker(dsp_backend):
+    """Two talkers taking turns: the prompt alone cannot say which; the spans can."""
+    mixture, talker_a, _, spans = ca.two_talkers()
+    without = gain(run(dsp_backend, "keep only the speaker I marked", mixture), mixture, talker_a)
+    with_spans = gain(run(dsp_backend, "keep only the speaker I marked", mixture, spans), mixture, talker_a)
+    assert without < 1.0 and with_spans >= without + 4.0, (without, with_spans)
 
 
 def test_batch_of_mixed_items_keeps_each_length(dsp_backend):
     rng = np.random.default_rng(5)
     items = [
         SeparationItem(audio=rng.standard_normal(n).astype(np.float32) * 0.1, plan=dsp_backend.interpret(p, []))
-        for n, p in [(12345, "isolate the speaker"), (7, "isolate the drums"), (100, "remove the speaker")]
+        for n, p in [(12345, "isolate the speaker"), (7, "isolate the drums"), (100, "the piano"),
+                     (3000, "the dog"), (50, "the phone ringing")]
     ]
     out = dsp_backend.separate(items)
-    assert [len(t) for t in out] == [12345, 7, 100]
+    assert [len(t) for t in out] == [12345, 7, 100, 3000, 50]
     assert all(t.dtype == np.float32 and np.isfinite(t).all() for t in out)
 
 

@@ -105,3 +105,14 @@ async def test_owner_isolation(store):
 
     with pytest.raises(NotFound):
         await store.get_owned(request_id, "key_b")
+
+
+async def test_progress_never_goes_back(store):
+    """Chunks finish concurrently; a late report of fewer chunks is dropped."""
+    request_id = await submit(store)
+    claim = await store.claim(lease_s=30, max_attempts=3)
+    assert await store.progress(claim, 3, 4) == 0
+    assert await store.progress(claim, 2, 4) == 0
+    assert (await store.get(request_id)).progress["chunks_done"] == 3
+    logged = [e["progress"]["chunks_done"] for _, e in await store.events(request_id) if "progress" in e]
+    assert logged == [3]

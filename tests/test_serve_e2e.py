@@ -29,6 +29,7 @@ import yaml
 
 from audio_fixtures import speech_plus_noise
 from serve_app.audio.metrics import si_sdr
+from sse_client import SSEEvent, read_events
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "audiolasso"
@@ -61,6 +62,12 @@ def _config(port: int) -> dict:
         "user_config": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05},
         "ray_actor_options": {"num_cpus": 0.25},
     })
+    # A SAM Audio variant that cannot load here (no sam_audio, no weights): the
+    # application must deploy anyway and the other backends keep serving.
+    app["args"]["backends"].append({"name": "sam-audio", "variant": "small",
+                                    "options": {"model_path": "/nonexistent/sam-audio-small"}})
+    app["deployments"].append({"name": "Separator-sam-audio-small", "ray_actor_options": {"num_cpus": 0.25,
+                                                                                          "num_gpus": 0}})
     for deployment in app["deployments"]:
         if deployment["name"] == "QueueWorker":
             deployment["health_check_period_s"] = 1  # notice the killed replica quickly
@@ -183,6 +190,36 @@ def test_out_of_tree_plugin_serves_a_job_and_batches_form(client):
     assert max(stats["batch_sizes"]) <= 4  # the configured max_batch_size
 
 
+def test_status_stream_arrives_incrementally_through_the_proxy(client):
+    """SSE through the Serve proxy: each event reaches the client as it is
+    logged, not when the stream ends; a reconnect with Last-Event-ID replays
+    exactly what came after that event."""
+    sr = 16000
+    audio = np.random.default_rng(1).standard_normal(sr * 40).astype(np.float32) * 0.1
+    body = _submit(client, file_id=_upload(client, audio, sr), prompt="keep the low end", backend="lowpass")
+    arrivals: list[tuple[float, SSEEvent]] = []
+    with client.stream("GET", body["stream_url"]) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        for event in read_events(response.iter_lines()):
+            if event.data is None:
+                continue
+            if not arrivals:  # the first event is here while the job still runs
+                status = client.get(body["status_url"]).json()["status"]
+                assert status in ("IN_QUEUE", "IN_PROGRESS"), status
+            arrivals.append((time.monotonic(), event))
+    events = [e for _, e in arrivals]
+    assert events[-1].data["status"] == "COMPLETED"
+    assert events[-1].data == client.get(body["status_url"]).json()
+    done = [e.data["progress"]["chunks_done"] for e in events if e.data.get("progress")]
+    assert len(done) >= 3 and done == sorted(done)
+    assert arrivals[-1][0] - arrivals[0][0] > 0.5  # spread over the job, not delivered at once
+
+    middle = events[len(events) // 2]
+    with client.stream("GET", body["stream_url"], headers={"Last-Event-ID": middle.id}) as response:
+        replayed = [e for e in read_events(response.iter_lines()) if e.data is not None]
+    assert [e.id for e in replayed] == [e.id for e in events[len(events) // 2 + 1:]]
+
+
 def test_job_survives_the_kill_of_its_worker(client):
     import ray
 
@@ -244,3 +281,15 @@ def test_batch_size_changes_without_a_restart(client, serve_url):
     after = handle.stats.remote().result()["batch_sizes"]
     new = {size: after[size] - seen.get(size, 0) for size in after if after[size] != seen.get(size, 0)}
     assert new and set(new) == {1}, new
+
+
+def test_a_backend_that_cannot_load_is_reported_and_its_jobs_fail_typed(client):
+    listed = {(b["backend"], b["model_variant"]): b for b in client.get("/v1/backends").json()["backends"]}
+    sam = listed[("sam-audio", "small")]
+    assert sam["available"] is False and "the sam_audio package is not installed" in sam["error"]
+    assert listed[("dsp", "default")]["available"] and listed[("lowpass", "default")]["available"]
+    sr = 48000
+    file_id = _upload(client, np.zeros(sr, np.float32) + 0.01, sr)
+    body = _submit(client, file_id=file_id, prompt="isolate the dog bark", model_variant="small")
+    failed = _wait(client, body["request_id"], {"COMPLETED", "FAILED"})
+    assert failed["status"] == "FAILED" and failed["error"]["type"] == "backend_unavailable", failed

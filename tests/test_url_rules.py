@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conftest import LiveService, make_settings
+from serve_app import ids
+from serve_app.clock import now_iso
+from webhook_receiver import Receiver
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +66,38 @@ def test_unresolvable_host_is_accepted_then_fails_at_fetch(strict):
     response = strict.post("/v1/queue/audio/separate", json={
         "input": {"audio_url": "https://no-such-host.invalid/a.wav", "prompt": "the speaker"}})
     assert response.status_code == 202, response.text
+
+
+def test_webhook_url_is_checked_again_at_delivery(redis_url, tmp_path, dsp_backend):
+    """A job whose webhookUrl points at a private address when it ends (here
+    recorded past the submit-time check, as a DNS answer that changed would be)
+    gets no delivery: the attempt is refused and never retried."""
+    svc = LiveService(make_settings(redis_url, tmp_path, allow_http_urls=True), {"dsp": dsp_backend},
+                      worker=False).start()
+    receiver = Receiver()
+    try:
+        key = svc.new_key()
+        url = receiver.script("/private")
+        with svc.client(key) as c:
+            refused = c.post("/v1/queue/audio/separate", json={
+                "input": {"audio_url": "https://93.184.215.14/a.wav", "prompt": "the speaker"}, "webhookUrl": url})
+            assert refused.status_code == 422 and refused.json()["error"]["field"] == "webhookUrl"
+
+            rid = ids.new_id("req")
+            svc.call(svc.ctx.jobs.submit(
+                request_id=rid, owner=svc.call(svc.ctx.api_keys.authenticate(key)), backend="dsp",
+                input={"audio_url": "https://93.184.215.14/a.wav", "prompt": "the speaker"},
+                webhook_url=url, warnings=[], created_at=now_iso()))
+            assert c.put(f"/v1/queue/requests/{rid}/cancel").json()["status"] == "CANCELLED"
+            deadline = time.monotonic() + 30
+            while not (deliveries := c.get(f"/v1/queue/requests/{rid}/webhooks").json()["deliveries"]) or \
+                    deliveries[0]["state"] == "pending":
+                assert time.monotonic() < deadline, deliveries
+                time.sleep(0.05)
+        [attempt] = deliveries[0]["attempts"]
+        assert deliveries[0]["state"] == "failed"
+        assert attempt["error"].startswith("unsafe_url") and "local, private or reserved" in attempt["error"]
+        assert receiver.at("/private") == []
+    finally:
+        receiver.close()
+        svc.stop()

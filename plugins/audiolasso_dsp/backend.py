@@ -1,15 +1,19 @@
-"""The ``dsp`` backend: speech via DeepFilterNet3, drums via median-filter HPSS, on the CPU."""
+"""The ``dsp`` backend: every concept of the shared catalog, separated on the CPU.
+
+The prompt is read by ``serve_app.understanding``; the concept picks a recipe
+(``methods.RECIPES``); span hints train a per-job model in ``prepare`` that
+refines the recipe's estimate in every chunk (``spans``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from audiolasso_dsp import hpss
-from audiolasso_dsp.concepts import CONCEPTS, resolve
+from audiolasso_dsp import spans as span_models
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
+from audiolasso_dsp.methods import RECIPES, Toolkit
 from serve_app.backend import (
     Backend,
     BackendInfo,
@@ -19,57 +23,90 @@ from serve_app.backend import (
     SpanHint,
     UnsupportedPrompt,
 )
-from serve_app.prompts import parse_prompt
+from serve_app.understanding.catalog import BY_NAME
+from serve_app.understanding.interpret import understand
 
-CAPABILITIES = (
-    f'The "dsp" backend can isolate or remove: {", ".join(c.label for c in CONCEPTS.values())}. '
-    'Try "isolate the speaker" or "remove the drums".'
-)
+# Spans teach from the audio around them: enough context for the recipes'
+# filters to settle, bounded so a long file costs little extra.
+SPAN_CONTEXT_S = 10.0
 
 
 class DSPBackend(Backend):
     info = BackendInfo(
         name="dsp",
-        description="CPU default: DeepFilterNet3 speech enhancement and harmonic-percussive separation.",
+        description=(
+            "CPU default: DeepFilterNet3 for voices, harmonic-percussive separation, NMF instrument "
+            "dictionaries and background modelling for everything else; span hints train per-job models."
+        ),
         sample_rate=SAMPLE_RATE,
-        capabilities=Capabilities(text=True, spans=False),
+        capabilities=Capabilities(text=True, spans=True),
         chunk_seconds=10.0,
         overlap_seconds=1.0,
         max_batch_size=8,
-        resources=Resources(num_cpus=1, num_gpus=0, memory_mb=1024),
+        resources=Resources(num_cpus=1, num_gpus=0, memory_mb=1536),
     )
 
-    _methods: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None
+    _kit: Toolkit | None = None
 
     def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        try:
-            intent = parse_prompt(prompt)
-        except ValueError as exc:
-            raise UnsupportedPrompt(f"The prompt names no sound. {CAPABILITIES}") from exc
-        resolved = resolve(intent)
-        if resolved is None:
-            raise UnsupportedPrompt(f'Cannot separate "{intent.target_phrase}". {CAPABILITIES}')
-        concept, inverted = resolved
-        return {"concept": concept.name, "inverted": inverted, "method": concept.method}
+        reading = understand(prompt, marked=any(s.include for s in spans))
+        target = reading.target
+        if target.concept == "other" and not spans:
+            # Nothing to go on: no recipe for the sound and no marked example of it.
+            raise UnsupportedPrompt(
+                f'"{target.phrase}" is not a sound the dsp backend knows. It separates: {_known_labels()}. '
+                'Name one of those ("isolate the speaker", "remove the drums"), or mark where the sound '
+                "is with span hints."
+            )
+        method, _ = RECIPES[target.concept]
+        return {**reading.flat(), "method": f"{method}+span-{_span_kind(target.family)}" if spans else method}
 
     def load(self, device: str) -> None:
-        # Both methods run on the CPU whatever the device; the DFN library loads once.
-        deepfilter = DeepFilter()
-        self._methods = {
-            "deepfilternet3": deepfilter.enhance,
-            "hpss-median": lambda x: hpss.percussive(x, SAMPLE_RATE),
-        }
+        # Every recipe runs on the CPU whatever the device; the DFN library loads once.
+        self._kit = Toolkit(deepfilter=DeepFilter())
+        understand("the speaker")  # load the prompt model now rather than in the first job
+
+    def prepare(self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]) -> dict[str, Any]:
+        """Learn a span model from the recipe's estimate around the spans (see ``spans``)."""
+        if not spans:
+            return plan
+        kit = self._loaded()
+        start = max(0, int((min(s.start for s in spans) - SPAN_CONTEXT_S) * sample_rate))
+        stop = min(len(audio), int((max(s.end for s in spans) + SPAN_CONTEXT_S) * sample_rate))
+        if stop <= start:
+            return plan
+        _, recipe = RECIPES[plan["concept"]]
+        estimate = recipe(np.ascontiguousarray(audio[start:stop], dtype=np.float32), kit)
+        offset = start / sample_rate
+        shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
+        model = span_models.learn(estimate, sample_rate, shifted, _span_kind(plan["family"]))
+        return plan if model is None else {**plan, "span_model": model}
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
-        if self._methods is None:
-            raise RuntimeError("DSPBackend.load() must be called before separate()")
-        return [self._separate_one(item) for item in batch]
+        kit = self._loaded()
+        return [self._separate_one(item, kit) for item in batch]
 
-    def _separate_one(self, item: SeparationItem) -> np.ndarray:
+    def _loaded(self) -> Toolkit:
+        if self._kit is None:
+            raise RuntimeError("DSPBackend.load() must be called before separate() or prepare()")
+        return self._kit
+
+    def _separate_one(self, item: SeparationItem, kit: Toolkit) -> np.ndarray:
         audio = np.ascontiguousarray(item.audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"expected mono audio, got shape {audio.shape}")
-        concept = CONCEPTS[item.plan["concept"]]
-        estimate = self._methods[concept.method](audio)
+        _, recipe = RECIPES[item.plan["concept"]]
+        estimate = recipe(audio, kit)
+        if (model := item.plan.get("span_model")) is not None:
+            estimate = span_models.apply(estimate, SAMPLE_RATE, model)
         target = audio - estimate if item.plan["inverted"] else estimate
         return target.astype(np.float32, copy=False)
+
+
+def _span_kind(family: str) -> span_models.Kind:
+    # Talkers share every phoneme's spectrum but take turns; other sounds differ in spectrum.
+    return "gate" if family == "voice" else "dictionary"
+
+
+def _known_labels() -> str:
+    return ", ".join(c.label for c in BY_NAME.values() if c.name != "other")

@@ -37,6 +37,11 @@ def percussive(x: np.ndarray, sr: int) -> np.ndarray:
     return out.numpy()
 
 
+def harmonic(x: np.ndarray, sr: int) -> np.ndarray:
+    """The harmonic (sustained) part of mono float32 ``x``."""
+    return x - percussive(x, sr)
+
+
 def _soft_mask(wanted: np.ndarray, other: np.ndarray) -> np.ndarray:
     wanted = wanted**MASK_POWER
     total = wanted + other**MASK_POWER

@@ -12,8 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from serve_app import __version__
-from serve_app.api import backends, files, queue
+from serve_app.api import backends, files, queue, stream, webhooks
 from serve_app.api.auth import BearerAuthMiddleware
+from serve_app.api.body_limit import BodyLimitMiddleware
 from serve_app.api.schemas import ErrorEnvelope
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
@@ -66,21 +67,32 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient]) -
         responses={
             400: {"model": ErrorEnvelope, "description": "The body could not be parsed."},
             401: {"model": ErrorEnvelope, "description": "Missing or invalid API key."},
+            413: {"model": ErrorEnvelope, "description": "The request body is too large."},
             422: {"model": ErrorEnvelope, "description": "Invalid input; the error names the field."},
         },
     )
     api.state.ctx = ctx
     api.state.separators = dict(separators)
+    # Added last runs first: authenticate, then read the body within its limit.
+    api.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=ctx.settings.max_json_body_bytes,
+        upload_limit=ctx.settings.max_upload_bytes,
+    )
     api.add_middleware(
         BearerAuthMiddleware, on_error=lambda exc: _envelope(exc.status_code, exc.type, exc.message, exc.field)
     )
     api.include_router(queue.router)
+    api.include_router(stream.router)
+    api.include_router(webhooks.router)
+    api.webhooks.include_router(webhooks.outgoing)
     api.include_router(files.router)
     api.include_router(backends.router)
 
     @api.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
-        return _envelope(exc.status_code, exc.type, exc.message, exc.field)
+        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+        return _envelope(exc.status_code, exc.type, exc.message, exc.field, headers=headers)
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):

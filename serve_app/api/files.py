@@ -19,7 +19,7 @@ from serve_app.errors import AudioError, PayloadTooLarge
 from serve_app.storage.files import FileRecord
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
-_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 413, 422)}
+_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 413, 422, 429)}
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
 # libsndfile's container names -> MIME types; the type comes from the decoded
 # content, never from what the client claimed.
@@ -42,6 +42,7 @@ async def upload(
 ) -> FileInfo:
     """The file is decoded and checked on arrival: an undecodable, empty, oversize
     or overlong file is refused with a 4xx that says why."""
+    await ctx.limits.hit("upload", owner, ctx.settings.uploads_per_minute)
     limit = ctx.settings.max_upload_bytes
     file_id = ids.new_id("file")
     tmp = ctx.files.temp_path(file_id)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from serve_app import ids
+from serve_app.api.backends import get_separators, require_visual
 from serve_app.api.deps import base_url, get_ctx, get_owner
 from serve_app.api.schemas import (
     CancelResponse,
@@ -18,12 +21,15 @@ from serve_app.api.schemas import (
 from serve_app.api.views import links, result_view, status_view
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
-from serve_app.errors import Conflict, FetchError, ServiceError
+from serve_app.errors import Conflict, FetchError, Overloaded, ServiceError
 from serve_app.fetch import check_url
 from serve_app.jobs.record import JobStatus
+from serve_app.jobs.separator_client import SeparatorClient
+from serve_app.routing import resolve_backend
+from serve_app.understanding.weak import prompt_warnings
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
-_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 409, 422)}
+_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 409, 422, 429, 503)}
 
 
 async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
@@ -49,8 +55,13 @@ async def submit(
     request: Request,
     owner: str = Depends(get_owner),
     ctx: ServiceContext = Depends(get_ctx),
+    separators: Mapping[str, SeparatorClient] = Depends(get_separators),
 ) -> SubmitResponse:
     """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once."""
+    settings = ctx.settings
+    await ctx.limits.hit("submit", owner, settings.submits_per_minute)
+    if await ctx.jobs.queue_length() >= settings.max_queue_length:
+        raise Overloaded("The queue is full; retry in a little while.")
     inp = body.input
     if inp.file_id is not None:
         try:
@@ -64,17 +75,15 @@ async def submit(
             ) from None
     else:
         await _check_public(inp.audio_url, ctx, "input.audio_url")
-    backend = inp.backend or ctx.backends[0]
-    if backend not in ctx.backends:
-        raise ServiceError(
-            f"Backend {backend!r} is not deployed here; choose one of {ctx.backends}.",
-            type="unknown_backend",
-            field="input.backend",
-            status_code=422,
-        )
+    backend = resolve_backend(ctx.backends, inp.backend, inp.model_variant)
+    if inp.video_url is not None:
+        await require_visual(backend, separators)
+        await _check_public(inp.video_url, ctx, "input.video_url")
+        await _check_public(inp.mask_url, ctx, "input.mask_url")
     if body.webhook_url is not None:
         await _check_public(body.webhook_url, ctx, "webhookUrl")
 
+    warnings = prompt_warnings(inp.prompt, marked=any(s.include for s in inp.spans))
     request_id = ids.new_id("req")
     created_at = now_iso()
     await ctx.jobs.submit(
@@ -83,13 +92,15 @@ async def submit(
         backend=backend,
         input=inp.model_dump(mode="json"),
         webhook_url=body.webhook_url,
-        warnings=[],
+        warnings=warnings,
         created_at=created_at,
+        base_url=base_url(request, ctx),
     )
     return SubmitResponse(
         request_id=request_id,
         status=JobStatus.IN_QUEUE,
         created_at=created_at,
+        warnings=warnings or None,
         **links(base_url(request, ctx), request_id).model_dump(),
     )
 

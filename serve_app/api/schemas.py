@@ -54,7 +54,27 @@ class SeparateInput(BaseModel):
     backend: str | None = Field(
         None,
         max_length=64,
-        description="Which deployed separation backend to use; default: the deployment's default backend.",
+        description="Which deployed separation backend to use; default: the deployment's default backend "
+        "(or, with model_variant, the first deployed backend offering that variant). See GET /v1/backends.",
+    )
+    model_variant: str | None = Field(
+        None,
+        max_length=64,
+        description='Which variant of the backend, e.g. "large" or "small-tv" for sam-audio; default: the '
+        "backend's first deployed variant. A variant that is not deployed gets a 422 listing the deployed ones.",
+    )
+    video_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="Visual prompting, OFF unless the operator deploys a backend with the visual capability "
+        "(GET /v1/backends: visual_prompting); otherwise a 422 visual_prompting_disabled. Public https URL "
+        "of a video of the recording; give mask_url with it.",
+    )
+    mask_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="Visual prompting (see video_url): public https URL of a mask video of the same length "
+        "and size, in the backend's convention (sam-audio keeps the pixels where the mask is 0).",
     )
     output_format: Literal["wav", "flac"] = Field(
         "wav", description="wav: 32-bit float (target + residual == mixture exactly); flac: 24-bit."
@@ -72,6 +92,8 @@ class SeparateInput(BaseModel):
     def _one_source(self) -> "SeparateInput":
         if (self.audio_url is None) == (self.file_id is None):
             raise ValueError("give exactly one of audio_url and file_id")
+        if (self.video_url is None) != (self.mask_url is None):
+            raise ValueError("give video_url and mask_url together, or neither")
         for inc in (s for s in self.spans if s.include):
             for exc in (s for s in self.spans if not s.include):
                 if inc.start < exc.end and exc.start < inc.end:
@@ -221,3 +243,55 @@ class CancelResponse(BaseModel):
     request_id: str
     status: JobStatus
     cancel_requested: bool
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookData(StatusResponse):
+    """The status object, plus the result when the job COMPLETED."""
+
+    result: ResultResponse | None = Field(None, description="COMPLETED only: what result_url returns.")
+
+
+class WebhookPayload(BaseModel):
+    """The body POSTed to webhookUrl when a job ends (Standard Webhooks event shape)."""
+
+    type: Literal["request.completed", "request.failed", "request.cancelled"]
+    timestamp: str = Field(description="When the job reached its terminal state (ISO-8601 UTC).")
+    data: WebhookData
+
+
+class WebhookAttempt(BaseModel):
+    attempt: int = Field(description="1 for the first attempt.")
+    at: str = Field(description="When the attempt started.")
+    duration_ms: int | None = None
+    status_code: int | None = Field(None, description="The receiver's HTTP status, when it answered.")
+    error: str | None = Field(None, description="Why no answer counted: timeout, connection error, refused URL...")
+
+
+class WebhookDelivery(BaseModel):
+    webhook_id: str = Field(description="The webhook-id header: the same on every attempt, for deduplication.")
+    url: str
+    state: Literal["pending", "delivered", "failed"] = Field(
+        description="pending: an attempt is due or running; delivered: a 2xx answer; "
+        "failed: 410, a refused URL, or every attempt used."
+    )
+    attempts: list[WebhookAttempt]
+    next_attempt_at: str | None = Field(None, description="When a pending delivery is next attempted.")
+
+
+class WebhookDeliveries(BaseModel):
+    request_id: str
+    webhook_url: str | None
+    deliveries: list[WebhookDelivery] = Field(
+        description="Empty until the job ends, and for jobs without webhookUrl."
+    )
+
+
+class WebhookSecret(BaseModel):
+    """The secret that signs the webhooks of every request made with this API key."""
+
+    key_id: str
+    secret: str = Field(description="whsec_<base64>; the base64-decoded bytes are the HMAC-SHA256 key.")
+    created_at: str

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from serve_app.api.schemas import FileInfo, FileObject, QueueLinks, ResultResponse, StatusResponse
+from typing import Any
+
+from serve_app.api.schemas import (
+    FileInfo,
+    FileObject,
+    QueueLinks,
+    ResultResponse,
+    StatusResponse,
+    WebhookAttempt,
+    WebhookData,
+    WebhookDelivery,
+    WebhookPayload,
+)
+from serve_app.clock import iso_from_ms
 from serve_app.jobs.record import JobRecord, JobStatus
 from serve_app.storage.files import FileRecord
+from serve_app.webhooks.outbox import Delivery
 
 
 def links(base: str, request_id: str) -> QueueLinks:
@@ -28,6 +42,20 @@ def status_view(job: JobRecord, base: str, queue_position: int | None = None) ->
         warnings=job.warnings or None,
         **links(base, job.request_id).model_dump(),
     )
+
+
+def event_view(job: JobRecord, event: dict[str, Any], base: str) -> StatusResponse:
+    """The status object as of a logged event. ``job`` may be newer than the
+    event, so what changes from state to state comes from the event."""
+    status = JobStatus(event["status"])
+    then = job.model_copy(update={
+        "status": status,
+        "started_at": None if status is JobStatus.IN_QUEUE else job.started_at,
+        "completed_at": job.completed_at if status.terminal else None,
+        "progress": event.get("progress"),
+        "error": event.get("error"),
+    })
+    return status_view(then, base, event.get("queue_position"))
 
 
 def file_object(record: FileRecord | dict, base: str) -> FileObject:
@@ -57,5 +85,26 @@ def result_view(job: JobRecord, base: str) -> ResultResponse:
         backend=job.backend,
         interpretation=job.plan,
         timings=result["timings"],
-        warnings=job.warnings,
+        # Submit-time warnings (the prompt) and run-time ones (the plan, clipped spans).
+        warnings=[*job.warnings, *result.get("warnings", [])],
+    )
+
+
+def webhook_payload(job: JobRecord, base: str) -> WebhookPayload:
+    """What a finished job's webhook says: the status object and, when COMPLETED, the result."""
+    result = result_view(job, base) if job.status is JobStatus.COMPLETED else None
+    return WebhookPayload(
+        type=f"request.{job.status.value.lower()}",
+        timestamp=job.completed_at,
+        data=WebhookData(**status_view(job, base).model_dump(), result=result),
+    )
+
+
+def delivery_view(delivery: Delivery) -> WebhookDelivery:
+    return WebhookDelivery(
+        webhook_id=delivery.webhook_id,
+        url=delivery.url,
+        state=delivery.state,
+        attempts=[WebhookAttempt.model_validate(a) for a in delivery.attempt_log],
+        next_attempt_at=iso_from_ms(delivery.next_attempt_ms) if delivery.next_attempt_ms else None,
     )

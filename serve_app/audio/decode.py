@@ -8,6 +8,7 @@ be approximate (MP3), so the decoded length is checked again while reading.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from serve_app.config import AudioLimits
 from serve_app.errors import AudioError
 
 ACCEPTED_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3, AIFF, CAF, W64 or RF64"
+_QUOTED_PATH = re.compile(r"Error opening '.*?': ")
 _BLOCK_FRAMES = 1 << 18  # decode in blocks so an understated header cannot overrun the limits
 
 
@@ -45,7 +47,7 @@ def probe(path: str | os.PathLike, limits: AudioLimits | None = None) -> AudioIn
         header = sf.info(os.fspath(path))
     except (sf.SoundFileError, RuntimeError) as exc:
         raise AudioError(
-            f"The audio could not be decoded ({exc}). Accepted formats: {ACCEPTED_FORMATS}.",
+            f"The audio could not be decoded ({_reason(exc)}). Accepted formats: {ACCEPTED_FORMATS}.",
             type="unsupported_audio",
         ) from exc
     info = AudioInfo(
@@ -67,12 +69,19 @@ def decode(path: str | os.PathLike, limits: AudioLimits | None = None) -> tuple[
     max_frames = _max_frames(info.sample_rate, info.channels, limits)
     blocks: list[np.ndarray] = []
     total = 0
-    with sf.SoundFile(os.fspath(path)) as f:
-        for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
-            total += len(block)
-            if total > max_frames:
-                raise _too_long(limits, total / info.sample_rate)
-            blocks.append(block)
+    try:
+        with sf.SoundFile(os.fspath(path)) as f:
+            for block in f.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
+                total += len(block)
+                if total > max_frames:
+                    raise _too_long(limits, total / info.sample_rate)
+                blocks.append(block)
+    except (sf.SoundFileError, RuntimeError) as exc:
+        raise AudioError(
+            f"The audio is corrupt or truncated: decoding failed after {total / info.sample_rate:.1f} s "
+            f"({_reason(exc)}).",
+            type="corrupt_audio",
+        ) from exc
     if total == 0:
         raise AudioError("The audio file contains no samples.", type="empty_audio")
     audio = np.ascontiguousarray(np.concatenate(blocks).T)
@@ -81,6 +90,11 @@ def decode(path: str | os.PathLike, limits: AudioLimits | None = None) -> tuple[
             "The audio contains NaN or infinite sample values.", type="invalid_audio_samples"
         )
     return audio, info.sample_rate
+
+
+def _reason(exc: Exception) -> str:
+    """libsndfile's explanation without the server-side file path it quotes."""
+    return _QUOTED_PATH.sub("", str(exc)).removeprefix("Error : ").strip() or "unknown error"
 
 
 def _check_limits(info: AudioInfo, limits: AudioLimits) -> None:

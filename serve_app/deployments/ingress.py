@@ -9,18 +9,23 @@ from ray.serve.handle import DeploymentHandle
 from serve_app.api.app import create_api
 from serve_app.config import get_settings
 from serve_app.context import ServiceContext
+from serve_app.jobs.separator_client import HandleSeparator
 
 
 @serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
 @serve.ingress()
 class Ingress:
-    def __init__(self, worker: DeploymentHandle, backends: list[str]):
+    def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle]):
         # Binding the worker makes it part of the application graph, so Serve
-        # deploys (and health-checks) it with the Ingress.
+        # deploys (and health-checks) it with the Ingress. The separators, by
+        # key, answer what each backend can do and whether it is available.
         self.worker = worker
-        self.backends = backends
+        self.separators = separators
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         # Built in the replica, after __init__, so the app holds this
         # process's Redis connection.
-        return create_api(ServiceContext.create(get_settings(), self.backends))
+        return create_api(
+            ServiceContext.create(get_settings(), list(self.separators)),
+            {key: HandleSeparator(handle) for key, handle in self.separators.items()},
+        )

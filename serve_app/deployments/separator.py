@@ -14,6 +14,7 @@ from ray.serve.metrics import Histogram
 
 from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
 from serve_app.plugins import get_backend
+from serve_app.routing import backend_key
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,17 @@ class Separator:
     def __init__(self, backend: str, variant: str = "default", options: dict[str, Any] | None = None,
                  device: str | None = None):
         cls = get_backend(backend)
+        self.key = backend_key(backend, variant)
         self.backend = cls(variant, options)
         self.device = pick_device(device)
-        self.backend.load(self.device)
+        self.load_error: str | None = None
+        try:
+            self.backend.load(self.device)
+        except Exception as exc:
+            # Stay up, answering "unavailable": a replica that raised here would
+            # fail the whole application's deploy, taking every other backend down.
+            self.load_error = f"Backend {self.key} failed to load: {exc}"
+            log.exception("Separator %s failed to load on %s; its jobs will fail", self.key, self.device)
         self.batch_sizes: Counter[int] = Counter()
         self.batch_config: dict[str, Any] = {}
         self._batch_metric = Histogram(
@@ -42,8 +51,9 @@ class Separator:
             boundaries=[1, 2, 4, 8, 16, 32, 64],
             tag_keys=("backend",),
         )
-        self._batch_metric.set_default_tags({"backend": backend})
-        log.info("Separator %s/%s loaded on %s", backend, variant, self.device)
+        self._batch_metric.set_default_tags({"backend": self.key})
+        if self.load_error is None:
+            log.info("Separator %s loaded on %s", self.key, self.device)
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Batch settings from the Serve config's user_config; no restart needed."""
@@ -56,11 +66,23 @@ class Separator:
     async def info(self) -> dict[str, Any]:
         return self.backend.info.model_dump()
 
+    async def status(self) -> dict[str, Any]:
+        return {"available": self.load_error is None, "error": self.load_error, "device": self.device}
+
     async def interpret(self, prompt: str, spans: list[dict]) -> dict[str, Any]:
+        if self.load_error is not None:
+            return {"unavailable": self.load_error}
         try:
             return {"plan": self.backend.interpret(prompt, [SpanHint.model_validate(s) for s in spans])}
         except UnsupportedPrompt as exc:
             return {"unsupported": str(exc)}
+
+    async def prepare(
+        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[dict]
+    ) -> dict[str, Any]:
+        """The backend's once-per-job step on the whole mixture (see ``Backend.prepare``)."""
+        hints = [SpanHint.model_validate(s) for s in spans]
+        return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, hints)
 
     async def stats(self) -> dict[str, Any]:
         """Batch sizes formed so far (for benchmarks and operators)."""

@@ -1,4 +1,5 @@
-"""QueueWorker: a deployment with no HTTP route that runs the job worker loop."""
+"""QueueWorker: a deployment with no HTTP route that runs the job worker loop
+and, beside it, the webhook sender loop."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from serve_app.config import get_settings
 from serve_app.context import ServiceContext
 from serve_app.jobs.separator_client import HandleSeparator
 from serve_app.jobs.worker import JobWorker
+from serve_app.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -20,20 +22,26 @@ log = logging.getLogger(__name__)
 class QueueWorker:
     def __init__(self, separators: dict[str, DeploymentHandle], max_concurrent_jobs: int = 4,
                  chunks_in_flight: int = 4):
+        ctx = ServiceContext.create(get_settings(), list(separators))
         self.worker = JobWorker(
-            ServiceContext.create(get_settings(), list(separators)),
+            ctx,
             {name: HandleSeparator(handle) for name, handle in separators.items()},
             max_concurrent_jobs=max_concurrent_jobs,
             chunks_in_flight=chunks_in_flight,
         )
-        self.loop_task = asyncio.get_running_loop().create_task(self.worker.run())
+        self.sender = WebhookSender(ctx)
+        loop = asyncio.get_running_loop()
+        self.loop_task = loop.create_task(self.worker.run())
+        self.sender_task = loop.create_task(self.sender.run())
 
     def check_health(self) -> None:
-        if self.loop_task.done():
-            raise RuntimeError(f"worker loop ended: {self.loop_task.exception()!r}")
+        for name, task in (("worker", self.loop_task), ("webhook sender", self.sender_task)):
+            if task.done():
+                raise RuntimeError(f"{name} loop ended: {task.exception()!r}")
 
     async def running_jobs(self) -> list[str]:
         return sorted(self.worker.running)
 
     def __del__(self):
         self.worker.stop()
+        self.sender.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -16,13 +17,14 @@ from serve_app.audio.chunking import overlap_add, plan_windows
 from serve_app.audio.decode import decode
 from serve_app.audio.encode import CONTENT_TYPES, encode
 from serve_app.audio.resample import resample
-from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.backend import BackendUnavailable, SeparationItem, SpanHint, UnsupportedPrompt, VisualPrompt
 from serve_app.clock import now_iso, parse_iso
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
 from serve_app.fetch import download
 from serve_app.jobs.record import JobRecord
 from serve_app.jobs.separator_client import SeparatorClient
+from serve_app.jobs.visual import fetch_visual_prompt
 from serve_app.storage.files import FileRecord
 
 # Called after each chunk with (done, total); returns True when the job must stop.
@@ -42,6 +44,21 @@ def chunk_spans(spans: list[SpanHint], start_s: float, end_s: float) -> list[Spa
     ]
 
 
+def clip_spans(spans: list[SpanHint], duration_s: float) -> tuple[list[SpanHint], list[str]]:
+    """The spans cut to [0, duration_s], and a warning for each one that reached past the end."""
+    kept, warnings = [], []
+    for s in spans:
+        if s.end <= duration_s:
+            kept.append(s)
+            continue
+        if s.start < duration_s:
+            kept.append(SpanHint(start=s.start, end=duration_s, include=s.include))
+            warnings.append(f"The span {s.start:g}-{s.end:g} s ends after the audio ({duration_s:.2f} s); it was cut there.")
+        else:
+            warnings.append(f"The span {s.start:g}-{s.end:g} s starts after the audio ({duration_s:.2f} s); it was ignored.")
+    return kept, warnings
+
+
 async def separate_audio(
     mixture: np.ndarray,
     sample_rate: int,
@@ -50,6 +67,7 @@ async def separate_audio(
     separator: SeparatorClient,
     progress: ProgressFn,
     chunks_in_flight: int,
+    visual: VisualPrompt | None = None,
 ) -> np.ndarray:
     """The target track for ``mixture`` (channels, frames) at ``sample_rate``."""
     info = await separator.info()
@@ -57,6 +75,9 @@ async def separate_audio(
     window = max(1, int(round(info.chunk_seconds * info.sample_rate)))
     overlap = min(int(round(info.overlap_seconds * info.sample_rate)), window // 2)
     windows = plan_windows(native.shape[1], window, overlap)
+    if spans:
+        # Job-level context (what the spans mark) for every chunk; the downmix stands in for all channels.
+        plan = await separator.prepare(native.mean(0), info.sample_rate, plan, spans)
     jobs = [(ch, w) for ch in range(native.shape[0]) for w in windows]
     pieces: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
     slots = asyncio.Semaphore(chunks_in_flight)
@@ -69,10 +90,12 @@ async def separate_audio(
             start, end = w
             audio = np.zeros(window, dtype=np.float32)  # equal lengths batch well
             audio[: end - start] = native[ch, start:end]
+            start_s, end_s = start / info.sample_rate, end / info.sample_rate
             item = SeparationItem(
                 audio=audio,
                 plan=plan,
-                spans=chunk_spans(spans, start / info.sample_rate, end / info.sample_rate),
+                spans=chunk_spans(spans, start_s, end_s),
+                visual=None if visual is None else replace(visual, start_s=start_s, end_s=end_s),
             )
             pieces[(ch, w)] = (await separator.separate(item))[: end - start]
             done += 1
@@ -119,6 +142,10 @@ async def run_job(
         plan = await separator.interpret(job.input["prompt"], spans)
     except UnsupportedPrompt as exc:
         raise ServiceError(str(exc), type="unsupported_prompt", field="input.prompt") from None
+    except BackendUnavailable as exc:
+        # Retrying can succeed once the operator fixes the deployment.
+        raise ServiceError(f"{str(exc).rstrip('.')}. Other backends keep serving.", type="backend_unavailable",
+                           retryable=True) from None
     await on_plan(plan)
 
     work = ctx.files.temp_path(f"{job.request_id}.src")
@@ -134,15 +161,17 @@ async def run_job(
                 )
         else:
             source = await download(job.input["audio_url"], work, ctx.settings)
+        visual = await fetch_visual_prompt(job.input, ctx, job.request_id)
         timings["fetch_s"] = time.perf_counter() - t0
 
         t = time.perf_counter()
         mixture, sample_rate = await asyncio.to_thread(decode, source, ctx.settings)
         timings["decode_s"] = time.perf_counter() - t
 
+        spans, warnings = clip_spans(spans, mixture.shape[1] / sample_rate)
         t = time.perf_counter()
         target = await separate_audio(
-            mixture, sample_rate, plan, spans, separator, progress, chunks_in_flight
+            mixture, sample_rate, plan, spans, separator, progress, chunks_in_flight, visual
         )
         residual = mixture - target
         timings["separate_s"] = time.perf_counter() - t
@@ -182,6 +211,7 @@ async def run_job(
     timings["total_s"] = (parse_iso(now_iso()) - created).total_seconds()
     return {
         **result,
+        "warnings": [*plan.get("warnings", []), *warnings],
         "duration": mixture.shape[1] / sample_rate,
         "sample_rate": sample_rate,
         "channels": mixture.shape[0],

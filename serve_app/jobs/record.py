@@ -35,6 +35,7 @@ class JobRecord(BaseModel):
     completed_at: str | None = None
     input: dict[str, Any]
     webhook_url: str | None = None
+    base_url: str | None = None  # of the submit request's links; its webhook's links use it too
     warnings: list[str] = []
     progress: dict[str, Any] | None = None
     error: dict[str, Any] | None = None

@@ -7,14 +7,37 @@ import asyncio
 from typing import Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel
 
-from serve_app.backend import Backend, BackendInfo, SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.backend import (
+    Backend,
+    BackendInfo,
+    BackendUnavailable,
+    SeparationItem,
+    SpanHint,
+    UnsupportedPrompt,
+)
+
+
+class BackendStatus(BaseModel):
+    """Whether a Separator can serve: a backend that failed to load stays deployed
+    but unavailable, so the other backends keep serving."""
+
+    available: bool
+    error: str | None = None
+    device: str | None = None
 
 
 class SeparatorClient(Protocol):
     async def info(self) -> BackendInfo: ...
 
+    async def status(self) -> BackendStatus: ...
+
     async def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]: ...
+
+    async def prepare(
+        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
+    ) -> dict[str, Any]: ...
 
     async def separate(self, item: SeparationItem) -> np.ndarray: ...
 
@@ -31,12 +54,22 @@ class HandleSeparator:
             self._info = BackendInfo.model_validate(await self.handle.info.remote())
         return self._info
 
+    async def status(self) -> BackendStatus:
+        return BackendStatus.model_validate(await self.handle.status.remote())
+
     async def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
         # Exceptions lose their type crossing Ray, so the replica answers with a tagged dict.
         answer = await self.handle.interpret.remote(prompt, [s.model_dump() for s in spans])
         if "unsupported" in answer:
             raise UnsupportedPrompt(answer["unsupported"])
+        if "unavailable" in answer:
+            raise BackendUnavailable(answer["unavailable"])
         return answer["plan"]
+
+    async def prepare(
+        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
+    ) -> dict[str, Any]:
+        return await self.handle.prepare.remote(audio, sample_rate, plan, [s.model_dump() for s in spans])
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
         return await self.handle.separate.remote(item)
@@ -52,8 +85,18 @@ class LocalSeparator:
     async def info(self) -> BackendInfo:
         return self.backend.info
 
+    async def status(self) -> BackendStatus:
+        return BackendStatus(available=True)  # given a loaded backend
+
     async def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        return self.backend.interpret(prompt, spans)
+        # Off the event loop: reading a prompt may load a language model on first use.
+        return await asyncio.to_thread(self.backend.interpret, prompt, spans)
+
+    async def prepare(
+        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
+    ) -> dict[str, Any]:
+        async with self._lock:
+            return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, spans)
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
         async with self._lock:

@@ -17,23 +17,51 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from serve_app import ids
 from serve_app.clock import now_iso
 from serve_app.errors import NotFound
 from serve_app.jobs.record import JobRecord, JobStatus, to_hash
 from serve_app.redis_keys import RedisKeys
+from serve_app.webhooks.outbox import ENQUEUE_WEBHOOK
 
+# KEYS: job, queue, seq, events, wakeup. ARGV: id, event json, field/value pairs...
+# The queue position goes into the event and is remembered as the last logged one.
 _SUBMIT = """
 local seq = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 3))
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
-redis.call('XADD', KEYS[4], '*', 'data', ARGV[2])
+local position = redis.call('ZRANK', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'seq', seq, 'logged_position', position, unpack(ARGV, 3))
+local event = cjson.decode(ARGV[2])
+event['queue_position'] = position
+redis.call('XADD', KEYS[4], '*', 'data', cjson.encode(event))
 redis.call('LPUSH', KEYS[5], '1')
 redis.call('LTRIM', KEYS[5], 0, 999)
-return redis.call('ZRANK', KEYS[2], ARGV[1])
+return position
 """
 
-# KEYS: queue, leases. ARGV: job key prefix, lease ms, token, max attempts, now, started event.
-_CLAIM = """
+# A queued job leaving the queue moves every job behind it: one entry in the
+# queue-moves stream tells their status streams to recompute (see _POSITION).
+_QUEUE_MOVED = """
+local function queue_moved(moves, id)
+  redis.call('XADD', moves, 'MAXLEN', '~', 1000, '*', 'id', id)
+end
+"""
+
+# KEYS: job, queue, events. ARGV: id, IN_QUEUE event json. Logs the job's queue
+# position when it differs from the last one logged; returns it, or false.
+_POSITION = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'IN_QUEUE' then return false end
+local position = redis.call('ZRANK', KEYS[2], ARGV[1])
+if not position or tostring(position) == redis.call('HGET', KEYS[1], 'logged_position') then return false end
+redis.call('HSET', KEYS[1], 'logged_position', position)
+local event = cjson.decode(ARGV[2])
+event['queue_position'] = position
+redis.call('XADD', KEYS[3], '*', 'data', cjson.encode(event))
+return position
+"""
+
+# KEYS: queue, leases, queue moves. ARGV: job key prefix, lease ms, token, max attempts, now, started event.
+_CLAIM = _QUEUE_MOVED + """
 local t = redis.call('TIME')
 local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
 local now = deadline - tonumber(ARGV[2])
@@ -64,6 +92,7 @@ while true do
     redis.call('HSET', jk, 'status', 'IN_PROGRESS', 'lease_token', ARGV[3], 'attempts', 1,
                'started_at', ARGV[5])
     redis.call('XADD', jk .. ':events', '*', 'data', ARGV[6])
+    queue_moved(KEYS[3], id)
     return {'claimed', id, 1}
   end
 end
@@ -79,33 +108,44 @@ if redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then return 1 end
 return 0
 """
 
-# KEYS: job, events. ARGV: token, progress json, event json. Returns like _HEARTBEAT.
+# KEYS: job, events. ARGV: token, progress json, event json, chunks done. Returns like _HEARTBEAT.
+# Chunks finish concurrently, so reports can arrive out of order: a report that
+# is not ahead of the recorded progress is dropped, and progress never goes back.
 _PROGRESS = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'IN_PROGRESS'
    or redis.call('HGET', KEYS[1], 'lease_token') ~= ARGV[1] then return -1 end
-redis.call('HSET', KEYS[1], 'progress', ARGV[2])
-redis.call('XADD', KEYS[2], '*', 'data', ARGV[3])
+local recorded = redis.call('HGET', KEYS[1], 'progress')
+if not recorded or recorded == '' or cjson.decode(recorded)['chunks_done'] < tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[1], 'progress', ARGV[2])
+  redis.call('XADD', KEYS[2], '*', 'data', ARGV[3])
+end
 if redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then return 1 end
 return 0
 """
 
-# KEYS: job, leases, events. ARGV: id, token, status, event json, field/value pairs...
-_FINISH = """
+# KEYS: job, leases, events, webhook, webhooks due, webhooks wakeup.
+# ARGV: id, token, status, event json, webhook id, field/value pairs...
+# Every terminal transition enqueues the job's webhook in the same script.
+_FINISH = ENQUEUE_WEBHOOK + """
 if redis.call('HGET', KEYS[1], 'status') ~= 'IN_PROGRESS'
    or redis.call('HGET', KEYS[1], 'lease_token') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[3], 'lease_token', '', unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'lease_token', '', unpack(ARGV, 6))
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'data', ARGV[4])
+enqueue_webhook(KEYS[1], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[5])
 return 1
 """
 
-# KEYS: job, queue, events. ARGV: id, now, event json. Returns the status after the call.
-_CANCEL = """
+# KEYS: job, queue, events, queue moves, webhook, webhooks due, webhooks wakeup.
+# ARGV: id, now, event json, webhook id. Returns the status after the call.
+_CANCEL = ENQUEUE_WEBHOOK + _QUEUE_MOVED + """
 local st = redis.call('HGET', KEYS[1], 'status')
 if st == 'IN_QUEUE' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('HSET', KEYS[1], 'status', 'CANCELLED', 'completed_at', ARGV[2])
   redis.call('XADD', KEYS[3], '*', 'data', ARGV[3])
+  queue_moved(KEYS[4], ARGV[1])
+  enqueue_webhook(KEYS[1], KEYS[5], KEYS[6], KEYS[7], ARGV[1], ARGV[4])
   return 'CANCELLED'
 elseif st == 'IN_PROGRESS' then
   redis.call('HSET', KEYS[1], 'cancel_requested', '1')
@@ -136,6 +176,7 @@ class JobStore:
         self._progress = redis.register_script(_PROGRESS)
         self._finish = redis.register_script(_FINISH)
         self._cancel = redis.register_script(_CANCEL)
+        self._position = redis.register_script(_POSITION)
 
     # --- reads -------------------------------------------------------------
     async def get(self, request_id: str) -> JobRecord | None:
@@ -161,6 +202,41 @@ class JobStore:
         entries = await self.redis.xrange(self.keys.events(request_id), min=f"({after}", count=count)
         return [(event_id, json.loads(fields["data"])) for event_id, fields in entries]
 
+    async def before_last_event(self, request_id: str) -> str:
+        """The id to read after to get only the latest event (and any newer ones)."""
+        entries = await self.redis.xrevrange(self.keys.events(request_id), count=2)
+        return entries[1][0] if len(entries) == 2 else "0-0"
+
+    async def queue_moves_cursor(self) -> str:
+        """The id of the latest queue move, to wait for the next one after it."""
+        entries = await self.redis.xrevrange(self.keys.queue_moves, count=1)
+        return entries[0][0] if entries else "0-0"
+
+    async def wait_events(
+        self, request_id: str, after: str, moves_after: str | None, timeout_s: float
+    ) -> tuple[bool, str | None]:
+        """Block until the job logs an event after ``after`` or, when
+        ``moves_after`` is given, the queue moves after it. Returns (whether
+        anything happened, the latest queue move seen)."""
+        streams = {self.keys.events(request_id): after}
+        if moves_after is not None:
+            streams[self.keys.queue_moves] = moves_after
+        answer = await self.redis.xread(streams, count=1, block=max(1, int(timeout_s * 1000)))
+        for stream, entries in answer or []:
+            if stream == self.keys.queue_moves:
+                moves_after = entries[-1][0]
+        return bool(answer), moves_after
+
+    async def log_position(self, request_id: str) -> int | None:
+        """Log a queued job's position when it changed since it was last logged.
+        Positions are logged only for jobs someone follows, so a claim costs
+        O(1), not one event per queued job."""
+        k = self.keys
+        position = await self._position(
+            keys=[k.job(request_id), k.queue, k.events(request_id)], args=[request_id, _event(JobStatus.IN_QUEUE)]
+        )
+        return None if position is None else int(position)
+
     # --- client transitions ------------------------------------------------
     async def submit(
         self,
@@ -172,8 +248,10 @@ class JobStore:
         webhook_url: str | None,
         warnings: list[str],
         created_at: str,
+        base_url: str | None = None,
     ) -> int:
-        """Record and enqueue a job; returns its queue position."""
+        """Record and enqueue a job; returns its queue position. ``base_url`` is
+        the base of the links the submitter got, reused in its webhook."""
         fields = to_hash(
             request_id=request_id,
             owner=owner,
@@ -183,6 +261,7 @@ class JobStore:
             created_at=created_at,
             input=input,
             webhook_url=webhook_url,
+            base_url=base_url,
             warnings=warnings,
             attempts=0,
         )
@@ -197,8 +276,9 @@ class JobStore:
         """Cancel a queued job at once, or ask a running one to stop at its next chunk."""
         k = self.keys
         status = await self._cancel(
-            keys=[k.job(request_id), k.queue, k.events(request_id)],
-            args=[request_id, now_iso(), _event(JobStatus.CANCELLED)],
+            keys=[k.job(request_id), k.queue, k.events(request_id), k.queue_moves,
+                  k.webhook(request_id), k.webhooks_due, k.webhooks_wakeup],
+            args=[request_id, now_iso(), _event(JobStatus.CANCELLED), ids.new_id("msg")],
         )
         if status is None:
             raise NotFound(f"No request with id {request_id!r}.", field="request_id")
@@ -209,7 +289,7 @@ class JobStore:
         token = secrets.token_hex(16)
         k = self.keys
         out = await self._claim(
-            keys=[k.queue, k.leases],
+            keys=[k.queue, k.leases, k.queue_moves],
             args=[k.job_prefix, int(lease_s * 1000), token, max_attempts, now_iso(), _event(JobStatus.IN_PROGRESS)],
         )
         if not out:
@@ -242,7 +322,7 @@ class JobStore:
         return int(
             await self._progress(
                 keys=[k.job(claim.request_id), k.events(claim.request_id)],
-                args=[claim.token, json.dumps(progress), _event(JobStatus.IN_PROGRESS, progress=progress)],
+                args=[claim.token, json.dumps(progress), _event(JobStatus.IN_PROGRESS, progress=progress), done],
             )
         )
 
@@ -254,8 +334,9 @@ class JobStore:
         flat = to_hash(completed_at=now_iso(), **fields)
         k = self.keys
         done = await self._finish(
-            keys=[k.job(claim.request_id), k.leases, k.events(claim.request_id)],
-            args=[claim.request_id, claim.token, status.value, _event(status, **extra),
+            keys=[k.job(claim.request_id), k.leases, k.events(claim.request_id),
+                  k.webhook(claim.request_id), k.webhooks_due, k.webhooks_wakeup],
+            args=[claim.request_id, claim.token, status.value, _event(status, **extra), ids.new_id("msg"),
                   *[item for pair in flat.items() for item in pair]],
         )
         return bool(done)

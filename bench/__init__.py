@@ -1,0 +1,1 @@
+"""AudioLasso benchmarks (not run by CI; see bench/README.md)."""

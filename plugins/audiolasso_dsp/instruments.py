@@ -1,0 +1,57 @@
+"""One instrument out of a band with per-instrument NMF dictionaries.
+
+Every instrument family has a handful of spectral bases learnt from rendered
+notes (``training/make_dictionaries.py``). A mixture's spectrogram is
+explained by all families' bases at once (supervised NMF); the target
+family's share of each time-frequency bin becomes a soft mask. Bases cover
+0-8 kHz, where instruments differ most and NMF is cheap; above that the
+target gets its share of each frame's 4-8 kHz energy.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from audiolasso_dsp import nmf
+from audiolasso_dsp.spectral import EPS, masked, soft_mask, stft
+
+SAMPLE_RATE = 48000
+N_FFT = 4096  # 85 ms: resolves the partials of low notes
+HOP = 1024
+TOP_HZ = 8000.0
+BINS = int(TOP_HZ * N_FFT / SAMPLE_RATE) + 1
+ITERATIONS = 50
+DICTIONARY_PATH = Path(__file__).parent / "data" / "instruments.npz"
+
+
+@functools.cache
+def dictionaries() -> dict[str, torch.Tensor]:
+    with np.load(DICTIONARY_PATH) as data:
+        return {name: torch.from_numpy(data[name].astype(np.float32)) for name in data.files}
+
+
+def separate(x: np.ndarray, sr: int, family: str) -> np.ndarray:
+    """The part of mono ``x`` (at ``SAMPLE_RATE``) played by instrument ``family``."""
+    if sr != SAMPLE_RATE:
+        raise ValueError(f"instrument dictionaries are for {SAMPLE_RATE} Hz audio, got {sr}")
+    bases = dictionaries()
+    if family not in bases:
+        raise KeyError(f"no dictionary for {family!r}; have {sorted(bases)}")
+    spec = stft(x, N_FFT, HOP)
+    V = spec.abs()[:BINS]
+    names = sorted(bases)
+    W = torch.cat([bases[n] for n in names], 1)
+    H = nmf.activations(V, W, ITERATIONS)
+    start = sum(bases[n].shape[1] for n in names[: names.index(family)])
+    stop = start + bases[family].shape[1]
+    target = W[:, start:stop] @ H[start:stop]
+    mask_low = soft_mask(target, (W @ H - target).clamp(min=0))
+    # Above the dictionaries' range: the target's share of the top band, per frame.
+    top = slice(BINS // 2, BINS)
+    share = (target[top].sum(0) / ((W @ H)[top].sum(0) + EPS)).clamp(0, 1)
+    mask = torch.cat([mask_low, share.expand(spec.shape[0] - BINS, -1)], 0)
+    return masked(x, spec, mask, N_FFT, HOP)

@@ -1,0 +1,110 @@
+"""One separation recipe per sound concept, and the table that picks it.
+
+Each recipe takes a mono float32 chunk at 48 kHz and returns the named
+sound's estimate (the backend inverts it for "remove X" prompts). The
+choices were made by measurement on the dev corpus (see docs/quality.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from audiolasso_dsp import denoise, hpss, instruments
+from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
+from audiolasso_dsp.spectral import masked, stft
+
+BASS_CUTOFF_HZ = 250.0  # bass fundamentals and first partials; above it piano, guitar and voice take over
+
+
+@dataclass
+class Toolkit:
+    """Loaded models the recipes share (one per replica)."""
+
+    deepfilter: DeepFilter
+
+
+Recipe = Callable[[np.ndarray, Toolkit], np.ndarray]
+
+
+def voice(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """DeepFilterNet3 keeps voices and removes everything else: noise, crowds, music."""
+    return kit.deepfilter.enhance(x)
+
+
+def non_voice(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """Everything DeepFilterNet3 removes: accompaniment under a singer, a crowd behind a speaker."""
+    return x - kit.deepfilter.enhance(x)
+
+
+def percussive(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    return hpss.percussive(x, SAMPLE_RATE)
+
+
+def bass(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """The sustained part below the bass cutoff (drum hits removed by HPSS first)."""
+    sustained = hpss.harmonic(x, SAMPLE_RATE)
+    spec = stft(sustained, instruments.N_FFT, instruments.HOP)
+    freqs = np.arange(spec.shape[0]) * SAMPLE_RATE / instruments.N_FFT
+    gain = torch.from_numpy((1.0 / (1.0 + (freqs / BASS_CUTOFF_HZ) ** 8)).astype(np.float32))  # Butterworth-like
+    return masked(sustained, spec, gain[:, None], instruments.N_FFT, instruments.HOP)
+
+
+def instrument(family: str) -> Recipe:
+    """An NMF-dictionary recipe for one melodic instrument family, run on the sustained part."""
+
+    def recipe(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+        return instruments.separate(hpss.harmonic(x, SAMPLE_RATE), SAMPLE_RATE, family)
+
+    return recipe
+
+
+def steady_noise(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    return x - denoise.foreground(x)
+
+
+def mains_hum(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    return denoise.hum(x, SAMPLE_RATE)
+
+
+def foreground(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """What rises above the steady background: calls, barks, unnamed events."""
+    return denoise.foreground(x)
+
+
+def _non_voice_foreground(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """Neither a voice nor the steady background: where events live when people talk around them."""
+    return denoise.foreground(non_voice(x, kit))
+
+
+def tonal_event(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """Rings, alarms, bells: sustained tones that are neither a voice nor the steady background."""
+    return hpss.harmonic(_non_voice_foreground(x, kit), SAMPLE_RATE)
+
+
+def impact(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    """Knocks, steps, bangs: hits that are neither a voice nor the steady background."""
+    return hpss.percussive(_non_voice_foreground(x, kit), SAMPLE_RATE)
+
+
+# concept -> (method name reported in the plan, recipe)
+RECIPES: dict[str, tuple[str, Recipe]] = {
+    "speech": ("deepfilternet3", voice),
+    "singing_voice": ("deepfilternet3", voice),
+    "music": ("deepfilternet3-complement", non_voice),
+    "crowd": ("deepfilternet3-complement", non_voice),
+    "drums": ("hpss-percussive", percussive),
+    "bass": ("hpss-harmonic-lowpass", bass),
+    **{
+        family: (f"nmf-dictionary-{family}", instrument(family))
+        for family in ("piano", "guitar", "strings", "brass", "woodwinds", "organ_synth")
+    },
+    **{name: ("steady-background", steady_noise) for name in ("traffic", "wind", "rain", "hiss")},
+    "hum": ("mains-hum-partials", mains_hum),
+    **{name: ("foreground-over-background", foreground) for name in ("dog", "bird", "cat", "other")},
+    "alarm": ("tonal-non-voice", tonal_event),
+    "knock": ("percussive-non-voice", impact),
+}

@@ -1,0 +1,121 @@
+"""Span hints as evidence: learn what the target and the rest sound like where
+the user marked them, then recognise them everywhere.
+
+Two models, both learnt once per job (``learn``) on the recipe's estimate of
+the marked regions and applied to every chunk (``apply``):
+
+* ``dictionary`` (sounds with distinct spectra: instruments, events): NMF
+  bases for the rest from excluded frames, then bases for the target from
+  included frames that the rest's bases cannot explain; a chunk is explained
+  by both sets and the target's share becomes a soft mask.
+* ``gate`` (voices: two talkers share every phoneme's spectrum, but take
+  turns): a logistic-regression classifier on log-mel frames says, frame by
+  frame, how likely the target is the one sounding; its smoothed probability
+  is a time-varying gain.
+
+Neither cuts at the span edges: the models decide every frame, marked or not.
+When only one kind of span is given, the unmarked frames stand in for the
+other kind (noisy labels, still informative).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torchaudio.functional as AF
+
+from audiolasso_dsp import nmf
+from audiolasso_dsp.spectral import frame_of, masked, soft_mask, stft
+from serve_app.backend import SpanHint
+
+N_FFT = 2048
+HOP = 512
+TARGET_BASES = 12
+REST_BASES = 24
+LEARN_ITERATIONS = 80
+APPLY_ITERATIONS = 60
+N_MELS = 40
+GATE_L2 = 0.1  # strong: a few hundred frames train it
+GATE_SMOOTH_FRAMES = 9  # ~0.1 s: turns last longer, single frames are noisy
+MIN_FRAMES = 4  # fewer frames of a kind than this teach nothing
+
+Kind = Literal["dictionary", "gate"]
+
+
+def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """(target frames, rest frames) as boolean masks; unmarked frames stand in for a missing kind."""
+    target = np.zeros(n_frames, dtype=bool)
+    rest = np.zeros(n_frames, dtype=bool)
+    for span in spans:
+        a, b = frame_of(span.start, sr, HOP), frame_of(span.end, sr, HOP)
+        (target if span.include else rest)[max(a, 0) : max(min(b, n_frames), 0)] = True
+    if not rest.any():
+        rest = ~target
+    elif not target.any():
+        target = ~rest
+    return target, rest
+
+
+def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: Kind) -> dict[str, Any] | None:
+    """A span model from the recipe's ``estimate`` of the audio the spans refer to, or None
+    when the spans mark too little to learn from."""
+    spec = stft(estimate, N_FFT, HOP)
+    target, rest = frame_labels(spans, spec.shape[1], sr)
+    if target.sum() < MIN_FRAMES or rest.sum() < MIN_FRAMES:
+        return None
+    t, r = torch.from_numpy(target), torch.from_numpy(rest)
+    if kind == "dictionary":
+        V = spec.abs()
+        rest_bases, _ = nmf.learn(V[:, r], REST_BASES, LEARN_ITERATIONS, seed=1)
+        target_bases, _ = nmf.learn(V[:, t], TARGET_BASES, LEARN_ITERATIONS, fixed=rest_bases, seed=2)
+        return {"kind": kind, "target_bases": target_bases.numpy(), "rest_bases": rest_bases.numpy()}
+    features = _features(spec, sr)
+    mean, std = features.mean(1), features.std(1) + 1e-6
+    weights, bias = _logistic_regression(((features - mean[:, None]) / std[:, None]).T, t, r)
+    return {"kind": kind, "mean": mean.numpy(), "std": std.numpy(), "weights": weights.numpy(), "bias": bias}
+
+
+def apply(x: np.ndarray, sr: int, model: dict[str, Any]) -> np.ndarray:
+    """The target's part of ``x`` (the recipe's estimate for one chunk) under a learnt model."""
+    spec = stft(x, N_FFT, HOP)
+    if model["kind"] == "dictionary":
+        target_bases = torch.as_tensor(model["target_bases"])
+        W = torch.cat([target_bases, torch.as_tensor(model["rest_bases"])], 1)
+        H = nmf.activations(spec.abs(), W, APPLY_ITERATIONS)
+        k = target_bases.shape[1]
+        mask = soft_mask(W[:, :k] @ H[:k], W[:, k:] @ H[k:])
+        return masked(x, spec, mask, N_FFT, HOP)
+    features = (_features(spec, sr) - torch.as_tensor(model["mean"])[:, None]) / torch.as_tensor(model["std"])[:, None]
+    logits = features.T @ torch.as_tensor(model["weights"]) + float(model["bias"])
+    kernel = torch.ones(1, 1, GATE_SMOOTH_FRAMES) / GATE_SMOOTH_FRAMES
+    smooth = torch.nn.functional.conv1d(logits[None, None], kernel, padding=GATE_SMOOTH_FRAMES // 2)[0, 0]
+    return masked(x, spec, torch.sigmoid(smooth)[None, :], N_FFT, HOP)
+
+
+def _features(spec: torch.Tensor, sr: int) -> torch.Tensor:
+    """Log-mel energies and the same with each frame's mean removed (spectral shape), (2 * N_MELS, frames)."""
+    bank = AF.melscale_fbanks(spec.shape[0], 50.0, min(8000.0, sr / 2), N_MELS, sr)
+    logmel = torch.log(bank.T @ spec.abs() ** 2 + 1e-8)
+    return torch.cat([logmel, logmel - logmel.mean(0, keepdim=True)], 0)
+
+
+def _logistic_regression(X: torch.Tensor, target: torch.Tensor, rest: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Class-balanced, L2-regularised logistic regression of target (1) vs rest (0) frames."""
+    used = target | rest
+    X, y = X[used], target[used].float()
+    balance = torch.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    w = torch.zeros(X.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=100)
+
+    def loss() -> torch.Tensor:
+        opt.zero_grad()
+        value = torch.nn.functional.binary_cross_entropy_with_logits(X @ w + b, y, weight=balance) + GATE_L2 * (w @ w)
+        value.backward()
+        return value
+
+    with torch.enable_grad():
+        opt.step(loss)
+    return w.detach(), float(b.detach())

@@ -1,0 +1,1 @@
+"""Offline tools that make the backend's committed data files (not imported at run time)."""

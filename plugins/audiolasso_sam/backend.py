@@ -1,0 +1,161 @@
+"""The ``sam-audio`` backend: one instance per variant, chunks of concurrent jobs
+collated into as few ``SAMAudio.separate`` calls as the memory budget allows."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+from audiolasso_sam import video
+from audiolasso_sam.anchors import to_anchors
+from audiolasso_sam.batching import MemoryModel, plan_sub_batches
+from audiolasso_sam.loader import SAMPLE_RATE, load_sam_audio
+from audiolasso_sam.options import SAMOptions
+from audiolasso_sam.variants import VARIANTS
+from serve_app.backend import (
+    CHUNKING_OPTIONS,
+    Backend,
+    BackendInfo,
+    Capabilities,
+    Resources,
+    SeparationItem,
+    SpanHint,
+    UnsupportedPrompt,
+)
+from serve_app.prompts import parse_prompt
+
+log = logging.getLogger(__name__)
+
+# Half-precision autocast roughly halves the convolutions' feature maps; norms stay float32.
+_DTYPE_MEMORY_FACTOR = {"float32": 1.0, "bfloat16": 0.6, "float16": 0.6}
+# Of the GPU memory free after loading, what one call may use (the rest: allocator slack).
+_FREE_MEMORY_FRACTION = 0.9
+
+
+class SAMAudioBackend(Backend):
+    info = BackendInfo(
+        name="sam-audio",
+        description="Meta SAM Audio: any sound from a text prompt, with span (and optional visual) prompts.",
+        variants=list(VARIANTS),
+        sample_rate=SAMPLE_RATE,
+        capabilities=Capabilities(text=True, spans=True, visual=False),
+        # The reference hosted API's windows; overridable per deployment.
+        chunk_seconds=60.0,
+        overlap_seconds=5.0,
+        max_batch_size=8,
+        resources=Resources(num_cpus=2, num_gpus=1, memory_mb=16384),
+    )
+
+    def __init__(self, variant: str = "default", options: dict[str, Any] | None = None):
+        super().__init__(variant, options)
+        self.settings = SAMOptions.model_validate(
+            {k: v for k, v in self.options.items() if k not in CHUNKING_OPTIONS}
+        )
+        if self.settings.visual:
+            visual = self.info.capabilities.model_copy(update={"visual": True})
+            self.info = self.info.model_copy(update={"capabilities": visual})
+        self._model: Any = None
+        self._processor: Any = None
+        self._device = "cpu"
+        self._memory: MemoryModel | None = None
+
+    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
+        try:
+            intent = parse_prompt(prompt)
+        except ValueError as exc:
+            raise UnsupportedPrompt(
+                'The prompt names no sound; describe the sound to separate, e.g. "isolate the lead vocal".'
+            ) from exc
+        # SAM Audio was trained on short lowercase noun phrases ("man speaking"): the target phrase.
+        return {"description": intent.target_phrase, "inverted": intent.inverted}
+
+    def load(self, device: str) -> None:
+        self._model, self._processor = load_sam_audio(self.variant, self.settings, device)
+        self._device = device
+        per_second = self.settings.activation_mb_per_second or VARIANTS[self.variant].activation_mb_per_second
+        self._memory = MemoryModel(
+            bytes_per_second=per_second * 2**20 * _DTYPE_MEMORY_FACTOR[self.settings.dtype],
+            candidates=self.settings.reranking_candidates,
+            budget_bytes=self._budget_bytes(device),
+        )
+        log.info("sam-audio %s on %s: %s, memory budget %.1f GiB", self.variant, device,
+                 self.settings.dtype, self._memory.budget_bytes / 2**30)
+
+    def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
+        if self._memory is None:
+            raise RuntimeError("SAMAudioBackend.load() must be called before separate()")
+        # One call takes anchors for all items or none (and predicts spans only
+        # when none), and masked videos for all or none.
+        groups = [(self.settings.predict_spans and not item.spans, item.visual is not None) for item in batch]
+        seconds = [len(item.audio) / SAMPLE_RATE for item in batch]
+        results: dict[int, np.ndarray] = {}
+        for indices in plan_sub_batches(seconds, groups, self._memory):
+            cost = self._memory.cost(len(indices), seconds[indices[0]])
+            if cost > self._memory.budget_bytes:
+                log.warning("a %.0f s chunk needs ~%.1f GiB, over the budget; lower chunk_seconds",
+                            seconds[indices[0]], cost / 2**30)
+            for i, target in zip(indices, self._separate_call([batch[i] for i in indices]), strict=True):
+                results[i] = target
+        return [results[i] for i in range(len(batch))]
+
+    def _separate_call(self, items: list[SeparationItem]) -> list[np.ndarray]:
+        import torch
+
+        inputs = self._processor_inputs(items)
+        batch = self._processor(**inputs).to(self._device)
+        with torch.inference_mode(), self._autocast():
+            result = self._model.separate(
+                batch,
+                ode_opt=self.settings.ode_opt,
+                reranking_candidates=self.settings.reranking_candidates,
+                predict_spans=self.settings.predict_spans and "anchors" not in inputs,
+            )
+        return [_restore(item, wav) for item, wav in zip(items, result.target, strict=True)]
+
+    def _processor_inputs(self, items: list[SeparationItem]) -> dict[str, Any]:
+        """Keyword arguments of ``SAMAudioProcessor.__call__`` for one call: it pads
+        the items to the longest and records each one's length."""
+        import torch
+
+        inputs: dict[str, Any] = {
+            "descriptions": [item.plan["description"] for item in items],
+            "audios": [torch.from_numpy(np.ascontiguousarray(item.audio, dtype=np.float32))[None] for item in items],
+        }
+        anchors = [to_anchors(item.spans, item.plan["inverted"]) for item in items]
+        if any(anchors):
+            inputs["anchors"] = anchors  # an item without spans gets [], the same as no anchors
+        if items[0].visual is not None:
+            inputs["masked_videos"] = [video.masked_video(self._processor, item.visual) for item in items]
+        return inputs
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        import torch
+
+        if self.settings.dtype == "float32":
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self._device).type, dtype=getattr(torch, self.settings.dtype))
+
+    def _budget_bytes(self, device: str) -> float:
+        import torch
+
+        if self.settings.memory_budget_gb is not None:
+            return self.settings.memory_budget_gb * 2**30
+        if torch.device(device).type == "cuda":
+            free, _total = torch.cuda.mem_get_info(torch.device(device))
+            return free * _FREE_MEMORY_FRACTION
+        return math.inf  # on the CPU the batch size alone bounds a call
+
+
+def _restore(item: SeparationItem, wav: Any) -> np.ndarray:
+    """The service's target for one item: the model's output cut to the item's
+    length (the codec rounds up to whole frames), complemented for "remove X"."""
+    n = len(item.audio)
+    target = wav.detach().float().cpu().numpy().reshape(-1)
+    if len(target) < n:
+        raise RuntimeError(f"SAM Audio returned {len(target)} samples for a {n}-sample item")
+    target = target[:n]
+    return (item.audio - target if item.plan["inverted"] else target).astype(np.float32, copy=False)

@@ -1,0 +1,102 @@
+"""GET /v1/backends, and the checks a submit makes against what is deployed.
+
+The API learns about backends only through their Separator clients: their
+(static) info says what each can do, their status whether it loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Mapping
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from serve_app.api.deps import get_ctx, get_owner
+from serve_app.backend import Capabilities
+from serve_app.context import ServiceContext
+from serve_app.errors import ServiceError
+from serve_app.jobs.separator_client import SeparatorClient
+from serve_app.routing import split_key
+
+router = APIRouter(prefix="/v1", tags=["backends"])
+
+
+class BackendView(BaseModel):
+    """One deployed backend variant."""
+
+    backend: str = Field(description="Value for the input field `backend`.")
+    model_variant: str = Field(description="Value for the input field `model_variant`.")
+    default: bool = Field(description="Serves requests that name neither backend nor model_variant.")
+    available: bool = Field(description="false: it failed to load; its jobs fail with `backend_unavailable`.")
+    error: str | None = Field(None, description="Why it is unavailable.")
+    capabilities: Capabilities
+    sample_rate: int = Field(description="Audio is resampled to this rate for the model.")
+    chunk_seconds: float = Field(description="Long audio is separated in windows of this length...")
+    overlap_seconds: float = Field(description="...overlapping by this much, and crossfaded.")
+
+
+class BackendsResponse(BaseModel):
+    """What this deployment serves."""
+
+    backends: list[BackendView]
+    visual_prompting: bool = Field(description="Whether any deployed backend accepts video_url and mask_url.")
+
+
+def get_separators(request: Request) -> Mapping[str, SeparatorClient]:
+    return request.app.state.separators
+
+
+async def visual_keys(separators: Mapping[str, SeparatorClient]) -> list[str]:
+    infos = await asyncio.gather(*(client.info() for client in separators.values()))
+    return [key for key, info in zip(separators, infos) if info.capabilities.visual]
+
+
+async def require_visual(key: str, separators: Mapping[str, SeparatorClient]) -> None:
+    """A 422 unless the backend chosen for a request with a visual prompt accepts one."""
+    visual = await visual_keys(separators)
+    if not visual:
+        raise ServiceError(
+            "Visual prompting is not enabled on this deployment: no deployed backend accepts "
+            "video_url and mask_url.",
+            type="visual_prompting_disabled",
+            field="input.video_url",
+            status_code=422,
+        )
+    if key not in visual:
+        choices = ", ".join(f"backend {n} model_variant {v}" for n, v in map(split_key, visual))
+        raise ServiceError(
+            f"{key} does not accept visual prompts; choose one that does: {choices}.",
+            type="visual_prompting_unsupported",
+            field="input.video_url",
+            status_code=422,
+        )
+
+
+@router.get("/backends", response_model=BackendsResponse, summary="Deployed backends and their availability")
+async def list_backends(
+    _owner: str = Depends(get_owner),
+    ctx: ServiceContext = Depends(get_ctx),
+    separators: Mapping[str, SeparatorClient] = Depends(get_separators),
+) -> BackendsResponse:
+    """Every deployed backend variant, in the order requests default to them."""
+    keys = list(ctx.backends)
+    infos, statuses = await asyncio.gather(
+        asyncio.gather(*(separators[k].info() for k in keys)),
+        asyncio.gather(*(separators[k].status() for k in keys)),
+    )
+    views = [
+        BackendView(
+            backend=split_key(key)[0],
+            model_variant=split_key(key)[1],
+            default=i == 0,
+            available=status.available,
+            error=status.error,
+            capabilities=info.capabilities,
+            sample_rate=info.sample_rate,
+            chunk_seconds=info.chunk_seconds,
+            overlap_seconds=info.overlap_seconds,
+        )
+        for i, (key, info, status) in enumerate(zip(keys, infos, statuses))
+    ]
+    return BackendsResponse(backends=views, visual_prompting=any(v.capabilities.visual for v in views))

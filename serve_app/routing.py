@@ -1,0 +1,66 @@
+"""Which deployed Separator serves a request.
+
+A deployed Separator is named by a *key*: the backend's name for its default
+variant (``dsp``), else ``name:variant`` (``sam-audio:large``). Backend names
+cannot contain ``:``, so a key always splits back into its two parts. Jobs
+store the key, the worker routes by it, and clients choose it with the
+``backend`` and ``model_variant`` input fields.
+"""
+
+from __future__ import annotations
+
+from serve_app.errors import ServiceError
+
+DEFAULT_VARIANT = "default"
+
+
+def backend_key(name: str, variant: str = DEFAULT_VARIANT) -> str:
+    return name if variant == DEFAULT_VARIANT else f"{name}:{variant}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(backend name, variant) of a key."""
+    name, _, variant = key.partition(":")
+    return name, variant or DEFAULT_VARIANT
+
+
+def resolve_backend(deployed: list[str], backend: str | None, variant: str | None) -> str:
+    """The key of the Separator for this request; ``deployed`` is in config order.
+
+    No backend: the first deployed one offering ``variant`` (any variant when
+    none is asked for). No variant: the backend's first deployed variant.
+    Raises a 422 ServiceError naming what is deployed.
+    """
+    pairs = [split_key(key) for key in deployed]
+    if backend is None:
+        candidates = [name for name, v in pairs if variant is None or v == variant]
+        if not candidates:
+            raise ServiceError(
+                f"Model variant {variant!r} is not deployed here; deployed: {_listing(pairs)}.",
+                type="unknown_model_variant",
+                field="input.model_variant",
+                status_code=422,
+            )
+        backend = candidates[0]
+    variants = [v for name, v in pairs if name == backend]
+    if not variants:
+        raise ServiceError(
+            f"Backend {backend!r} is not deployed here; choose one of {sorted({n for n, _ in pairs})}.",
+            type="unknown_backend",
+            field="input.backend",
+            status_code=422,
+        )
+    if variant is None:
+        variant = variants[0]
+    if variant not in variants:
+        raise ServiceError(
+            f"Model variant {variant!r} of backend {backend!r} is not deployed here; deployed: {variants}.",
+            type="unknown_model_variant",
+            field="input.model_variant",
+            status_code=422,
+        )
+    return backend_key(backend, variant)
+
+
+def _listing(pairs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{name} {variant}" for name, variant in pairs)

@@ -1,0 +1,83 @@
+"""Abuse limits: per-key rate limits (429 + Retry-After), load shedding when
+the queue is full (503 + Retry-After), and body size limits enforced on the
+bytes actually received."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import LiveService, make_settings
+
+BODY = {"input": {"audio_url": "https://93.184.215.14/a.wav", "prompt": "the speaker"}}
+
+
+@pytest.fixture(scope="module")
+def limited(redis_url, tmp_path_factory, dsp_backend):
+    settings = make_settings(
+        redis_url, tmp_path_factory.mktemp("limits"), submits_per_minute=3, uploads_per_minute=2,
+        max_queue_length=5, max_upload_bytes=200_000,
+    )
+    svc = LiveService(settings, {"dsp": dsp_backend}, worker=False).start()
+    yield svc
+    svc.stop()
+
+
+def test_submit_rate_limit_is_per_key(limited):
+    with limited.client(limited.new_key("a")) as a, limited.client(limited.new_key("b")) as b:
+        assert [a.post("/v1/queue/audio/separate", json=BODY).status_code for _ in range(3)] == [202] * 3
+        refused = a.post("/v1/queue/audio/separate", json=BODY)
+        assert refused.status_code == 429
+        assert refused.json()["error"]["type"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 61
+        assert b.post("/v1/queue/audio/separate", json=BODY).status_code == 202
+
+
+def test_upload_rate_limit(limited):
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(8000, np.float32), 8000, format="WAV")
+    with limited.client(limited.new_key("u")) as c:
+        codes = [c.post("/v1/files", files={"file": ("a.wav", buf.getvalue())}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
+def test_full_queue_sheds_load(limited):
+    responses = []
+    for i in range(6):  # max_queue_length is 5; other tests may have queued some already
+        with limited.client(limited.new_key(f"q{i}")) as c:
+            responses.append(c.post("/v1/queue/audio/separate", json=BODY))
+    shed = [r for r in responses if r.status_code == 503]
+    assert shed, [r.status_code for r in responses]
+    assert shed[0].json()["error"]["type"] == "overloaded" and int(shed[0].headers["retry-after"]) > 0
+    assert limited.call(limited.ctx.jobs.queue_length()) == 5
+
+
+def test_json_body_limit_counts_received_bytes(limited):
+    big = b'{"input": {"prompt": "' + b"x" * 70_000 + b'"}}'
+    with limited.client(limited.new_key("j")) as c:
+        declared = c.post("/v1/queue/audio/separate", content=big, headers={"Content-Type": "application/json"})
+        chunked = c.post("/v1/queue/audio/separate", content=iter([big[:30_000], big[30_000:]]),
+                         headers={"Content-Type": "application/json"})
+    for response in (declared, chunked):
+        assert response.status_code == 413, response.text
+        assert response.json()["error"]["type"] == "payload_too_large"
+
+
+def test_upload_limit_without_content_length(limited):
+    boundary = "xyz"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+            "Content-Type: audio/wav\r\n\r\n").encode()
+
+    def body():
+        yield head
+        for _ in range(40):
+            yield b"\0" * 65536  # 2.6 MB, over 200 kB + multipart allowance
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    with limited.client(limited.new_key("big")) as c:
+        response = c.post("/v1/files", content=body(),
+                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413 and response.json()["error"]["type"] == "payload_too_large"
