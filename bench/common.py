@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -429,13 +429,3 @@ def upload(client, audio, sr: int) -> str:
     response = client.post("/v1/files", files={"file": ("bench.wav", wav_bytes(audio, sr))})
     response.raise_for_status()
     return response.json()["file_id"]
-
-
-@contextlib.contextmanager
-def timer() -> Iterator[dict[str, float]]:
-    out: dict[str, float] = {}
-    t = time.perf_counter()
-    try:
-        yield out
-    finally:
-        out["s"] = time.perf_counter() - t

@@ -53,6 +53,10 @@ class Settings(AudioLimits):
     uploads_per_minute: int = Field(60, ge=1, description="File uploads one API key may make per minute.")
     max_queued_per_key: int = Field(100, ge=1, description="Jobs one API key may have waiting in the queue.")
     max_queue_length: int = Field(10000, ge=1, description="Jobs waiting in total before submits are shed (503).")
+    signed_url_ttl_s: int = Field(3600, ge=1, description="Lifetime of signed download links.")
+    url_signing_key: str | None = Field(
+        None, description="Key that signs download links; default: one generated and kept in Redis."
+    )
     max_json_body_bytes: int = Field(65536, ge=1024, description="Largest JSON request body.")
     sse_keepalive_s: float = Field(
         15.0, gt=0, description="A status stream with nothing to say sends a keep-alive comment this often."

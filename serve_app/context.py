@@ -10,6 +10,7 @@ from serve_app.apikeys import KeyStore
 from serve_app.config import Settings
 from serve_app.jobs.store import JobStore
 from serve_app.ratelimit import RateLimiter
+from serve_app.signed_urls import SigningKey
 from serve_app.redis_conn import connect
 from serve_app.redis_keys import RedisKeys
 from serve_app.storage.files import FileStore
@@ -25,6 +26,7 @@ class ServiceContext:
     files: FileStore
     api_keys: KeyStore
     limits: RateLimiter
+    signing: SigningKey
     outbox: Outbox
     webhook_secrets: WebhookSecrets
     backends: list[str]  # deployed backends, by name; the first is the default
@@ -42,6 +44,7 @@ class ServiceContext:
             files=FileStore(redis, keys, settings.data_dir),
             api_keys=KeyStore(redis, keys),
             limits=RateLimiter(redis, keys),
+            signing=SigningKey(redis, keys, settings),
             outbox=Outbox(redis, keys),
             webhook_secrets=WebhookSecrets(redis, keys),
             backends=list(backends),

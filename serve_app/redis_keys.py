@@ -82,9 +82,19 @@ class RedisKeys:
         return f"{self.prefix}:file:{file_id}"
 
     # --- abuse limits -----------------------------------------------------
+    @property
+    def queued_per_owner(self) -> str:
+        """Hash: API key id -> number of its jobs waiting in the queue."""
+        return f"{self.prefix}:queued-per-key"
+
     def rate(self, action: str, owner: str, window: int) -> str:
         """Counter (expiring): one key's ``action`` requests in one rate-limit window."""
         return f"{self.prefix}:rate:{action}:{owner}:{window}"
+
+    @property
+    def url_signing_key(self) -> str:
+        """String: the shared key that signs download links (when not configured)."""
+        return f"{self.prefix}:url-signing-key"
 
     # --- API keys ---------------------------------------------------------
     def api_key(self, key_hash: str) -> str:

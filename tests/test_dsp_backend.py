@@ -74,7 +74,7 @@ def test_interpret(dsp_backend, prompt, concept, inverted, method):
 def test_plan_names_the_method_used_with_spans(dsp_backend):
     spans = [SpanHint(start=0, end=1)]
     assert dsp_backend.interpret("keep only the speaker I marked", spans)["method"] == "deepfilternet3+span-gate"
-    assert dsp_backend.interpret("the woodwind", spans)["method"] == "nmf-dictionary-woodwinds+span-dictionary"
+    assert dsp_backend.interpret("the woodwind", spans)["method"] == "hpss-harmonic+span-dictionary"
 
 
 def test_unknown_sound_without_spans_is_refused_with_what_it_can_do(dsp_backend):

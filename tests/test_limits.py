@@ -19,7 +19,7 @@ BODY = {"input": {"audio_url": "https://93.184.215.14/a.wav", "prompt": "the spe
 def limited(redis_url, tmp_path_factory, dsp_backend):
     settings = make_settings(
         redis_url, tmp_path_factory.mktemp("limits"), submits_per_minute=3, uploads_per_minute=2,
-        max_queue_length=5, max_upload_bytes=200_000,
+        max_queue_length=5, max_queued_per_key=2, max_upload_bytes=200_000,
     )
     svc = LiveService(settings, {"dsp": dsp_backend}, worker=False).start()
     yield svc
@@ -28,12 +28,26 @@ def limited(redis_url, tmp_path_factory, dsp_backend):
 
 def test_submit_rate_limit_is_per_key(limited):
     with limited.client(limited.new_key("a")) as a, limited.client(limited.new_key("b")) as b:
-        assert [a.post("/v1/queue/audio/separate", json=BODY).status_code for _ in range(3)] == [202] * 3
+        first = [a.post("/v1/queue/audio/separate", json=BODY) for _ in range(2)]
+        assert [r.status_code for r in first] == [202, 202]
+        # Cancelled jobs no longer count towards the key's queued jobs...
+        for r in first:
+            assert a.put(f"/v1/queue/requests/{r.json()['request_id']}/cancel").status_code == 202
+        assert a.post("/v1/queue/audio/separate", json=BODY).status_code == 202
+        # ...but every submit counts towards the rate.
         refused = a.post("/v1/queue/audio/separate", json=BODY)
         assert refused.status_code == 429
         assert refused.json()["error"]["type"] == "rate_limited"
         assert 1 <= int(refused.headers["retry-after"]) <= 61
         assert b.post("/v1/queue/audio/separate", json=BODY).status_code == 202
+
+
+def test_queued_jobs_per_key_are_capped(limited):
+    with limited.client(limited.new_key("cap")) as c:
+        codes = [c.post("/v1/queue/audio/separate", json=BODY) for _ in range(3)]
+    assert [r.status_code for r in codes] == [202, 202, 429]
+    assert "2 jobs waiting" in codes[2].json()["error"]["message"]
+    assert int(codes[2].headers["retry-after"]) > 0
 
 
 def test_upload_rate_limit(limited):

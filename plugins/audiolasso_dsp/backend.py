@@ -1,8 +1,8 @@
 """The ``dsp`` backend: every concept of the shared catalog, separated on the CPU.
 
-The prompt is read by ``serve_app.understanding``; the concept picks a recipe
-(``methods.RECIPES``); span hints train a per-job model in ``prepare`` that
-refines the recipe's estimate in every chunk (``spans``).
+The prompt is read by ``serve_app.understanding``; the concept picks a method
+(``methods.METHODS``); span hints train a per-job model in ``prepare`` that
+refines the method's estimate in every chunk (``spans``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 
 from audiolasso_dsp import spans as span_models
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.methods import RECIPES, Toolkit
+from audiolasso_dsp.methods import METHODS, Toolkit
 from serve_app.backend import (
     Backend,
     BackendInfo,
@@ -58,8 +58,9 @@ class DSPBackend(Backend):
                 'Name one of those ("isolate the speaker", "remove the drums"), or mark where the sound '
                 "is with span hints."
             )
-        method, _ = RECIPES[target.concept]
-        return {**reading.flat(), "method": f"{method}+span-{_span_kind(target.family)}" if spans else method}
+        method = METHODS[target.concept]
+        name = f"{method.with_spans()[0]}+span-{_span_kind(target.family)}" if spans else method.name
+        return {**reading.flat(), "method": name}
 
     def load(self, device: str) -> None:
         # Every recipe runs on the CPU whatever the device; the DFN library loads once.
@@ -67,7 +68,8 @@ class DSPBackend(Backend):
         understand("the speaker")  # load the prompt model now rather than in the first job
 
     def prepare(self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]) -> dict[str, Any]:
-        """Learn a span model from the recipe's estimate around the spans (see ``spans``)."""
+        """Learn a span model from the estimate around the spans (see ``spans``); without
+        one (the spans teach nothing), chunks get the plain recipe."""
         if not spans:
             return plan
         kit = self._loaded()
@@ -75,8 +77,8 @@ class DSPBackend(Backend):
         stop = min(len(audio), int((max(s.end for s in spans) + SPAN_CONTEXT_S) * sample_rate))
         if stop <= start:
             return plan
-        _, recipe = RECIPES[plan["concept"]]
-        estimate = recipe(np.ascontiguousarray(audio[start:stop], dtype=np.float32), kit)
+        _, base = METHODS[plan["concept"]].with_spans()
+        estimate = base(np.ascontiguousarray(audio[start:stop], dtype=np.float32), kit)
         offset = start / sample_rate
         shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
         model = span_models.learn(estimate, sample_rate, shifted, _span_kind(plan["family"]))
@@ -95,10 +97,11 @@ class DSPBackend(Backend):
         audio = np.ascontiguousarray(item.audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"expected mono audio, got shape {audio.shape}")
-        _, recipe = RECIPES[item.plan["concept"]]
-        estimate = recipe(audio, kit)
+        method = METHODS[item.plan["concept"]]
         if (model := item.plan.get("span_model")) is not None:
-            estimate = span_models.apply(estimate, SAMPLE_RATE, model)
+            estimate = span_models.apply(method.with_spans()[1](audio, kit), SAMPLE_RATE, model)
+        else:
+            estimate = method.recipe(audio, kit)
         target = audio - estimate if item.plan["inverted"] else estimate
         return target.astype(np.float32, copy=False)
 

@@ -90,21 +90,38 @@ def impact(x: np.ndarray, kit: Toolkit) -> np.ndarray:
     return hpss.percussive(_non_voice_foreground(x, kit), SAMPLE_RATE)
 
 
-# concept -> (method name reported in the plan, recipe)
-RECIPES: dict[str, tuple[str, Recipe]] = {
-    "speech": ("deepfilternet3", voice),
-    "singing_voice": ("deepfilternet3", voice),
-    "music": ("deepfilternet3-complement", non_voice),
-    "crowd": ("deepfilternet3-complement", non_voice),
-    "drums": ("hpss-percussive", percussive),
-    "bass": ("hpss-harmonic-lowpass", bass),
+@dataclass(frozen=True)
+class Method:
+    """How one concept is separated. With span hints, the span model refines
+    ``span_base``'s estimate instead, where the recipe's prior is weaker evidence
+    than marked examples of the very recording (generic instrument timbres)."""
+
+    name: str
+    recipe: Recipe
+    span_base: tuple[str, Recipe] | None = None
+
+    def with_spans(self) -> tuple[str, Recipe]:
+        return self.span_base or (self.name, self.recipe)
+
+
+def sustained(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    return hpss.harmonic(x, SAMPLE_RATE)
+
+
+METHODS: dict[str, Method] = {
+    "speech": Method("deepfilternet3", voice),
+    "singing_voice": Method("deepfilternet3", voice),
+    "music": Method("deepfilternet3-complement", non_voice),
+    "crowd": Method("deepfilternet3-complement", non_voice),
+    "drums": Method("hpss-percussive", percussive),
+    "bass": Method("hpss-harmonic-lowpass", bass),
     **{
-        family: (f"nmf-dictionary-{family}", instrument(family))
+        family: Method(f"nmf-dictionary-{family}", instrument(family), ("hpss-harmonic", sustained))
         for family in ("piano", "guitar", "strings", "brass", "woodwinds", "organ_synth")
     },
-    **{name: ("steady-background", steady_noise) for name in ("traffic", "wind", "rain", "hiss")},
-    "hum": ("mains-hum-partials", mains_hum),
-    **{name: ("foreground-over-background", foreground) for name in ("dog", "bird", "cat", "other")},
-    "alarm": ("tonal-non-voice", tonal_event),
-    "knock": ("percussive-non-voice", impact),
+    **{name: Method("steady-background", steady_noise) for name in ("traffic", "wind", "rain", "hiss")},
+    "hum": Method("mains-hum-partials", mains_hum),
+    **{name: Method("foreground-over-background", foreground) for name in ("dog", "bird", "cat", "other")},
+    "alarm": Method("tonal-non-voice", tonal_event),
+    "knock": Method("percussive-non-voice", impact),
 }

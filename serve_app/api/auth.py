@@ -3,11 +3,16 @@ body is read, so an anonymous client cannot make the service parse uploads."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from serve_app.errors import Unauthorized
 
 PROTECTED_PREFIX = "/v1/"
+# The one route a signed link (serve_app/signed_urls.py) may open without a key.
+_SIGNED_ROUTE = re.compile(r"^/v1/files/([^/]+)/content$")
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -19,7 +24,8 @@ def _bearer_token(scope: Scope) -> str | None:
 
 
 class BearerAuthMiddleware:
-    """Puts the caller's key id in ``request.state.owner`` or answers 401."""
+    """Puts the caller's key id in ``request.state.owner`` (or, for a valid
+    signed download link, the file id in ``request.state.signed_file``), or answers 401."""
 
     def __init__(self, app: ASGIApp, on_error):
         self.app = app
@@ -29,10 +35,22 @@ class BearerAuthMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
             await self.app(scope, receive, send)
             return
+        ctx = scope["app"].state.ctx
+        signed = _SIGNED_ROUTE.match(scope["path"])
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if signed and "signature" in query and scope["method"] in ("GET", "HEAD"):
+            signer = await ctx.signing.signer()
+            if not signer.verify(signed[1], query.get("expires", [""])[0], query["signature"][0]):
+                error = Unauthorized("The signed link is invalid or has expired; get a fresh one from the API.")
+                await self.on_error(error)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["signed_file"] = signed[1]
+            await self.app(scope, receive, send)
+            return
         token = _bearer_token(scope)
         owner = None
         if token is not None:
-            owner = await scope["app"].state.ctx.api_keys.authenticate(token)
+            owner = await ctx.api_keys.authenticate(token)
         if owner is None:
             error = Unauthorized(
                 "Send your API key as 'Authorization: Bearer <key>'."

@@ -43,7 +43,7 @@ class BackendsResponse(BaseModel):
     visual_prompting: bool = Field(description="Whether any deployed backend accepts video_url and mask_url.")
 
 
-def get_separators(request: Request) -> Mapping[str, SeparatorClient]:
+async def get_separators(request: Request) -> Mapping[str, SeparatorClient]:
     return request.app.state.separators
 
 

@@ -7,15 +7,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from serve_app.context import ServiceContext
 
-_bearer = HTTPBearer(auto_error=False, description="An AudioLasso API key.")
+bearer = HTTPBearer(auto_error=False, description="An AudioLasso API key.")
 
 
-def get_ctx(request: Request) -> ServiceContext:
+async def get_ctx(request: Request) -> ServiceContext:
+    # async: a sync dependency would be run on a thread pool for every request.
     return request.app.state.ctx
 
 
 async def get_owner(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> str:
     """The key id of the caller, checked by BearerAuthMiddleware before the body
     was read. (The HTTPBearer dependency documents the scheme in OpenAPI.)"""

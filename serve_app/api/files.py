@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from serve_app import ids
-from serve_app.api.deps import base_url, get_ctx, get_owner
+from serve_app.api.deps import base_url, bearer, get_ctx, get_owner
 from serve_app.api.schemas import ErrorEnvelope, FileInfo
 from serve_app.api.views import file_info
 from serve_app.audio.decode import decode, probe
@@ -76,14 +76,14 @@ async def upload(
         raise
     finally:
         tmp.unlink(missing_ok=True)
-    return file_info(record, base_url(request, ctx))
+    return file_info(record, base_url(request, ctx), await ctx.signing.signer())
 
 
 @router.get("/{file_id}", response_model=FileInfo, responses=_errors, summary="File metadata")
 async def get_file(
     file_id: str, request: Request, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)
 ) -> FileInfo:
-    return file_info(await ctx.files.get_owned(file_id, owner), base_url(request, ctx))
+    return file_info(await ctx.files.get_owned(file_id, owner), base_url(request, ctx), await ctx.signing.signer())
 
 
 @router.get(
@@ -92,8 +92,19 @@ async def get_file(
     responses={**_errors, 200: {"content": {"audio/*": {}}, "description": "The file's bytes."}},
     summary="Download a file",
 )
-async def get_content(file_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)):
-    record = await ctx.files.get_owned(file_id, owner)
+async def get_content(
+    file_id: str,
+    request: Request,
+    ctx: ServiceContext = Depends(get_ctx),
+    _key: object = Depends(bearer),
+    expires: int | None = Query(None, description="Signed links only: expiry, Unix seconds."),
+    signature: str | None = Query(None, description="Signed links only: the link's signature."),
+):
+    """With the API key, or with no key through a file object's `signed_url`."""
+    if getattr(request.state, "signed_file", None) == file_id:
+        record = await ctx.files.get(file_id)
+    else:
+        record = await ctx.files.get_owned(file_id, request.state.owner)
     return FileResponse(ctx.files.path(file_id), media_type=record.content_type, filename=record.file_name)
 
 

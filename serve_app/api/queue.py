@@ -21,7 +21,7 @@ from serve_app.api.schemas import (
 from serve_app.api.views import links, result_view, status_view
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
-from serve_app.errors import Conflict, FetchError, Overloaded, ServiceError
+from serve_app.errors import Conflict, FetchError, ServiceError
 from serve_app.fetch import check_url
 from serve_app.jobs.record import JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
@@ -60,8 +60,6 @@ async def submit(
     """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once."""
     settings = ctx.settings
     await ctx.limits.hit("submit", owner, settings.submits_per_minute)
-    if await ctx.jobs.queue_length() >= settings.max_queue_length:
-        raise Overloaded("The queue is full; retry in a little while.")
     inp = body.input
     if inp.file_id is not None:
         try:
@@ -95,6 +93,8 @@ async def submit(
         warnings=warnings,
         created_at=created_at,
         base_url=base_url(request, ctx),
+        max_queued_per_owner=settings.max_queued_per_key,
+        max_queue_length=settings.max_queue_length,
     )
     return SubmitResponse(
         request_id=request_id,
@@ -138,7 +138,7 @@ async def result(
     job = await ctx.jobs.get_owned(request_id, owner)
     base = base_url(request, ctx)
     if job.status is JobStatus.COMPLETED:
-        return result_view(job, base)
+        return result_view(job, base, await ctx.signing.signer())
     position = await ctx.jobs.queue_position(request_id) if job.status is JobStatus.IN_QUEUE else None
     view = status_view(job, base, position)
     return JSONResponse(

@@ -171,6 +171,11 @@ class FileObject(BaseModel):
 
     file_id: str
     url: str = Field(description="Download URL (GET, with the same API key).")
+    signed_url: str | None = Field(
+        None,
+        description="The same download without an API key, for <audio> tags and webhook receivers; "
+        "it expires (see its `expires` parameter, Unix seconds).",
+    )
     content_type: str
     file_name: str
     file_size: int

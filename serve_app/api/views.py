@@ -17,6 +17,7 @@ from serve_app.api.schemas import (
 )
 from serve_app.clock import iso_from_ms
 from serve_app.jobs.record import JobRecord, JobStatus
+from serve_app.signed_urls import UrlSigner
 from serve_app.storage.files import FileRecord
 from serve_app.webhooks.outbox import Delivery
 
@@ -58,27 +59,28 @@ def event_view(job: JobRecord, event: dict[str, Any], base: str) -> StatusRespon
     return status_view(then, base, event.get("queue_position"))
 
 
-def file_object(record: FileRecord | dict, base: str) -> FileObject:
+def file_object(record: FileRecord | dict, base: str, signer: UrlSigner) -> FileObject:
     data = record.model_dump() if isinstance(record, FileRecord) else record
-    return FileObject(url=f"{base}/v1/files/{data['file_id']}/content", **{
-        k: data[k] for k in FileObject.model_fields if k != "url"
+    url = f"{base}/v1/files/{data['file_id']}/content"
+    return FileObject(url=url, signed_url=f"{url}?{signer.query(data['file_id'])}", **{
+        k: data[k] for k in FileObject.model_fields if k not in ("url", "signed_url")
     })
 
 
-def file_info(record: FileRecord, base: str) -> FileInfo:
+def file_info(record: FileRecord, base: str, signer: UrlSigner) -> FileInfo:
     return FileInfo(
-        **file_object(record, base).model_dump(), created_at=record.created_at, purpose=record.purpose
+        **file_object(record, base, signer).model_dump(), created_at=record.created_at, purpose=record.purpose
     )
 
 
-def result_view(job: JobRecord, base: str) -> ResultResponse:
+def result_view(job: JobRecord, base: str, signer: UrlSigner) -> ResultResponse:
     result = job.result or {}
     return ResultResponse(
         request_id=job.request_id,
         status=job.status,
         model=job.model,
-        target=file_object(result["target"], base),
-        residual=file_object(result["residual"], base),
+        target=file_object(result["target"], base, signer),
+        residual=file_object(result["residual"], base, signer),
         duration=result["duration"],
         sample_rate=result["sample_rate"],
         channels=result["channels"],
@@ -90,9 +92,10 @@ def result_view(job: JobRecord, base: str) -> ResultResponse:
     )
 
 
-def webhook_payload(job: JobRecord, base: str) -> WebhookPayload:
-    """What a finished job's webhook says: the status object and, when COMPLETED, the result."""
-    result = result_view(job, base) if job.status is JobStatus.COMPLETED else None
+def webhook_payload(job: JobRecord, base: str, signer: UrlSigner) -> WebhookPayload:
+    """What a finished job's webhook says: the status object and, when COMPLETED,
+    the result (its signed links let a receiver download without an API key)."""
+    result = result_view(job, base, signer) if job.status is JobStatus.COMPLETED else None
     return WebhookPayload(
         type=f"request.{job.status.value.lower()}",
         timestamp=job.completed_at,

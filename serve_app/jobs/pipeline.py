@@ -88,8 +88,9 @@ async def separate_audio(
         nonlocal done
         try:
             start, end = w
-            audio = np.zeros(window, dtype=np.float32)  # equal lengths batch well
-            audio[: end - start] = native[ch, start:end]
+            # Not padded to the window: a short recording pays for its own length,
+            # and backends that batch pad per batch.
+            audio = np.ascontiguousarray(native[ch, start:end], dtype=np.float32)
             start_s, end_s = start / info.sample_rate, end / info.sample_rate
             item = SeparationItem(
                 audio=audio,

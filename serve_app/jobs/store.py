@@ -19,18 +19,23 @@ import redis.asyncio as aioredis
 
 from serve_app import ids
 from serve_app.clock import now_iso
-from serve_app.errors import NotFound
+from serve_app.errors import NotFound, Overloaded, RateLimited
 from serve_app.jobs.record import JobRecord, JobStatus, to_hash
 from serve_app.redis_keys import RedisKeys
 from serve_app.webhooks.outbox import ENQUEUE_WEBHOOK
 
-# KEYS: job, queue, seq, events, wakeup. ARGV: id, event json, field/value pairs...
+# KEYS: job, queue, seq, events, wakeup, queued per owner.
+# ARGV: id, event json, owner, per-owner cap, queue cap, field/value pairs...
+# Returns the queue position, or -1 (the owner's cap) / -2 (the queue's cap).
 # The queue position goes into the event and is remembered as the last logged one.
 _SUBMIT = """
+if tonumber(redis.call('HGET', KEYS[6], ARGV[3]) or '0') >= tonumber(ARGV[4]) then return -1 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return -2 end
+redis.call('HINCRBY', KEYS[6], ARGV[3], 1)
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 local position = redis.call('ZRANK', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], 'seq', seq, 'logged_position', position, unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'seq', seq, 'logged_position', position, unpack(ARGV, 6))
 local event = cjson.decode(ARGV[2])
 event['queue_position'] = position
 redis.call('XADD', KEYS[4], '*', 'data', cjson.encode(event))
@@ -42,8 +47,9 @@ return position
 # A queued job leaving the queue moves every job behind it: one entry in the
 # queue-moves stream tells their status streams to recompute (see _POSITION).
 _QUEUE_MOVED = """
-local function queue_moved(moves, id)
+local function queue_moved(moves, id, job, queued_per_owner)
   redis.call('XADD', moves, 'MAXLEN', '~', 1000, '*', 'id', id)
+  redis.call('HINCRBY', queued_per_owner, redis.call('HGET', job, 'owner'), -1)
 end
 """
 
@@ -60,7 +66,8 @@ redis.call('XADD', KEYS[3], '*', 'data', cjson.encode(event))
 return position
 """
 
-# KEYS: queue, leases, queue moves. ARGV: job key prefix, lease ms, token, max attempts, now, started event.
+# KEYS: queue, leases, queue moves, queued per owner.
+# ARGV: job key prefix, lease ms, token, max attempts, now, started event.
 _CLAIM = _QUEUE_MOVED + """
 local t = redis.call('TIME')
 local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
@@ -92,7 +99,7 @@ while true do
     redis.call('HSET', jk, 'status', 'IN_PROGRESS', 'lease_token', ARGV[3], 'attempts', 1,
                'started_at', ARGV[5])
     redis.call('XADD', jk .. ':events', '*', 'data', ARGV[6])
-    queue_moved(KEYS[3], id)
+    queue_moved(KEYS[3], id, jk, KEYS[4])
     return {'claimed', id, 1}
   end
 end
@@ -136,7 +143,7 @@ enqueue_webhook(KEYS[1], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[5])
 return 1
 """
 
-# KEYS: job, queue, events, queue moves, webhook, webhooks due, webhooks wakeup.
+# KEYS: job, queue, events, queue moves, webhook, webhooks due, webhooks wakeup, queued per owner.
 # ARGV: id, now, event json, webhook id. Returns the status after the call.
 _CANCEL = ENQUEUE_WEBHOOK + _QUEUE_MOVED + """
 local st = redis.call('HGET', KEYS[1], 'status')
@@ -144,7 +151,7 @@ if st == 'IN_QUEUE' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('HSET', KEYS[1], 'status', 'CANCELLED', 'completed_at', ARGV[2])
   redis.call('XADD', KEYS[3], '*', 'data', ARGV[3])
-  queue_moved(KEYS[4], ARGV[1])
+  queue_moved(KEYS[4], ARGV[1], KEYS[1], KEYS[8])
   enqueue_webhook(KEYS[1], KEYS[5], KEYS[6], KEYS[7], ARGV[1], ARGV[4])
   return 'CANCELLED'
 elseif st == 'IN_PROGRESS' then
@@ -152,6 +159,9 @@ elseif st == 'IN_PROGRESS' then
 end
 return st
 """
+
+
+_UNBOUNDED = 10**15
 
 
 @dataclass(frozen=True)
@@ -249,9 +259,12 @@ class JobStore:
         warnings: list[str],
         created_at: str,
         base_url: str | None = None,
+        max_queued_per_owner: int | None = None,
+        max_queue_length: int | None = None,
     ) -> int:
         """Record and enqueue a job; returns its queue position. ``base_url`` is
-        the base of the links the submitter got, reused in its webhook."""
+        the base of the links the submitter got, reused in its webhook.
+        Raises RateLimited / Overloaded when the owner's or the whole queue is full."""
         fields = to_hash(
             request_id=request_id,
             owner=owner,
@@ -267,17 +280,27 @@ class JobStore:
         )
         flat = [item for pair in fields.items() for item in pair]
         k = self.keys
-        return await self._submit(
-            keys=[k.job(request_id), k.queue, k.seq, k.events(request_id), k.wakeup],
-            args=[request_id, _event(JobStatus.IN_QUEUE), *flat],
+        position = await self._submit(
+            keys=[k.job(request_id), k.queue, k.seq, k.events(request_id), k.wakeup, k.queued_per_owner],
+            args=[request_id, _event(JobStatus.IN_QUEUE), owner, max_queued_per_owner or _UNBOUNDED,
+                  max_queue_length or _UNBOUNDED, *flat],
         )
+        if position == -1:
+            raise RateLimited(
+                f"This API key already has {max_queued_per_owner} jobs waiting; "
+                "wait for some to start or cancel some.",
+                retry_after_s=10,
+            )
+        if position == -2:
+            raise Overloaded("The queue is full; retry in a little while.")
+        return position
 
     async def cancel(self, request_id: str) -> JobStatus:
         """Cancel a queued job at once, or ask a running one to stop at its next chunk."""
         k = self.keys
         status = await self._cancel(
             keys=[k.job(request_id), k.queue, k.events(request_id), k.queue_moves,
-                  k.webhook(request_id), k.webhooks_due, k.webhooks_wakeup],
+                  k.webhook(request_id), k.webhooks_due, k.webhooks_wakeup, k.queued_per_owner],
             args=[request_id, now_iso(), _event(JobStatus.CANCELLED), ids.new_id("msg")],
         )
         if status is None:
@@ -289,7 +312,7 @@ class JobStore:
         token = secrets.token_hex(16)
         k = self.keys
         out = await self._claim(
-            keys=[k.queue, k.leases, k.queue_moves],
+            keys=[k.queue, k.leases, k.queue_moves, k.queued_per_owner],
             args=[k.job_prefix, int(lease_s * 1000), token, max_attempts, now_iso(), _event(JobStatus.IN_PROGRESS)],
         )
         if not out:

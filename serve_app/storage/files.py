@@ -54,11 +54,18 @@ class FileStore:
         await self.redis.hset(self.keys.file(record.file_id), mapping=fields)
         return record
 
-    async def get_owned(self, file_id: str, owner: str) -> FileRecord:
+    async def get(self, file_id: str) -> FileRecord:
+        """Any key's file (for a verified signed link); NotFound when it is gone."""
         data = await self.redis.hgetall(self.keys.file(file_id))
-        if not data or data.get("owner") != owner:
+        if not data:
             raise NotFound(f"No file with id {file_id!r}.", field="file_id")
         return FileRecord.model_validate({k: v for k, v in data.items() if v != ""})
+
+    async def get_owned(self, file_id: str, owner: str) -> FileRecord:
+        record = await self.get(file_id)
+        if record.owner != owner:
+            raise NotFound(f"No file with id {file_id!r}.", field="file_id")
+        return record
 
     async def delete(self, file_id: str, owner: str) -> None:
         await self.get_owned(file_id, owner)

@@ -62,8 +62,8 @@ CONCEPTS: tuple[Concept, ...] = (
        "crowd noise; babble; chatter; people talking in the background; background conversations; "
        "audience; cafe noise; restaurant ambience; murmur of voices; cheering crowd; applause"),
     _c("traffic", "noise", "traffic and street noise",
-       "traffic; street noise; cars passing; engine noise; road noise; city ambience; trucks; motorcycle; "
-       "construction noise"),
+       "traffic; street noise; street recording; cars passing; engine noise; road noise; city ambience; "
+       "trucks; motorcycle; construction noise"),
     _c("wind", "noise", "wind",
        "wind; wind noise; gusts of wind; breeze; wind rumble on the microphone"),
     _c("rain", "noise", "rain and water",

@@ -13,7 +13,8 @@ VAGUE_WORDS = frozenset(
     """this that it these those everything all whole entire thing things stuff audio sound sounds
     recording track file clip mix song noise noises background unwanted bad annoying extra
     clean cleaner cleanup clear clearer better nicer nice good quality up make fix improve enhance
-    sound sounding louder quieter more less some any other""".split()
+    sound sounding louder quieter more less some any other
+    the a an of in on to for with and or me my our your please bit little""".split()
 )
 
 WEAK_PROMPT_WARNING = (

@@ -172,4 +172,4 @@ class WebhookSender:
     async def _body(self, claim: DeliveryClaim) -> str:
         job = await self.ctx.jobs.get(claim.request_id)
         base = job.base_url or self.ctx.settings.public_url or ""
-        return webhook_payload(job, base).model_dump_json(exclude_none=True)
+        return webhook_payload(job, base, await self.ctx.signing.signer()).model_dump_json(exclude_none=True)

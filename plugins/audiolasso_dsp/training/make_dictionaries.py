@@ -53,13 +53,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("soundfonts", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=instruments.DICTIONARY_PATH)
+    parser.add_argument("--bases", type=int, default=BASES_PER_FAMILY, help="bases per family")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     learnt = {}
     for family, (programs, notes) in FAMILIES.items():
         V = family_spectrogram(args.soundfonts, programs, list(notes))
-        W, _ = nmf.learn(V, BASES_PER_FAMILY, ITERATIONS)
+        W, _ = nmf.learn(V, args.bases, ITERATIONS, seed=args.seed)
         learnt[family] = W.numpy().astype(np.float16)
-        print(f"{family}: {V.shape[1]} frames -> {BASES_PER_FAMILY} bases", flush=True)
+        print(f"{family}: {V.shape[1]} frames -> {args.bases} bases", flush=True)
     np.savez_compressed(args.out, **learnt)
 
 
