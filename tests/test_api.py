@@ -313,6 +313,8 @@ def test_one_key_never_sees_another_keys_data(service, client, uploaded):
             ("GET", f"/v1/queue/requests/{rid}/status"),
             ("GET", f"/v1/queue/requests/{rid}/result"),
             ("PUT", f"/v1/queue/requests/{rid}/cancel"),
+            ("GET", f"/v1/queue/requests/{rid}/status/stream"),
+            ("GET", f"/v1/queue/requests/{rid}/webhooks"),
             ("GET", f"/v1/files/{uploaded['file_id']}"),
             ("GET", f"/v1/files/{uploaded['file_id']}/content"),
             ("DELETE", f"/v1/files/{uploaded['file_id']}"),
