@@ -40,10 +40,26 @@ def bass_in_band(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(bass, band)
 
 
-def piano_and_flute() -> tuple[np.ndarray, np.ndarray, int]:
-    """The committed piano and flute phrases (rendered with another sound font than the dictionaries')."""
+def piano_in_band(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The committed piano phrase (rendered with another sound font than the dictionaries')
+    over a bass line and drums."""
+    rng = np.random.default_rng(seed)
+    piano = load_fixture("piano.flac", SR)
+    seconds = len(piano) / SR
+    band = mix_at_snr(piano, bass_line(seconds, rng), 0.0) + mix_at_snr(piano, drum_loop(seconds, SR, rng), 0.0)
+    return _pair(piano, band)
+
+
+def piano_then_flute() -> tuple[np.ndarray, np.ndarray, int, list[dict]]:
+    """The piano phrase (0-4 s) and the flute phrase (2.5-6.5 s), equally loud; spans mark a
+    piano-only and a flute-only stretch. Returns (mixture, piano, sr, spans)."""
     piano, flute = load_fixture("piano.flac", SR), load_fixture("flute.flac", SR)
-    return _pair(piano, mix_at_snr(piano, flute, 0.0))
+    shift = int(2.5 * SR)
+    a = np.concatenate([piano, np.zeros(shift, np.float32)])
+    b = np.concatenate([np.zeros(shift, np.float32), mix_at_snr(piano, flute, 0.0)])
+    spans = [{"start": 0.2, "end": 2.3, "include": True}, {"start": 4.2, "end": 6.3, "include": False}]
+    mixture, reference, sr = _pair(a, b)
+    return mixture, reference, sr, spans
 
 
 def ring_tone(seconds: float) -> np.ndarray:

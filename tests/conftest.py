@@ -11,6 +11,7 @@ import asyncio
 import socket
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -66,6 +67,21 @@ def make_settings(redis_url: str, data_dir: Path, **overrides) -> Settings:
         data_dir=data_dir,
         **overrides,
     )
+
+
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+
+
+def wait_status(client, request_id: str, until=TERMINAL, timeout: float = 60.0) -> dict:
+    """Poll the status endpoint until the job reaches one of ``until``; the status object."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/v1/queue/requests/{request_id}/status").json()
+        if body["status"] in until:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{request_id} never reached {sorted(until)}: {body}")
+        time.sleep(0.05)
 
 
 class LiveService:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import re
-import shlex
 import subprocess
 import threading
-import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from audio_fixtures import speech_plus_noise
-from conftest import LiveService, make_settings
+from conftest import LiveService, make_settings, wait_status
 from serve_app.audio.metrics import si_sdr
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -29,15 +27,6 @@ def wav_bytes(audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> bytes:
     sf.write(buf, audio, sr, format="WAV", subtype=subtype)
     return buf.getvalue()
 
-
-def wait_terminal(client, request_id: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/queue/requests/{request_id}/status").json()
-        if body["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"{request_id} did not finish: {body}")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +149,7 @@ def test_submit_response_matches_the_api_page(client, uploaded, service):
 def test_speech_job_end_to_end(client, uploaded, mixture):
     mix, clean, sr = mixture
     body = submit(client, file_id=uploaded["file_id"], prompt="remove the noise and keep the speaker")
-    final = wait_terminal(client, body["request_id"])
+    final = wait_status(client, body["request_id"])
     assert final["status"] == "COMPLETED", final
     result = client.get(body["result_url"])
     assert result.status_code == 200
@@ -188,9 +177,9 @@ def test_audio_url_job_through_a_local_http_server(client, mixture, tmp_path):
     try:
         url = f"http://127.0.0.1:{httpd.server_port}/session.wav"
         body = submit(client, audio_url=url, prompt="the speaker", spans=[{"start": 0.5, "end": 2.0}])
-        assert wait_terminal(client, body["request_id"])["status"] == "COMPLETED"
+        assert wait_status(client, body["request_id"])["status"] == "COMPLETED"
         missing = submit(client, audio_url=url.replace("session", "nothing"), prompt="the speaker")
-        failed = wait_terminal(client, missing["request_id"])
+        failed = wait_status(client, missing["request_id"])
         assert failed["status"] == "FAILED"
         assert failed["error"]["type"] == "fetch_failed" and "404" in failed["error"]["message"]
         assert failed["error"]["retryable"] is False
@@ -220,7 +209,7 @@ def test_seed_page_curl_example_works_verbatim(service, key):
 
 def test_unsupported_prompt_fails_with_what_the_backend_can_do(client, uploaded):
     body = submit(client, file_id=uploaded["file_id"], prompt="isolate the theremin")
-    final = wait_terminal(client, body["request_id"])
+    final = wait_status(client, body["request_id"])
     assert final["status"] == "FAILED"
     assert final["error"]["type"] == "unsupported_prompt" and final["error"]["retryable"] is False
     assert "speech" in final["error"]["message"] and "drums" in final["error"]["message"]
@@ -230,7 +219,7 @@ def test_unsupported_prompt_fails_with_what_the_backend_can_do(client, uploaded)
 
 def test_plugin_backend_selected_per_request(client, uploaded):
     body = submit(client, file_id=uploaded["file_id"], prompt="keep the low end", backend="lowpass")
-    assert wait_terminal(client, body["request_id"])["status"] == "COMPLETED"
+    assert wait_status(client, body["request_id"])["status"] == "COMPLETED"
     assert client.get(body["result_url"]).json()["backend"] == "lowpass"
 
 
@@ -240,13 +229,10 @@ def test_plugin_backend_selected_per_request(client, uploaded):
 def test_cancel_running_job_stops_at_next_chunk(client, uploaded):
     body = submit(client, file_id=uploaded["file_id"], prompt="the low end", backend="lowpass")
     rid = body["request_id"]
-    deadline = time.monotonic() + 20
-    while client.get(f"/v1/queue/requests/{rid}/status").json()["status"] != "IN_PROGRESS":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    assert wait_status(client, rid, {"IN_PROGRESS"}, timeout=20)["status"] == "IN_PROGRESS"
     response = client.put(f"/v1/queue/requests/{rid}/cancel")
     assert response.status_code == 202 and response.json()["cancel_requested"] is True
-    final = wait_terminal(client, rid)
+    final = wait_status(client, rid)
     assert final["status"] == "CANCELLED"
     assert final.get("progress") is None
     assert client.get(body["result_url"]).status_code == 409

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ import torch
 import sam_fake
 from audiolasso_sam import video
 from audiolasso_sam.backend import SAMAudioBackend
-from conftest import LiveService, make_settings
+from conftest import LiveService, make_settings, wait_status
 from serve_app.deployments.separator import Separator
 from serve_app.errors import ServiceError
 from serve_app.jobs.separator_client import HandleSeparator
@@ -110,28 +109,19 @@ def submit(client, **fields):
     return client.post("/v1/queue/audio/separate", json={"input": {"prompt": "isolate the speech", **fields}})
 
 
-def wait(client, request_id: str) -> dict:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/queue/requests/{request_id}/status").json()
-        if body["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(body)
-
 
 def test_model_variant_routes_to_that_variants_separator(service, client, file_id):
     before = {v: len(c.separate) for v, c in service.calls.items()}
     response = submit(client, file_id=file_id, model_variant="large")
     assert response.status_code == 202 and response.json()["model"] == "audio/separate"
-    assert wait(client, response.json()["request_id"])["status"] == "COMPLETED"
+    assert wait_status(client, response.json()["request_id"])["status"] == "COMPLETED"
     result = client.get(response.json()["result_url"]).json()
     assert result["backend"] == "sam-audio:large"
     assert len(service.calls["large"].separate) > before["large"]
     assert len(service.calls["small"].separate) == before["small"]
 
     default_variant = submit(client, file_id=file_id, backend="sam-audio").json()
-    assert wait(client, default_variant["request_id"])["status"] == "COMPLETED"
+    assert wait_status(client, default_variant["request_id"])["status"] == "COMPLETED"
     assert client.get(default_variant["result_url"]).json()["backend"] == "sam-audio:small"
 
 
@@ -145,13 +135,13 @@ def test_an_undeployed_variant_is_a_422_listing_the_deployed_ones(client, file_i
 
 def test_jobs_for_a_backend_that_failed_to_load_fail_typed_while_others_serve(client, file_id):
     broken = submit(client, file_id=file_id, backend="sam-audio", model_variant="base").json()
-    failed = wait(client, broken["request_id"])
+    failed = wait_status(client, broken["request_id"])
     assert failed["status"] == "FAILED"
     assert failed["error"]["type"] == "backend_unavailable" and failed["error"]["retryable"] is True
     assert "sam-audio:base failed to load: no SAM Audio weights" in failed["error"]["message"]
     assert "Other backends keep serving." in failed["error"]["message"]
     working = submit(client, file_id=file_id, prompt="keep the speaker").json()
-    assert wait(client, working["request_id"])["status"] == "COMPLETED"
+    assert wait_status(client, working["request_id"])["status"] == "COMPLETED"
 
 
 def test_backends_lists_every_deployed_variant_with_its_availability(service, client):
@@ -219,10 +209,10 @@ def test_a_visual_backend_receives_the_fetched_video_cut_to_each_chunk(visual_se
             assert refused.status_code == 422 and refused.json()["error"]["type"] == "visual_prompting_unsupported"
             assert "backend sam-audio model_variant large-tv" in refused.json()["error"]["message"]
             body = submit(c, file_id=fid, model_variant="large-tv", **urls).json()
-            assert wait(c, body["request_id"])["status"] == "COMPLETED"
+            assert wait_status(c, body["request_id"])["status"] == "COMPLETED"
             missing = submit(c, file_id=fid, model_variant="large-tv", video_url=f"{base}/none.mp4",
                              mask_url=urls["mask_url"]).json()
-            failed = wait(c, missing["request_id"])
+            failed = wait_status(c, missing["request_id"])
     finally:
         httpd.shutdown()
     # 1.5 s in 1 s windows overlapping 0.25 s: windows at 0 and 0.75 s; 50 fps frames 0-49 and 37-74.

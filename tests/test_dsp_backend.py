@@ -110,12 +110,13 @@ def test_voice(dsp_backend, noise, min_gain_db):
         ("drop the voice, I only need the backing track", lambda: ca.speech_over_chords(2), 5.0),
         ("isolate the drums", lambda: drums_plus_tones(seed=4)[:3], 2.0),
         ("extract the bass line", lambda: ca.bass_in_band(5), 3.0),
+        ("I want just the piano part", lambda: ca.piano_in_band(3), 2.0),
         ("isolate the birds", lambda: ca.birds_over_noise(7), 4.0),
         ("isolate the phone ringing", ca.phone_over_speech, 2.0),
         ("extract the knocking on the door", lambda: ca.knocks_over_babble(6), 3.0),
         ("remove the hum", lambda: ca.chords_with_hum(8), 8.0),
     ],
-    ids=["accompaniment", "drums", "bass", "animal-call", "alarm", "impact", "hum-removal"],
+    ids=["accompaniment", "drums", "bass", "piano", "animal-call", "alarm", "impact", "hum-removal"],
 )
 def test_sound_families(dsp_backend, prompt, make, min_gain_db):
     mixture, reference, _ = make()
@@ -142,6 +143,25 @@ def test_spans_pick_the_marked_talker(dsp_backend):
     without = gain(run(dsp_backend, "keep only the speaker I marked", mixture), mixture, talker_a)
     with_spans = gain(run(dsp_backend, "keep only the speaker I marked", mixture, spans), mixture, talker_a)
     assert without < 1.0 and with_spans >= without + 4.0, (without, with_spans)
+
+
+def test_spans_teach_the_instrument_a_generic_dictionary_confuses(dsp_backend):
+    """Piano then flute, overlapping: the piano dictionary also explains the flute; marked
+    examples of each (or of the piano alone) tell them apart."""
+    mixture, piano, _, spans = ca.piano_then_flute()
+    prompt = "I want just the piano part"
+    without = gain(run(dsp_backend, prompt, mixture), mixture, piano)
+    both = gain(run(dsp_backend, prompt, mixture, spans), mixture, piano)
+    include_only = gain(run(dsp_backend, prompt, mixture, spans[:1]), mixture, piano)
+    assert without < 0 and both >= without + 4.0 and include_only >= without + 4.0, (without, both, include_only)
+
+
+def test_spans_that_mark_nothing_distinct_leave_the_recipe_alone(dsp_backend):
+    """The drums play throughout: a marked stretch holds nothing the unmarked ones lack."""
+    mixture, drums, _ = drums_plus_tones(seed=4, seconds=3.0)
+    plain = run(dsp_backend, "isolate the drums", mixture)
+    marked = run(dsp_backend, "isolate the drums", mixture, [{"start": 0.5, "end": 1.5, "include": True}])
+    np.testing.assert_array_equal(marked, plain)
 
 
 def test_batch_of_mixed_items_keeps_each_length(dsp_backend):

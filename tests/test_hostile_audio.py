@@ -6,7 +6,6 @@ the decoder with mutated real files."""
 from __future__ import annotations
 
 import threading
-import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import LiveService, make_settings
+from conftest import LiveService, make_settings, wait_status
 from hostile_audio import CORPUS, valid_flac, valid_wav
 from serve_app.audio.decode import decode
 from serve_app.config import AudioLimits
@@ -55,15 +54,6 @@ def test_upload_is_refused_with_a_typed_4xx(service, name):
     assert "/" not in error["message"].split("Accepted formats")[0]  # no server paths leak
 
 
-def _wait(client, request_id: str) -> dict:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/queue/requests/{request_id}/status").json()
-        if body["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(body)
-
 
 def test_fetched_hostile_audio_fails_typed_and_the_worker_survives(service, file_server):
     jobs = {}
@@ -75,11 +65,11 @@ def test_fetched_hostile_audio_fails_typed_and_the_worker_survives(service, file
     good = service.post("/v1/queue/audio/separate", json={
         "input": {"audio_url": f"{file_server}/good.wav", "prompt": "the speaker"}}).json()["request_id"]
     for name, request_id in jobs.items():
-        final = _wait(service, request_id)
+        final = wait_status(service, request_id)
         assert final["status"] == "FAILED", (name, final)
         assert final["error"]["type"] == CORPUS[name][1], (name, final["error"])
         assert final["error"]["retryable"] is False
-    assert _wait(service, good)["status"] == "COMPLETED"
+    assert wait_status(service, good)["status"] == "COMPLETED"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

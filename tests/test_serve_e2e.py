@@ -28,6 +28,7 @@ import soundfile as sf
 import yaml
 
 from audio_fixtures import speech_plus_noise
+from conftest import wait_status
 from serve_app.audio.metrics import si_sdr
 from sse_client import SSEEvent, read_events
 
@@ -144,15 +145,6 @@ def _submit(client, **input_fields) -> dict:
     return response.json()
 
 
-def _wait(client, request_id: str, until: set[str], timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/queue/requests/{request_id}/status").json()
-        if body["status"] in until:
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"{request_id} never reached {until}: {body}")
-
 
 def _download(client, obj: dict) -> np.ndarray:
     audio, _ = sf.read(io.BytesIO(client.get(obj["url"]).content), dtype="float32")
@@ -162,7 +154,7 @@ def _download(client, obj: dict) -> np.ndarray:
 def test_speech_separation_through_serve(client):
     mix, clean, sr = speech_plus_noise(snr_db=0.0, seed=7)
     body = _submit(client, file_id=_upload(client, mix, sr), prompt="remove the noise and keep the speaker")
-    assert _wait(client, body["request_id"], {"COMPLETED", "FAILED"})["status"] == "COMPLETED"
+    assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
     result = client.get(body["result_url"]).json()
     target, residual = _download(client, result["target"]), _download(client, result["residual"])
     assert len(target) == len(mix)
@@ -182,7 +174,7 @@ def test_out_of_tree_plugin_serves_a_job_and_batches_form(client):
         bodies = list(pool.map(lambda _: _submit(client, file_id=file_id, prompt="keep the low end",
                                                  backend="lowpass"), range(3)))
     for body in bodies:
-        assert _wait(client, body["request_id"], {"COMPLETED", "FAILED"})["status"] == "COMPLETED"
+        assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
     target = _download(client, client.get(bodies[0]["result_url"]).json()["target"])
     assert si_sdr(target, low) > 20.0
     stats = serve.get_deployment_handle("Separator-lowpass", app_name=APP).stats.remote().result()
@@ -227,14 +219,14 @@ def test_job_survives_the_kill_of_its_worker(client):
     audio = np.random.default_rng(0).standard_normal(sr * 60).astype(np.float32) * 0.1
     body = _submit(client, file_id=_upload(client, audio, sr), prompt="keep the low end", backend="lowpass")
     rid = body["request_id"]
-    running = _wait(client, rid, {"IN_PROGRESS", "COMPLETED", "FAILED"})
+    running = wait_status(client, rid, {"IN_PROGRESS", "COMPLETED", "FAILED"}, timeout=120)
     assert running["status"] == "IN_PROGRESS"
 
     workers = [a for a in ray.util.list_named_actors(all_namespaces=True) if "QueueWorker" in a["name"]]
     assert len(workers) == 1, workers
     ray.kill(ray.get_actor(workers[0]["name"], namespace=workers[0]["namespace"]), no_restart=True)
 
-    final = _wait(client, rid, {"COMPLETED", "FAILED", "CANCELLED"}, timeout=180)
+    final = wait_status(client, rid, timeout=180)
     assert final["status"] == "COMPLETED", final
     r = redis.Redis.from_url(os.environ["AUDIOLASSO_REDIS_URL"], decode_responses=True)
     prefix = os.environ["AUDIOLASSO_REDIS_PREFIX"]
@@ -277,7 +269,7 @@ def test_batch_size_changes_without_a_restart(client, serve_url):
         bodies = list(pool.map(lambda _: _submit(client, file_id=file_id, prompt="keep the low end",
                                                  backend="lowpass"), range(3)))
     for body in bodies:
-        assert _wait(client, body["request_id"], {"COMPLETED", "FAILED"})["status"] == "COMPLETED"
+        assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
     after = handle.stats.remote().result()["batch_sizes"]
     new = {size: after[size] - seen.get(size, 0) for size in after if after[size] != seen.get(size, 0)}
     assert new and set(new) == {1}, new
@@ -291,5 +283,5 @@ def test_a_backend_that_cannot_load_is_reported_and_its_jobs_fail_typed(client):
     sr = 48000
     file_id = _upload(client, np.zeros(sr, np.float32) + 0.01, sr)
     body = _submit(client, file_id=file_id, prompt="isolate the dog bark", model_variant="small")
-    failed = _wait(client, body["request_id"], {"COMPLETED", "FAILED"})
+    failed = wait_status(client, body["request_id"], timeout=120)
     assert failed["status"] == "FAILED" and failed["error"]["type"] == "backend_unavailable", failed

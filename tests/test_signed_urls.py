@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import LiveService, make_settings
+from conftest import LiveService, make_settings, wait_status
 from serve_app.signed_urls import UrlSigner
 
 
@@ -30,10 +30,7 @@ def result(service):
     with service.client(service.new_key()) as c:
         file_id = c.post("/v1/files", files={"file": ("a.wav", buf.getvalue())}).json()["file_id"]
         rid = c.post("/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": "the speaker"}}).json()["request_id"]
-        deadline = time.monotonic() + 60
-        while c.get(f"/v1/queue/requests/{rid}/status").json()["status"] != "COMPLETED":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        assert wait_status(c, rid)["status"] == "COMPLETED"
         body = c.get(f"/v1/queue/requests/{rid}/result").json()
         body["_target_bytes"] = c.get(body["target"]["url"]).content
         return body

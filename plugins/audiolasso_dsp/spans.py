@@ -72,20 +72,30 @@ def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: Kind) -> d
     # marked and unmarked alike, and would then only fight the recipe.
     held_out = (np.arange(spec.shape[1]) // CHECK_BLOCK_FRAMES) % 2 == 1
     fit_t, fit_r, check_t, check_r = target & ~held_out, rest & ~held_out, target & held_out, rest & held_out
+    rest_marked = any(not s.include for s in spans)
     if min(fit_t.sum(), fit_r.sum(), check_t.sum(), check_r.sum()) >= MIN_FRAMES:
-        share = _target_share(spec, sr, _fit(spec, sr, fit_t, fit_r, kind))
+        share = _target_share(spec, sr, _fit(spec, sr, fit_t, fit_r, kind, rest_marked))
         contrast = float(share[torch.from_numpy(check_t)].mean() - share[torch.from_numpy(check_r)].mean())
         if contrast < MIN_CONTRAST:
             return None
-    return _fit(spec, sr, target, rest, kind)
+    return _fit(spec, sr, target, rest, kind, rest_marked)
 
 
-def _fit(spec: torch.Tensor, sr: int, target: np.ndarray, rest: np.ndarray, kind: Kind) -> dict[str, Any]:
+def _fit(
+    spec: torch.Tensor, sr: int, target: np.ndarray, rest: np.ndarray, kind: Kind, rest_marked: bool
+) -> dict[str, Any]:
     t, r = torch.from_numpy(target), torch.from_numpy(rest)
     if kind == "dictionary":
         V = spec.abs()
-        rest_bases, _ = nmf.learn(V[:, r], REST_BASES, LEARN_ITERATIONS, seed=1)
-        target_bases, _ = nmf.learn(V[:, t], TARGET_BASES, LEARN_ITERATIONS, fixed=rest_bases, seed=2)
+        if rest_marked:
+            # Excluded frames hold only the rest; the target's bases learn what those cannot explain.
+            rest_bases, _ = nmf.learn(V[:, r], REST_BASES, LEARN_ITERATIONS, seed=1)
+            target_bases, _ = nmf.learn(V[:, t], TARGET_BASES, LEARN_ITERATIONS, fixed=rest_bases, seed=2)
+        else:
+            # Only included frames are marked; unmarked ones may hold the target too, so they
+            # only add bases for what the target's cannot explain.
+            target_bases, _ = nmf.learn(V[:, t], TARGET_BASES, LEARN_ITERATIONS, seed=2)
+            rest_bases, _ = nmf.learn(V[:, r], REST_BASES, LEARN_ITERATIONS, fixed=target_bases, seed=1)
         return {"kind": kind, "target_bases": target_bases.numpy(), "rest_bases": rest_bases.numpy()}
     features = _features(spec, sr)
     mean, std = features.mean(1), features.std(1) + 1e-6

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Mapping
 
+from serve_app.claim_loop import ClaimLoop
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
 from serve_app.jobs.pipeline import JobStopped, run_job
@@ -30,34 +31,28 @@ class JobWorker:
     ):
         self.ctx = ctx
         self.separators = dict(separators)
-        self.max_concurrent_jobs = max_concurrent_jobs
         self.chunks_in_flight = chunks_in_flight
-        self._stopping = asyncio.Event()
-        self.running: dict[str, asyncio.Task] = {}
+        settings = ctx.settings
+        self.loop = ClaimLoop(
+            "job",
+            claim=lambda: ctx.jobs.claim(settings.visibility_timeout_s, settings.max_attempts),
+            wait_for_work=lambda: ctx.jobs.wait_for_work(timeout_s=1.0),
+            handle=self._process,
+            key=lambda claim: claim.request_id,
+            concurrency=max_concurrent_jobs,
+        )
+
+    @property
+    def running(self) -> dict[str, asyncio.Task]:
+        """Jobs being processed, by request id."""
+        return self.loop.running
 
     async def run(self) -> None:
         """Claim and process jobs until :meth:`stop`."""
-        settings = self.ctx.settings
-        slots = asyncio.Semaphore(self.max_concurrent_jobs)
-        while not self._stopping.is_set():
-            await slots.acquire()
-            try:
-                claim = await self.ctx.jobs.claim(settings.visibility_timeout_s, settings.max_attempts)
-            except Exception:
-                log.exception("claiming a job failed; retrying")
-                slots.release()
-                await asyncio.sleep(1.0)
-                continue
-            if claim is None:
-                slots.release()
-                await self.ctx.jobs.wait_for_work(timeout_s=1.0)
-                continue
-            task = asyncio.create_task(self._process(claim))
-            self.running[claim.request_id] = task
-            task.add_done_callback(lambda _t, rid=claim.request_id: (self.running.pop(rid, None), slots.release()))
+        await self.loop.run()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.loop.stop()
 
     async def _process(self, claim: Claim) -> None:
         jobs = self.ctx.jobs

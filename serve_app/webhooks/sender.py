@@ -22,6 +22,7 @@ import httpx
 
 from serve_app import __version__
 from serve_app.api.views import webhook_payload
+from serve_app.claim_loop import ClaimLoop
 from serve_app.clock import now_iso
 from serve_app.config import Settings
 from serve_app.context import ServiceContext
@@ -83,37 +84,24 @@ class Outcome:
 class WebhookSender:
     def __init__(self, ctx: ServiceContext, concurrency: int = 8):
         self.ctx = ctx
-        self.concurrency = concurrency
-        self._stopping = asyncio.Event()
-        self.sending: set[asyncio.Task] = set()
+        settings = ctx.settings
+        self.loop = ClaimLoop(
+            "webhook delivery",
+            claim=lambda: ctx.outbox.claim(
+                settings.webhook_timeout_s + LEASE_MARGIN_S, settings.webhook_max_attempts, now_iso()
+            ),
+            wait_for_work=lambda: ctx.outbox.wait_for_work(max_s=1.0),
+            handle=self._attempt,
+            key=lambda claim: claim.request_id,
+            concurrency=concurrency,
+        )
 
     async def run(self) -> None:
         """Send due deliveries until :meth:`stop`; attempts in flight then finish."""
-        settings = self.ctx.settings
-        outbox = self.ctx.outbox
-        slots = asyncio.Semaphore(self.concurrency)
-        while not self._stopping.is_set():
-            await slots.acquire()
-            try:
-                claim = await outbox.claim(
-                    settings.webhook_timeout_s + LEASE_MARGIN_S, settings.webhook_max_attempts, now_iso()
-                )
-            except Exception:
-                log.exception("claiming a webhook delivery failed; retrying")
-                slots.release()
-                await asyncio.sleep(1.0)
-                continue
-            if claim is None:
-                slots.release()
-                await outbox.wait_for_work(max_s=1.0)
-                continue
-            task = asyncio.create_task(self._attempt(claim))
-            self.sending.add(task)
-            task.add_done_callback(lambda t: (self.sending.discard(t), slots.release()))
-        await asyncio.gather(*self.sending, return_exceptions=True)
+        await self.loop.run()
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.loop.stop()
 
     async def _attempt(self, claim: DeliveryClaim) -> None:
         try:

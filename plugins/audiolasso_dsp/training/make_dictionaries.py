@@ -32,7 +32,7 @@ FAMILIES: dict[str, tuple[list[int] | None, range | list[int]]] = {
     "woodwinds": ([64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75], range(48, 97, 2)),
     "drums": (None, [35, 36, 38, 40, 37, 39, 42, 44, 46, 49, 51, 57, 45, 47, 48, 50, 41, 43, 53, 55, 54, 56]),
 }
-BASES_PER_FAMILY = 20
+BASES_PER_FAMILY = 32
 ITERATIONS = 150
 VELOCITIES = (70, 110)
 
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("soundfonts", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=instruments.DICTIONARY_PATH)
     parser.add_argument("--bases", type=int, default=BASES_PER_FAMILY, help="bases per family")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     learnt = {}
     for family, (programs, notes) in FAMILIES.items():
