@@ -10,11 +10,12 @@ LitServe's setup / batch / predict / unbatch:
    calls it before fetching any audio so unservable jobs fail fast.
    A plan may carry ``warnings``: sentences the job's result shows the user.
 2. ``load(device)`` — once per replica; loads weights onto ``device``.
-3. ``prepare(audio, sample_rate, plan, spans)`` — optional, once per job, on
-   the whole mixture (mono, at the backend's rate) before any chunk: learn
-   job-level context that a chunk cannot see (e.g. what the span hints mark)
-   and return the plan that travels with every chunk. Its additions may be
-   numpy arrays; they are not stored. The default returns the plan unchanged.
+3. ``prepare(audio, sample_rate, plan, spans)`` — optional, once per job that
+   has span hints, on the whole mixture (mono, at the backend's rate) before
+   any chunk: learn job-level context that a chunk cannot see (what the
+   spanned regions sound like) and return the plan that travels with every
+   chunk. Its additions may be numpy arrays; they are not stored. The default
+   returns the plan unchanged.
 4. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
    number of jobs) in, one target waveform per item out. Residual is always
    ``mixture - target`` and is computed by the service, not the backend.
@@ -136,8 +137,9 @@ class Backend(ABC):
         self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
     ) -> dict[str, Any]:
         """Job-level step before chunking: ``audio`` is the whole mixture (mono float32
-        at ``sample_rate``, the backend's), ``spans`` in seconds within it. Returns
-        the plan every chunk gets; backends without job-level context keep this default."""
+        at ``sample_rate``, the backend's), ``spans`` in seconds within it (already cut
+        to its length). Returns the plan every chunk gets; backends without job-level
+        context keep this default."""
         return plan
 
     @abstractmethod

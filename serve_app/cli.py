@@ -94,7 +94,7 @@ def _eval(args: argparse.Namespace) -> int:
             return 2
         runner = HttpRunner(args.url, args.api_key, args.backend)
     else:
-        runner = LocalRunner(args.backend or "dsp")
+        runner = LocalRunner.load(args.backend or "dsp")
     report = asyncio.run(evaluate(args.corpus, runner, args.out))
     return 1 if report["summary"]["OVERALL"]["failures"] else 0
 

@@ -26,6 +26,10 @@ import numpy as np
 import soundfile as sf
 
 from serve_app.audio.metrics import si_sdr
+from serve_app.backend import SpanHint
+from serve_app.jobs.pipeline import clip_spans, separate_audio
+from serve_app.jobs.separator_client import LocalSeparator, SeparatorClient
+from serve_app.plugins import get_backend
 
 FLOOR_DB = -30.0  # a failed or silent estimate scores this
 CEILING_DB = 100.0  # an estimate identical to the reference would otherwise be +inf
@@ -88,20 +92,18 @@ def load_corpus(corpus: Path) -> list[Case]:
 
 
 class LocalRunner:
-    """The backend loaded in this process, driven by the pipeline's ``separate_audio``."""
+    """A backend in this process, driven by the pipeline's ``separate_audio``."""
 
-    def __init__(self, backend: str, variant: str = "default", device: str = "cpu"):
-        from serve_app.jobs.separator_client import LocalSeparator
-        from serve_app.plugins import get_backend
+    def __init__(self, separator: SeparatorClient):
+        self.separator = separator
 
+    @classmethod
+    def load(cls, backend: str, variant: str = "default", device: str = "cpu") -> LocalRunner:
         instance = get_backend(backend)(variant)
         instance.load(device)
-        self.separator = LocalSeparator(instance)
+        return cls(LocalSeparator(instance))
 
     async def run(self, case: Case) -> Outcome:
-        from serve_app.backend import SpanHint
-        from serve_app.jobs.pipeline import clip_spans, separate_audio
-
         async def never_stop(done: int, total: int) -> bool:
             return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
@@ -12,6 +13,7 @@ from audio_fixtures import drums_plus_tones, speech_plus_noise
 from conftest import LiveService, make_settings
 from serve_app.cli import main
 from serve_app.evaluation import HttpRunner, LocalRunner, evaluate, load_corpus
+from serve_app.jobs.separator_client import LocalSeparator
 
 SR = 44100
 
@@ -45,17 +47,11 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_report(corpus, tmp_path_factory, dsp_backend):
-    runner = LocalRunner.__new__(LocalRunner)  # the module's loaded backend, not a second one
-    from serve_app.jobs.separator_client import LocalSeparator
-
-    runner.separator = LocalSeparator(dsp_backend)
     out = tmp_path_factory.mktemp("local")
-    return out, _run(evaluate(corpus, runner, out, log=lambda line: None))
+    return out, _run(evaluate(corpus, LocalRunner(LocalSeparator(dsp_backend)), out, log=lambda line: None))
 
 
 def _run(coro):
-    import asyncio
-
     return asyncio.run(coro)
 
 

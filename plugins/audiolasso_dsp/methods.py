@@ -44,20 +44,24 @@ def percussive(x: np.ndarray, kit: Toolkit) -> np.ndarray:
     return hpss.percussive(x, SAMPLE_RATE)
 
 
+def sustained(x: np.ndarray, kit: Toolkit) -> np.ndarray:
+    return hpss.harmonic(x, SAMPLE_RATE)
+
+
 def bass(x: np.ndarray, kit: Toolkit) -> np.ndarray:
     """The sustained part below the bass cutoff (drum hits removed by HPSS first)."""
-    sustained = hpss.harmonic(x, SAMPLE_RATE)
-    spec = stft(sustained, instruments.N_FFT, instruments.HOP)
+    tonal = sustained(x, kit)
+    spec = stft(tonal, instruments.N_FFT, instruments.HOP)
     freqs = np.arange(spec.shape[0]) * SAMPLE_RATE / instruments.N_FFT
     gain = torch.from_numpy((1.0 / (1.0 + (freqs / BASS_CUTOFF_HZ) ** 8)).astype(np.float32))  # Butterworth-like
-    return masked(sustained, spec, gain[:, None], instruments.N_FFT, instruments.HOP)
+    return masked(tonal, spec, gain[:, None], instruments.N_FFT, instruments.HOP)
 
 
 def instrument(family: str) -> Recipe:
     """An NMF-dictionary recipe for one melodic instrument family, run on the sustained part."""
 
     def recipe(x: np.ndarray, kit: Toolkit) -> np.ndarray:
-        return instruments.separate(hpss.harmonic(x, SAMPLE_RATE), SAMPLE_RATE, family)
+        return instruments.separate(sustained(x, kit), SAMPLE_RATE, family)
 
     return recipe
 
@@ -102,10 +106,6 @@ class Method:
 
     def with_spans(self) -> tuple[str, Recipe]:
         return self.span_base or (self.name, self.recipe)
-
-
-def sustained(x: np.ndarray, kit: Toolkit) -> np.ndarray:
-    return hpss.harmonic(x, SAMPLE_RATE)
 
 
 METHODS: dict[str, Method] = {

@@ -6,8 +6,9 @@ the marked regions and applied to every chunk (``apply``):
 
 * ``dictionary`` (sounds with distinct spectra: instruments, events): NMF
   bases for the rest from excluded frames, then bases for the target from
-  included frames that the rest's bases cannot explain; a chunk is explained
-  by both sets and the target's share becomes a soft mask.
+  included frames that the rest's bases cannot explain (with include spans
+  only, the other way round); a chunk is explained by both sets and the
+  target's share becomes a soft mask.
 * ``gate`` (voices: two talkers share every phoneme's spectrum, but take
   turns): a logistic-regression classifier on log-mel frames says, frame by
   frame, how likely the target is the one sounding; its smoothed probability
@@ -15,7 +16,8 @@ the marked regions and applied to every chunk (``apply``):
 
 Neither cuts at the span edges: the models decide every frame, marked or not.
 When only one kind of span is given, the unmarked frames stand in for the
-other kind (noisy labels, still informative).
+other kind (noisy labels, still informative). A model that fails a held-out
+check is dropped, and the recipe alone serves the job.
 """
 
 from __future__ import annotations
