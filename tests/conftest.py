@@ -153,6 +153,13 @@ class LiveService:
 
 
 @pytest.fixture(scope="module")
+def client(service):
+    """A client with a fresh API key, for a test module that defines ``service`` (a LiveService)."""
+    with service.client(service.new_key()) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
 def dsp_backend():
     from audiolasso_dsp.backend import DSPBackend
 

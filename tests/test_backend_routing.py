@@ -85,12 +85,6 @@ def service(redis_url, tmp_path_factory, dsp_backend):
     svc.stop()
 
 
-@pytest.fixture(scope="module")
-def client(service):
-    with service.client(service.new_key()) as c:
-        yield c
-
-
 def upload(client) -> str:
     buf = io.BytesIO()
     sf.write(buf, np.random.default_rng(0).standard_normal(int(1.5 * SR)).astype(np.float32) * 0.1, SR,

@@ -41,12 +41,6 @@ def service(redis_url, tmp_path_factory, lowpass):
 
 
 @pytest.fixture(scope="module")
-def client(service):
-    with service.client(service.new_key()) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def file_id(client) -> str:
     response = client.post("/v1/files", files={"file": ("tone.wav", tone_wav(10.0))})
     assert response.status_code == 201, response.text

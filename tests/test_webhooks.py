@@ -60,12 +60,6 @@ def service(redis_url, tmp_path_factory, lowpass):
 
 
 @pytest.fixture(scope="module")
-def client(service):
-    with service.client(service.new_key()) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def receiver(client):
     r = Receiver()
     r.secret = client.get("/v1/webhooks/secret").json()["secret"]
