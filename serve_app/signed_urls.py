@@ -34,9 +34,10 @@ class UrlSigner:
         return f"expires={expires}&signature={self._mac(file_id, expires)}"
 
     def verify(self, file_id: str, expires: str, signature: str, now: float | None = None) -> bool:
-        if not expires.isdigit() or int(expires) < (now if now is not None else time.time()):
+        # Anything can arrive here (non-ASCII included): compare bytes, accept only ASCII digits.
+        if not (expires.isascii() and expires.isdigit()) or int(expires) < (now if now is not None else time.time()):
             return False
-        return hmac.compare_digest(self._mac(file_id, int(expires)), signature)
+        return hmac.compare_digest(self._mac(file_id, int(expires)).encode(), signature.encode())
 
 
 class SigningKey:

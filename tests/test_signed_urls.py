@@ -73,3 +73,5 @@ def test_signer_rejects_other_keys_and_bad_expiry():
     assert not a.verify("file_y", expires, signature, now=1000)
     assert not a.verify("file_x", expires, signature, now=1061)
     assert not a.verify("file_x", "-5", signature, now=0)
+    assert not a.verify("file_x", "²", signature, now=0)  # a digit, but not an ASCII one
+    assert not a.verify("fïle_x", expires, "sïgnature", now=1000)

@@ -1,0 +1,1 @@
+"""Offline tools that make ``data/learned.safetensors`` (not imported at run time)."""
