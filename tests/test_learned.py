@@ -143,3 +143,14 @@ def test_equal_length_chunks_batch_without_changing_results(backend):
     assert [len(x) for x in batched] == [SAMPLE_RATE, SAMPLE_RATE, SAMPLE_RATE // 2]
     for item, out in zip(items, batched, strict=True):
         assert np.allclose(backend.separate([item])[0], out, atol=1e-4)
+
+
+def test_weights_option_loads_another_model(tmp_path):
+    other = net.MaskNet()
+    net.save(other, tmp_path / "other.safetensors")
+    backend = LearnedBackend(options={"weights": str(tmp_path / "other.safetensors")})
+    backend.load("cpu")
+    shipped = LearnedBackend()
+    shipped.load("cpu")
+    audio = speech_plus_noise(0.0, 4, sr=SAMPLE_RATE)[0][:SAMPLE_RATE]
+    assert not np.allclose(_separate(backend, audio, "isolate the speaker"), _separate(shipped, audio, "isolate the speaker"))

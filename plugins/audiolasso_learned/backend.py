@@ -48,7 +48,8 @@ class LearnedBackend(Backend):
         return {**reading.flat(), "method": "learned-mask"}
 
     def load(self, device: str) -> None:
-        self._model = net.load(WEIGHTS, device)
+        # options.weights: another trained model (e.g. a retrained one), from the Serve config.
+        self._model = net.load(Path(self.options.get("weights", WEIGHTS)), device)
         self._device = device
         understand("the speaker")  # load the prompt model now rather than in the first job
 
