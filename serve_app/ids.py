@@ -4,12 +4,10 @@ characters of a UUIDv7 (time-ordered, 74 random bits, so unguessable)."""
 from __future__ import annotations
 
 import os
-import re
 import time
 import uuid
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-_SUFFIX = re.compile(r"^[0-7][0-9a-hjkmnp-tv-z]{25}$")
 
 
 def uuid7() -> uuid.UUID:
@@ -32,7 +30,3 @@ def encode(u: uuid.UUID) -> str:
 def new_id(prefix: str) -> str:
     return f"{prefix}_{encode(uuid7())}"
 
-
-def is_valid(value: str, prefix: str) -> bool:
-    head, sep, tail = value.partition("_")
-    return sep == "_" and head == prefix and bool(_SUFFIX.match(tail))

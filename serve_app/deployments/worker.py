@@ -39,9 +39,6 @@ class QueueWorker:
             if task.done():
                 raise RuntimeError(f"{name} loop ended: {task.exception()!r}")
 
-    async def running_jobs(self) -> list[str]:
-        return sorted(self.worker.running)
-
     def __del__(self):
         self.worker.stop()
         self.sender.stop()
