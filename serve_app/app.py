@@ -7,13 +7,16 @@
           variant: default
           options: {}          # passed to the backend
           device: null         # null: cuda when available, else cpu
+      routes: {woodwinds: learned}   # optional: concept -> deployed backend key
       worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
 
 Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
 (``Separator-<name>-<variant>`` for a non-default variant), so a config file
 can set replicas, autoscaling and ``user_config`` (batch size) for each. Each
 backend entry is one Separator, routed to by its key (``serve_app.routing``);
-the same backend may be listed once per variant.
+the same backend may be listed once per variant. ``routes`` send jobs that
+name no backend to another deployed backend by the concept the default
+backend reads in the prompt (``serve_app.routing.concept_route``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from serve_app.deployments.separator import Separator
 from serve_app.deployments.worker import QueueWorker
 from serve_app.plugins import get_backend
 from serve_app.routing import backend_key
+from serve_app.understanding.catalog import BY_NAME
 
 
 class BackendSpec(BaseModel):
@@ -53,13 +57,19 @@ class WorkerSpec(BaseModel):
 
 class AppArgs(BaseModel):
     backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
+    routes: dict[str, str] = {}  # concept -> backend key, for jobs that name no backend
     worker: WorkerSpec = WorkerSpec()
 
     @model_validator(mode="after")
-    def _unique(self) -> "AppArgs":
+    def _consistent(self) -> "AppArgs":
         keys = [b.key for b in self.backends]
         if len(set(keys)) != len(keys):
             raise ValueError(f"each backend and variant may be listed once; got {keys}")
+        for concept, key in self.routes.items():
+            if concept not in BY_NAME:
+                raise ValueError(f"routes: unknown concept {concept!r}; known: {sorted(BY_NAME)}")
+            if key not in keys:
+                raise ValueError(f"routes: {concept} -> {key!r}, which is not deployed; deployed: {keys}")
         return self
 
 
@@ -77,5 +87,5 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
             max_ongoing_requests=max(64, 4 * info.max_batch_size),
             ray_actor_options={"num_cpus": res.num_cpus, "num_gpus": res.num_gpus},
         ).bind(backend.name, backend.variant, backend.options, backend.device)
-    worker = QueueWorker.bind(separators, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight)
-    return Ingress.bind(worker, separators)
+    worker = QueueWorker.bind(separators, spec.routes, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight)
+    return Ingress.bind(worker, separators, spec.routes)

@@ -95,7 +95,7 @@ def _eval(args: argparse.Namespace) -> int:
         runner = HttpRunner(args.url, args.api_key, args.backend)
     else:
         runner = LocalRunner.load(args.backend or "dsp")
-    report = asyncio.run(evaluate(args.corpus, runner, args.out))
+    report = asyncio.run(evaluate(args.corpus, runner, args.out, spans=not args.without_spans))
     return 1 if report["summary"]["OVERALL"]["failures"] else 0
 
 
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default=None, help="backend to run (in-process default: dsp)")
     p.add_argument("--url", help="measure a running service over HTTP instead of in-process")
     p.add_argument("--api-key", default=os.environ.get("AUDIOLASSO_API_KEY"), help="for --url (env AUDIOLASSO_API_KEY)")
+    p.add_argument("--without-spans", action="store_true", help="drop every case's span hints (what they add)")
     p.set_defaults(func=_eval)
 
     args = parser.parse_args(argv)

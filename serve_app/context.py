@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
@@ -30,10 +31,15 @@ class ServiceContext:
     outbox: Outbox
     webhook_secrets: WebhookSecrets
     backends: list[str]  # deployed backends, by name; the first is the default
+    routes: dict[str, str] = field(default_factory=dict)  # concept -> backend key (serve_app.routing)
 
     @classmethod
     def create(
-        cls, settings: Settings, backends: list[str], redis: aioredis.Redis | None = None
+        cls,
+        settings: Settings,
+        backends: list[str],
+        redis: aioredis.Redis | None = None,
+        routes: Mapping[str, str] | None = None,
     ) -> "ServiceContext":
         redis = redis or connect(settings)
         keys = RedisKeys(settings.redis_prefix)
@@ -48,4 +54,5 @@ class ServiceContext:
             outbox=Outbox(redis, keys),
             webhook_secrets=WebhookSecrets(redis, keys),
             backends=list(backends),
+            routes=dict(routes or {}),
         )

@@ -17,7 +17,7 @@ import io
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -238,8 +238,11 @@ def write_estimates(out: Path, case: Case, target: np.ndarray) -> None:
         sf.write(folder / f"{name}.wav", audio.T, case.sample_rate, subtype="FLOAT")
 
 
-async def evaluate(corpus: Path, runner: Runner, out: Path | None, log=print) -> dict[str, Any]:
+async def evaluate(corpus: Path, runner: Runner, out: Path | None, log=print, spans: bool = True) -> dict[str, Any]:
+    """Run and score every case; ``spans=False`` drops the cases' span hints."""
     cases = load_corpus(corpus)
+    if not spans:
+        cases = [replace(case, spans=[]) for case in cases]
     rows = []
     log(f"{'case':14s} {'category':18s} {'base':>7s} {'est':>7s} {'SI-SDRi':>7s} {'r.SDRi':>7s} {'rtf':>6s}  reading")
     for case in cases:
@@ -256,7 +259,7 @@ async def evaluate(corpus: Path, runner: Runner, out: Path | None, log=print) ->
     log(f"\n{'group':20s} {'n':>3s} {'fails':>5s} {'base':>7s} {'est':>7s} {'SI-SDRi':>7s} {'rtf':>6s}")
     for name, g in summary.items():
         log(f"{name:20s} {g['n']:3d} {g['failures']:5d} {g['base']:7.2f} {g['est']:7.2f} {g['sdri']:7.2f} {g['rtf']:6.3f}")
-    report = {"corpus": str(corpus), "cases": rows, "summary": summary}
+    report = {"corpus": str(corpus), "spans": spans, "cases": rows, "summary": summary}
     if out is not None:
         (out / "results.json").write_text(json.dumps(report, indent=1))
     return report

@@ -5,9 +5,16 @@ variant (``dsp``), else ``name:variant`` (``sam-audio:large``). Backend names
 cannot contain ``:``, so a key always splits back into its two parts. Jobs
 store the key, the worker routes by it, and clients choose it with the
 ``backend`` and ``model_variant`` input fields.
+
+A deployment may also route by *concept* (``routes`` in the Serve config):
+a job that names no backend is read by the default backend, and when the
+sound it asks for has a route, the routed backend serves it instead. The
+routes come from measurement (docs/learned.md), not from taste.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from serve_app.errors import ServiceError
 
@@ -60,6 +67,17 @@ def resolve_backend(deployed: list[str], backend: str | None, variant: str | Non
             status_code=422,
         )
     return backend_key(backend, variant)
+
+
+def concept_route(routes: Mapping[str, str], concept: str | None, planned_by: str, chosen: bool) -> str | None:
+    """The backend key a concept route sends this job to, or None to keep ``planned_by``.
+
+    A client's own choice (``chosen``: it named a backend or a variant) is never overridden.
+    """
+    if chosen or concept is None:
+        return None
+    routed = routes.get(concept)
+    return routed if routed != planned_by else None
 
 
 def _listing(pairs: list[tuple[str, str]]) -> str:

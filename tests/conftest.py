@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -84,6 +85,16 @@ def wait_status(client, request_id: str, until=TERMINAL, timeout: float = 60.0) 
         time.sleep(0.05)
 
 
+class InProcessHandle:
+    """A Separator replica object behind the `.method.remote(...)` calls of a DeploymentHandle."""
+
+    def __init__(self, replica):
+        self.replica = replica
+
+    def __getattr__(self, method: str):
+        return SimpleNamespace(remote=getattr(self.replica, method))
+
+
 class LiveService:
     """The FastAPI app on a real socket plus a JobWorker and a WebhookSender,
     in one background event loop; tests talk to it over HTTP like any client."""
@@ -94,9 +105,11 @@ class LiveService:
         backends: dict[str, Backend | SeparatorClient],  # by key; a Backend is served in-process
         worker: bool = True,
         webhooks: bool = True,
+        routes: dict[str, str] | None = None,  # concept routes, as in a Serve config
     ):
         self.settings = settings
         self.backends = backends
+        self.routes = routes
         self.with_worker = worker
         self.with_webhooks = webhooks
         self.loop = asyncio.new_event_loop()
@@ -108,7 +121,7 @@ class LiveService:
         self.loop.run_until_complete(self._serve())
 
     async def _serve(self) -> None:
-        self.ctx = ServiceContext.create(self.settings, list(self.backends))
+        self.ctx = ServiceContext.create(self.settings, list(self.backends), routes=self.routes)
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -11,7 +11,6 @@ import io
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ import torch
 import sam_fake
 from audiolasso_sam import video
 from audiolasso_sam.backend import SAMAudioBackend
-from conftest import LiveService, make_settings, wait_status
+from conftest import InProcessHandle, LiveService, make_settings, wait_status
 from serve_app.deployments.separator import Separator
 from serve_app.errors import ServiceError
 from serve_app.jobs.separator_client import HandleSeparator
@@ -29,16 +28,6 @@ from serve_app.routing import backend_key, resolve_backend, split_key
 
 SR = 48_000
 DEPLOYED = ["dsp", "sam-audio:small", "sam-audio:large"]
-
-
-class InProcessHandle:
-    """A Separator replica object behind the `.method.remote(...)` calls of a DeploymentHandle."""
-
-    def __init__(self, replica):
-        self.replica = replica
-
-    def __getattr__(self, method: str):
-        return SimpleNamespace(remote=getattr(self.replica, method))
 
 
 @pytest.mark.parametrize("backend, variant, key", [

@@ -104,3 +104,12 @@ def test_cli_prints_per_case_and_per_category_lines(corpus, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "c_speech" in printed and "music_instrument" in printed and "OVERALL" in printed
     assert (tmp_path / "c_speech" / "target.wav").exists()
+
+
+def test_without_spans_drops_every_span_hint(corpus, local_report, tmp_path):
+    with_spans = next(r for r in local_report[1]["cases"] if r["id"] == "c_drums")
+    assert "+span" in with_spans["interpretation"]["method"]
+    assert main(["eval", str(corpus), "--out", str(tmp_path), "--without-spans"]) == 0
+    report = json.loads((tmp_path / "results.json").read_text())
+    drums = next(r for r in report["cases"] if r["id"] == "c_drums")
+    assert report["spans"] is False and "+span" not in drums["interpretation"]["method"]

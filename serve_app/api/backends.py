@@ -41,6 +41,11 @@ class BackendsResponse(BaseModel):
 
     backends: list[BackendView]
     visual_prompting: bool = Field(description="Whether any deployed backend accepts video_url and mask_url.")
+    routes: dict[str, str] = Field(
+        {},
+        description="Concept routes: a request that names no backend and asks for one of these sounds "
+        "(as the default backend reads the prompt) is served by the backend key given here.",
+    )
 
 
 async def get_separators(request: Request) -> Mapping[str, SeparatorClient]:
@@ -99,4 +104,6 @@ async def list_backends(
         )
         for i, (key, info, status) in enumerate(zip(keys, infos, statuses))
     ]
-    return BackendsResponse(backends=views, visual_prompting=any(v.capabilities.visual for v in views))
+    return BackendsResponse(
+        backends=views, visual_prompting=any(v.capabilities.visual for v in views), routes=ctx.routes
+    )

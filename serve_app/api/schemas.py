@@ -55,7 +55,8 @@ class SeparateInput(BaseModel):
         None,
         max_length=64,
         description="Which deployed separation backend to use; default: the deployment's default backend "
-        "(or, with model_variant, the first deployed backend offering that variant). See GET /v1/backends.",
+        "(or, with model_variant, the first deployed backend offering that variant), or the one the "
+        "deployment's concept routes give for the sound asked for. See GET /v1/backends.",
     )
     model_variant: str | None = Field(
         None,

@@ -84,7 +84,8 @@ def result_view(job: JobRecord, base: str, signer: UrlSigner) -> ResultResponse:
         duration=result["duration"],
         sample_rate=result["sample_rate"],
         channels=result["channels"],
-        backend=job.backend,
+        # The backend that served it: a concept route may have chosen another than the submitted one.
+        backend=(job.plan or {}).get("backend", job.backend),
         interpretation=job.plan,
         timings=result["timings"],
         # Submit-time warnings (the prompt) and run-time ones (the plan, clipped spans).

@@ -15,17 +15,18 @@ from serve_app.jobs.separator_client import HandleSeparator
 @serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
 @serve.ingress()
 class Ingress:
-    def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle]):
+    def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle], routes: dict[str, str]):
         # Binding the worker makes it part of the application graph, so Serve
         # deploys (and health-checks) it with the Ingress. The separators, by
         # key, answer what each backend can do and whether it is available.
         self.worker = worker
         self.separators = separators
+        self.routes = routes
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         # Built in the replica, after __init__, so the app holds this
         # process's Redis connection.
         return create_api(
-            ServiceContext.create(get_settings(), list(self.separators)),
+            ServiceContext.create(get_settings(), list(self.separators), routes=self.routes),
             {key: HandleSeparator(handle) for key, handle in self.separators.items()},
         )

@@ -8,7 +8,9 @@ import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +27,10 @@ from serve_app.fetch import download
 from serve_app.jobs.record import JobRecord
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.visual import fetch_visual_prompt
+from serve_app.routing import concept_route
 from serve_app.storage.files import FileRecord
+
+log = logging.getLogger(__name__)
 
 # Called after each chunk with (done, total); returns True when the job must stop.
 ProgressFn = Callable[[int, int], Awaitable[bool]]
@@ -128,26 +133,55 @@ async def separate_audio(
     return out
 
 
-async def run_job(
-    job: JobRecord,
-    ctx: ServiceContext,
-    separator: SeparatorClient,
-    progress: ProgressFn,
-    on_plan: Callable[[dict[str, Any]], Awaitable[None]],
-    chunks_in_flight: int = 4,
-) -> dict[str, Any]:
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    spans = [SpanHint.model_validate(s) for s in job.input.get("spans", [])]
+async def interpret(separator: SeparatorClient, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
+    """The backend's plan for a prompt; its refusals become the job's typed errors."""
     try:
-        plan = await separator.interpret(job.input["prompt"], spans)
+        return await separator.interpret(prompt, spans)
     except UnsupportedPrompt as exc:
         raise ServiceError(str(exc), type="unsupported_prompt", field="input.prompt") from None
     except BackendUnavailable as exc:
         # Retrying can succeed once the operator fixes the deployment.
         raise ServiceError(f"{str(exc).rstrip('.')}. Other backends keep serving.", type="backend_unavailable",
                            retryable=True) from None
-    await on_plan(plan)
+
+
+async def plan_job(
+    job: JobRecord, separators: Mapping[str, SeparatorClient], routes: Mapping[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """Which Separator runs the job, and its plan (which names that backend).
+
+    The submitted backend reads the prompt; when the client named no backend and
+    the concept it read has a route (``serve_app.routing``), the routed backend
+    reads it again and serves the job. A routed backend that cannot (it failed
+    to load, or refuses the prompt) leaves the job where it was submitted.
+    """
+    if job.backend not in separators:
+        raise ServiceError(f"Backend {job.backend!r} is not deployed; deployed: {sorted(separators)}.",
+                           type="backend_unavailable", retryable=True)
+    prompt = job.input["prompt"]
+    spans = [SpanHint.model_validate(s) for s in job.input.get("spans", [])]
+    plan = await interpret(separators[job.backend], prompt, spans)
+    chosen = job.input.get("backend") is not None or job.input.get("model_variant") is not None
+    routed = concept_route(routes, plan.get("concept"), job.backend, chosen)
+    if routed is not None and routed in separators:
+        try:
+            return routed, {**await interpret(separators[routed], prompt, spans), "backend": routed}
+        except ServiceError as exc:
+            log.warning("route %s -> %s not taken for %s: %s", plan.get("concept"), routed, job.request_id, exc)
+    return job.backend, {**plan, "backend": job.backend}
+
+
+async def run_job(
+    job: JobRecord,
+    ctx: ServiceContext,
+    separator: SeparatorClient,
+    plan: dict[str, Any],
+    progress: ProgressFn,
+    chunks_in_flight: int = 4,
+) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    spans = [SpanHint.model_validate(s) for s in job.input.get("spans", [])]
 
     work = ctx.files.temp_path(f"{job.request_id}.src")
     made: list[Path] = []

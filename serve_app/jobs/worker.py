@@ -10,7 +10,7 @@ from typing import Mapping
 from serve_app.claim_loop import ClaimLoop
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
-from serve_app.jobs.pipeline import JobStopped, run_job
+from serve_app.jobs.pipeline import JobStopped, plan_job, run_job
 from serve_app.jobs.record import JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import Claim
@@ -71,13 +71,8 @@ class JobWorker:
         heartbeat = asyncio.create_task(self._heartbeat(claim, asyncio.current_task()))
         try:
             job = await jobs.get(claim.request_id)
-            separator = self.separators.get(job.backend)
-            if separator is None:
-                raise ServiceError(
-                    f"Backend {job.backend!r} is not deployed; deployed: {sorted(self.separators)}.",
-                    type="backend_unavailable",
-                    retryable=True,
-                )
+            key, plan = await plan_job(job, self.separators, self.ctx.routes)
+            await jobs.set_fields(claim, plan=plan)
 
             async def progress(done: int, total: int) -> bool:
                 state = await jobs.progress(claim, done, total)
@@ -85,10 +80,7 @@ class JobWorker:
                     raise JobStopped()
                 return state == CANCEL_REQUESTED
 
-            async def on_plan(plan: dict) -> None:
-                await jobs.set_fields(claim, plan=plan)
-
-            result = await run_job(job, self.ctx, separator, progress, on_plan, self.chunks_in_flight)
+            result = await run_job(job, self.ctx, self.separators[key], plan, progress, self.chunks_in_flight)
             if not await jobs.finish(claim, JobStatus.COMPLETED, result=result):
                 await self._discard(result)
         except JobStopped:

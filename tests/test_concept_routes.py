@@ -1,0 +1,105 @@
+"""Concept routes (issue 4): a job that names no backend goes to the backend
+measured best for the sound it asks for. Real dsp and learned backends, real
+HTTP, real Redis and worker; the broken route is a real Separator replica
+object whose weights file is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import numpy as np
+import pydantic
+import pytest
+import soundfile as sf
+
+from audiolasso_learned.backend import LearnedBackend
+from conftest import InProcessHandle, LiveService, make_settings, wait_status
+from serve_app.app import AppArgs
+from serve_app.deployments.separator import Separator
+from serve_app.jobs.pipeline import plan_job
+from serve_app.jobs.record import JobRecord, JobStatus
+from serve_app.jobs.separator_client import HandleSeparator, LocalSeparator
+from serve_app.routing import concept_route
+
+SR = 48_000
+ROUTES = {"piano": "learned"}
+
+
+@pytest.fixture(scope="module")
+def learned_backend():
+    backend = LearnedBackend()
+    backend.load("cpu")
+    return backend
+
+
+@pytest.fixture(scope="module")
+def service(redis_url, tmp_path_factory, dsp_backend, learned_backend):
+    settings = make_settings(redis_url, tmp_path_factory.mktemp("data"))
+    svc = LiveService(settings, {"dsp": dsp_backend, "learned": learned_backend}, routes=ROUTES).start()
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="module")
+def file_id(client) -> str:
+    buf = io.BytesIO()
+    sf.write(buf, np.random.default_rng(0).standard_normal(2 * SR).astype(np.float32) * 0.1, SR, format="WAV")
+    response = client.post("/v1/files", files={"file": ("mix.wav", buf.getvalue())})
+    assert response.status_code == 201, response.text
+    return response.json()["file_id"]
+
+
+def served_by(client, file_id: str, prompt: str, **fields) -> dict:
+    response = client.post("/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": prompt, **fields}})
+    assert response.status_code == 202, response.text
+    assert wait_status(client, response.json()["request_id"])["status"] == "COMPLETED"
+    return client.get(response.json()["result_url"]).json()
+
+
+def test_a_routed_concept_is_served_by_its_backend(client, file_id):
+    result = served_by(client, file_id, "I want just the piano part")
+    assert result["backend"] == "learned"
+    assert result["interpretation"]["method"] == "learned-mask" and result["interpretation"]["concept"] == "piano"
+
+
+def test_other_concepts_stay_on_the_default(client, file_id):
+    result = served_by(client, file_id, "keep the speaker")
+    assert result["backend"] == "dsp" and result["interpretation"]["backend"] == "dsp"
+    assert result["interpretation"]["method"] == "deepfilternet3"
+
+
+@pytest.mark.parametrize("choice", [{"backend": "dsp"}, {"model_variant": "default"}])
+def test_a_clients_own_choice_is_never_rerouted(client, file_id, choice):
+    result = served_by(client, file_id, "isolate the piano", **choice)
+    assert result["backend"] == "dsp" and result["interpretation"]["method"].startswith("nmf-dictionary-piano")
+
+
+def test_backends_lists_the_routes(client):
+    assert client.get("/v1/backends").json()["routes"] == ROUTES
+
+
+def test_a_route_to_a_backend_that_failed_to_load_leaves_the_job_on_the_default(dsp_backend, tmp_path):
+    broken = Separator.func_or_class("learned", "default", {"weights": str(tmp_path / "missing.safetensors")}, "cpu")
+    separators = {"dsp": LocalSeparator(dsp_backend), "learned": HandleSeparator(InProcessHandle(broken))}
+    job = JobRecord(request_id="req_1", owner="o", status=JobStatus.IN_PROGRESS, backend="dsp",
+                    created_at="2026-11-25T00:00:00Z", input={"prompt": "isolate the piano", "spans": []})
+    key, plan = asyncio.run(plan_job(job, separators, ROUTES))
+    assert (key, plan["backend"], plan["concept"]) == ("dsp", "dsp", "piano")
+
+
+def test_route_rule():
+    assert concept_route(ROUTES, "piano", "dsp", chosen=False) == "learned"
+    assert concept_route(ROUTES, "piano", "learned", chosen=False) is None  # already there
+    assert concept_route(ROUTES, "piano", "dsp", chosen=True) is None
+    assert concept_route(ROUTES, "speech", "dsp", chosen=False) is None
+    assert concept_route(ROUTES, None, "sam-audio:large", chosen=False) is None  # a backend with no concepts
+
+
+@pytest.mark.parametrize("routes, message", [
+    ({"kazoo": "learned"}, "unknown concept 'kazoo'"),
+    ({"piano": "sam-audio:large"}, "not deployed"),
+])
+def test_routes_must_name_known_concepts_and_deployed_backends(routes, message):
+    with pytest.raises(pydantic.ValidationError, match=message):
+        AppArgs.model_validate({"backends": [{"name": "dsp"}, {"name": "learned"}], "routes": routes})
