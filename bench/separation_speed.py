@@ -116,7 +116,7 @@ def run_pipeline(backend, mixture, sample_rate: int, plan: dict, chunks_in_fligh
     async def progress(done: int, total: int) -> bool:
         return False
 
-    return asyncio.run(separate_audio(mixture, sample_rate, plan, [], LocalSeparator(backend), progress,
+    return asyncio.run(separate_audio(mixture, sample_rate, [(LocalSeparator(backend), plan)], [], progress,
                                       chunks_in_flight))
 
 

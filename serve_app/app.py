@@ -7,7 +7,7 @@
           variant: default
           options: {}          # passed to the backend
           device: null         # null: cuda when available, else cpu
-      routes: {woodwinds: learned}   # optional: concept -> deployed backend key
+      routes: {piano: [dsp, learned]} # optional: concept -> deployed backend key(s)
       worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
 
 Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from ray.serve import Application
 
 from serve_app.deployments.ingress import Ingress
@@ -57,19 +57,27 @@ class WorkerSpec(BaseModel):
 
 class AppArgs(BaseModel):
     backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
-    routes: dict[str, str] = {}  # concept -> backend key, for jobs that name no backend
+    # concept -> backend key(s), for jobs that name no backend; several keys: their estimates are averaged
+    routes: dict[str, list[str]] = {}
     worker: WorkerSpec = WorkerSpec()
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _listed(cls, routes: Any) -> Any:
+        return {c: [k] if isinstance(k, str) else k for c, k in routes.items()} if isinstance(routes, dict) else routes
 
     @model_validator(mode="after")
     def _consistent(self) -> "AppArgs":
         keys = [b.key for b in self.backends]
         if len(set(keys)) != len(keys):
             raise ValueError(f"each backend and variant may be listed once; got {keys}")
-        for concept, key in self.routes.items():
+        for concept, routed in self.routes.items():
             if concept not in BY_NAME:
                 raise ValueError(f"routes: unknown concept {concept!r}; known: {sorted(BY_NAME)}")
-            if key not in keys:
-                raise ValueError(f"routes: {concept} -> {key!r}, which is not deployed; deployed: {keys}")
+            if not routed or len(set(routed)) != len(routed):
+                raise ValueError(f"routes: {concept} needs one or more distinct backends; got {routed}")
+            if missing := [key for key in routed if key not in keys]:
+                raise ValueError(f"routes: {concept} -> {missing}, which is not deployed; deployed: {keys}")
         return self
 
 

@@ -31,7 +31,7 @@ class ServiceContext:
     outbox: Outbox
     webhook_secrets: WebhookSecrets
     backends: list[str]  # deployed backends, by name; the first is the default
-    routes: dict[str, str] = field(default_factory=dict)  # concept -> backend key (serve_app.routing)
+    routes: dict[str, list[str]] = field(default_factory=dict)  # concept -> backend keys (serve_app.routing)
 
     @classmethod
     def create(
@@ -39,7 +39,7 @@ class ServiceContext:
         settings: Settings,
         backends: list[str],
         redis: aioredis.Redis | None = None,
-        routes: Mapping[str, str] | None = None,
+        routes: Mapping[str, list[str]] | None = None,
     ) -> "ServiceContext":
         redis = redis or connect(settings)
         keys = RedisKeys(settings.redis_prefix)

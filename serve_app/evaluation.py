@@ -112,7 +112,7 @@ class LocalRunner:
         plan = await self.separator.interpret(case.prompt, spans)
         spans, warnings = clip_spans(spans, case.duration)
         target = await separate_audio(
-            case.mixture, case.sample_rate, plan, spans, self.separator, never_stop, chunks_in_flight=2
+            case.mixture, case.sample_rate, [(self.separator, plan)], spans, never_stop, chunks_in_flight=2
         )
         return Outcome(target, time.perf_counter() - start, plan, [*plan.get("warnings", []), *warnings])
 

@@ -8,8 +8,9 @@ store the key, the worker routes by it, and clients choose it with the
 
 A deployment may also route by *concept* (``routes`` in the Serve config):
 a job that names no backend is read by the default backend, and when the
-sound it asks for has a route, the routed backend serves it instead. The
-routes come from measurement (docs/learned.md), not from taste.
+sound it asks for has a route, the routed backend serves it instead, or the
+routed backends together, their estimates averaged. The routes come from
+measurement (docs/learned.md), not from taste.
 """
 
 from __future__ import annotations
@@ -69,15 +70,19 @@ def resolve_backend(deployed: list[str], backend: str | None, variant: str | Non
     return backend_key(backend, variant)
 
 
-def concept_route(routes: Mapping[str, str], concept: str | None, planned_by: str, chosen: bool) -> str | None:
-    """The backend key a concept route sends this job to, or None to keep ``planned_by``.
+def concept_route(
+    routes: Mapping[str, list[str]], concept: str | None, planned_by: str, chosen: bool
+) -> list[str] | None:
+    """The backend keys a concept route gives this job, or None to keep ``planned_by``.
 
-    A client's own choice (``chosen``: it named a backend or a variant) is never overridden.
+    One key: that backend serves the job. Several: each separates it and the
+    service averages their estimates (an ensemble). A client's own choice
+    (``chosen``: it named a backend or a variant) is never overridden.
     """
     if chosen or concept is None:
         return None
     routed = routes.get(concept)
-    return routed if routed != planned_by else None
+    return routed if routed and routed != [planned_by] else None
 
 
 def _listing(pairs: list[tuple[str, str]]) -> str:

@@ -1,5 +1,5 @@
 """Concept routes (issue 4): a job that names no backend goes to the backend
-measured best for the sound it asks for. Real dsp and learned backends, real
+(or the ensemble of backends) measured best for the sound it asks for. Real dsp and learned backends, real
 HTTP, real Redis and worker; the broken route is a real Separator replica
 object whose weights file is missing."""
 
@@ -23,7 +23,7 @@ from serve_app.jobs.separator_client import HandleSeparator, LocalSeparator
 from serve_app.routing import concept_route
 
 SR = 48_000
-ROUTES = {"piano": "learned"}
+ROUTES = {"piano": ["learned"], "drums": ["dsp", "learned"]}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,11 @@ def served_by(client, file_id: str, prompt: str, **fields) -> dict:
     return client.get(response.json()["result_url"]).json()
 
 
+def target_audio(client, result: dict) -> np.ndarray:
+    audio, _ = sf.read(io.BytesIO(client.get(result["target"]["url"]).content), dtype="float32")
+    return audio
+
+
 def test_a_routed_concept_is_served_by_its_backend(client, file_id):
     result = served_by(client, file_id, "I want just the piano part")
     assert result["backend"] == "learned"
@@ -69,6 +74,14 @@ def test_other_concepts_stay_on_the_default(client, file_id):
     assert result["interpretation"]["method"] == "deepfilternet3"
 
 
+def test_an_ensemble_route_averages_its_backends(client, file_id):
+    result = served_by(client, file_id, "isolate the drums")
+    assert result["backend"] == "dsp+learned"
+    assert result["interpretation"]["method"] == "mean of dsp:hpss-percussive, learned:learned-mask"
+    alone = [target_audio(client, served_by(client, file_id, "isolate the drums", backend=b)) for b in ("dsp", "learned")]
+    np.testing.assert_allclose(target_audio(client, result), (alone[0] + alone[1]) / 2, atol=1e-5)
+
+
 @pytest.mark.parametrize("choice", [{"backend": "dsp"}, {"model_variant": "default"}])
 def test_a_clients_own_choice_is_never_rerouted(client, file_id, choice):
     result = served_by(client, file_id, "isolate the piano", **choice)
@@ -79,17 +92,24 @@ def test_backends_lists_the_routes(client):
     assert client.get("/v1/backends").json()["routes"] == ROUTES
 
 
+def test_a_single_backend_route_may_be_written_as_a_string():
+    args = AppArgs.model_validate({"backends": [{"name": "dsp"}, {"name": "learned"}], "routes": {"piano": "learned"}})
+    assert args.routes == {"piano": ["learned"]}
+
+
 def test_a_route_to_a_backend_that_failed_to_load_leaves_the_job_on_the_default(dsp_backend, tmp_path):
     broken = Separator.func_or_class("learned", "default", {"weights": str(tmp_path / "missing.safetensors")}, "cpu")
     separators = {"dsp": LocalSeparator(dsp_backend), "learned": HandleSeparator(InProcessHandle(broken))}
     job = JobRecord(request_id="req_1", owner="o", status=JobStatus.IN_PROGRESS, backend="dsp",
                     created_at="2026-11-25T00:00:00Z", input={"prompt": "isolate the piano", "spans": []})
-    key, plan = asyncio.run(plan_job(job, separators, ROUTES))
-    assert (key, plan["backend"], plan["concept"]) == ("dsp", "dsp", "piano")
+    for routes in (ROUTES, {"piano": ["dsp", "learned"]}):
+        [(key, plan)] = asyncio.run(plan_job(job, separators, routes))
+        assert (key, plan["concept"]) == ("dsp", "piano")
 
 
 def test_route_rule():
-    assert concept_route(ROUTES, "piano", "dsp", chosen=False) == "learned"
+    assert concept_route(ROUTES, "piano", "dsp", chosen=False) == ["learned"]
+    assert concept_route(ROUTES, "drums", "dsp", chosen=False) == ["dsp", "learned"]
     assert concept_route(ROUTES, "piano", "learned", chosen=False) is None  # already there
     assert concept_route(ROUTES, "piano", "dsp", chosen=True) is None
     assert concept_route(ROUTES, "speech", "dsp", chosen=False) is None
@@ -99,6 +119,8 @@ def test_route_rule():
 @pytest.mark.parametrize("routes, message", [
     ({"kazoo": "learned"}, "unknown concept 'kazoo'"),
     ({"piano": "sam-audio:large"}, "not deployed"),
+    ({"piano": ["dsp", "dsp"]}, "distinct"),
+    ({"piano": []}, "distinct"),
 ])
 def test_routes_must_name_known_concepts_and_deployed_backends(routes, message):
     with pytest.raises(pydantic.ValidationError, match=message):

@@ -55,7 +55,7 @@ async def test_prepare_runs_once_on_the_whole_mixture_and_its_plan_reaches_every
     mixture = stereo(3.3, 16000)
     spans = [SpanHint(start=0.5, end=1.0), SpanHint(start=2.0, end=3.0, include=False)]
     plan = backend.interpret("x", spans)
-    target = await separate_audio(mixture, 16000, plan, spans, LocalSeparator(backend), never_stop, 2)
+    target = await separate_audio(mixture, 16000, [(LocalSeparator(backend), plan)], spans, never_stop, 2)
 
     [(audio, sr, seen_spans)] = backend.prepared
     assert sr == 8000 and audio.ndim == 1 and len(audio) == int(3.3 * 8000)
@@ -69,7 +69,7 @@ async def test_prepare_runs_once_on_the_whole_mixture_and_its_plan_reaches_every
 async def test_without_spans_there_is_no_prepare_call():
     backend = ContextBackend()
     mixture = stereo(1.5, 8000)
-    target = await separate_audio(mixture, 8000, {"gain": 1.0}, [], LocalSeparator(backend), never_stop, 2)
+    target = await separate_audio(mixture, 8000, [(LocalSeparator(backend), {"gain": 1.0})], [], never_stop, 2)
     assert backend.prepared == []
     np.testing.assert_allclose(target, mixture, atol=1e-5)
 
@@ -78,9 +78,30 @@ async def test_default_prepare_returns_the_plan_unchanged():
     backend = PlainBackend()
     mixture = stereo(1.5, 8000)
     spans = [SpanHint(start=0.1, end=0.2)]
-    target = await separate_audio(mixture, 8000, {"gain": 1.0}, spans, LocalSeparator(backend), never_stop, 2)
+    target = await separate_audio(mixture, 8000, [(LocalSeparator(backend), {"gain": 1.0})], spans, never_stop, 2)
     assert all(p == {"gain": 1.0} for p in backend.plans_seen)
     np.testing.assert_allclose(target, mixture, atol=1e-5)
+
+
+class CoarseBackend(PlainBackend):
+    """Another rate and window, as a second member of an ensemble would have."""
+
+    info = BackendInfo(name="coarse", sample_rate=16000, chunk_seconds=0.5, overlap_seconds=0.1)
+
+
+async def test_an_ensemble_averages_its_members_and_counts_all_their_chunks():
+    mixture = stereo(1.5, 8000)
+    reports: list[tuple[int, int]] = []
+
+    async def record(done: int, total: int) -> bool:
+        reports.append((done, total))
+        return False
+
+    members = [(LocalSeparator(PlainBackend()), {"gain": 1.0}), (LocalSeparator(CoarseBackend()), {"gain": 0.5})]
+    target = await separate_audio(mixture, 8000, members, [], record, 2)
+    np.testing.assert_allclose(target[:, 400:-400], 0.75 * mixture[:, 400:-400], atol=0.02)
+    total = 2 * 2 + 2 * 4  # stereo: 2 windows of 1 s at 8 kHz, 4 of 0.5 s at 16 kHz
+    assert reports == [(done, total) for done in range(1, total + 1)]
 
 
 def test_spans_past_the_end_are_cut_or_dropped_with_a_warning():

@@ -56,7 +56,7 @@ def separate(backend: SAMAudioBackend, mixture: np.ndarray, prompt: str, spans: 
         return False
 
     plan = backend.interpret(prompt, spans)
-    target = asyncio.run(separate_audio(mixture[None], 48000, plan, spans, LocalSeparator(backend), progress, 4))
+    target = asyncio.run(separate_audio(mixture[None], 48000, [(LocalSeparator(backend), plan)], spans, progress, 4))
     return target[0]
 
 

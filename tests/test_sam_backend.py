@@ -185,8 +185,8 @@ def test_long_audio_is_windowed_per_deployment_and_blended_without_seams(fake, t
     async def progress(done: int, total: int) -> bool:
         return False
 
-    target = asyncio.run(separate_audio(mixture, SR, backend.interpret("the bell", spans), spans,
-                                        LocalSeparator(backend), progress, chunks_in_flight=4))
+    target = asyncio.run(separate_audio(mixture, SR, [(LocalSeparator(backend), backend.interpret("the bell", spans))],
+                                        spans, progress, chunks_in_flight=4))
     windows = plan_windows(mixture.shape[1], 2 * SR, SR // 2)
     assert len(fake.processor) == 2 * len(windows)  # one call per chunk in-process, both channels
     # The deployment's window; the last one is shorter (not padded).

@@ -41,10 +41,11 @@ class BackendsResponse(BaseModel):
 
     backends: list[BackendView]
     visual_prompting: bool = Field(description="Whether any deployed backend accepts video_url and mask_url.")
-    routes: dict[str, str] = Field(
+    routes: dict[str, list[str]] = Field(
         {},
         description="Concept routes: a request that names no backend and asks for one of these sounds "
-        "(as the default backend reads the prompt) is served by the backend key given here.",
+        "(as the default backend reads the prompt) is served by the backend keys given here; with several, "
+        "each separates it and their estimates are averaged.",
     )
 
 

@@ -55,7 +55,7 @@ class SeparateInput(BaseModel):
         None,
         max_length=64,
         description="Which deployed separation backend to use; default: the deployment's default backend "
-        "(or, with model_variant, the first deployed backend offering that variant), or the one the "
+        "(or, with model_variant, the first deployed backend offering that variant), or the backends the "
         "deployment's concept routes give for the sound asked for. See GET /v1/backends.",
     )
     model_variant: str | None = Field(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,7 +19,14 @@ from serve_app.audio.chunking import overlap_add, plan_windows
 from serve_app.audio.decode import decode
 from serve_app.audio.encode import CONTENT_TYPES, encode
 from serve_app.audio.resample import resample
-from serve_app.backend import BackendUnavailable, SeparationItem, SpanHint, UnsupportedPrompt, VisualPrompt
+from serve_app.backend import (
+    BackendInfo,
+    BackendUnavailable,
+    SeparationItem,
+    SpanHint,
+    UnsupportedPrompt,
+    VisualPrompt,
+)
 from serve_app.clock import now_iso, parse_iso
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
@@ -64,26 +71,75 @@ def clip_spans(spans: list[SpanHint], duration_s: float) -> tuple[list[SpanHint]
     return kept, warnings
 
 
-async def separate_audio(
-    mixture: np.ndarray,
-    sample_rate: int,
-    plan: dict[str, Any],
-    spans: list[SpanHint],
-    separator: SeparatorClient,
-    progress: ProgressFn,
-    chunks_in_flight: int,
-    visual: VisualPrompt | None = None,
-) -> np.ndarray:
-    """The target track for ``mixture`` (channels, frames) at ``sample_rate``."""
+# A Separator and its plan for the job. A job has one member, or several whose
+# estimates are averaged (a concept route to an ensemble, ``serve_app.routing``).
+Member = tuple[SeparatorClient, dict[str, Any]]
+
+
+@dataclass
+class _Layout:
+    """One member's chunks: the mixture at the backend's rate, cut into windows."""
+
+    separator: SeparatorClient
+    info: BackendInfo
+    plan: dict[str, Any]
+    native: np.ndarray  # (channels, frames) at info.sample_rate
+    windows: list[tuple[int, int]]
+
+    @property
+    def chunks(self) -> list[tuple[int, tuple[int, int]]]:
+        return [(ch, w) for ch in range(self.native.shape[0]) for w in self.windows]
+
+
+async def _layout(mixture: np.ndarray, sample_rate: int, member: Member, spans: list[SpanHint]) -> _Layout:
+    separator, plan = member
     info = await separator.info()
     native = await asyncio.to_thread(resample, mixture, sample_rate, info.sample_rate)
     window = max(1, int(round(info.chunk_seconds * info.sample_rate)))
     overlap = min(int(round(info.overlap_seconds * info.sample_rate)), window // 2)
-    windows = plan_windows(native.shape[1], window, overlap)
     if spans:
         # Job-level context (what the spans mark) for every chunk; the downmix stands in for all channels.
         plan = await separator.prepare(native.mean(0), info.sample_rate, plan, spans)
-    jobs = [(ch, w) for ch in range(native.shape[0]) for w in windows]
+    return _Layout(separator, info, plan, native, plan_windows(native.shape[1], window, overlap))
+
+
+async def separate_audio(
+    mixture: np.ndarray,
+    sample_rate: int,
+    members: list[Member],
+    spans: list[SpanHint],
+    progress: ProgressFn,
+    chunks_in_flight: int,
+    visual: VisualPrompt | None = None,
+) -> np.ndarray:
+    """The target track for ``mixture`` (channels, frames) at ``sample_rate``: the
+    members' estimates, averaged. Members run one after another; progress counts
+    the chunks of all of them."""
+    layouts = [await _layout(mixture, sample_rate, member, spans) for member in members]
+    total = sum(len(layout.chunks) for layout in layouts)
+    target = np.zeros_like(mixture)
+    offset = 0
+    for layout in layouts:
+        async def counted(done: int, offset: int = offset) -> bool:
+            return await progress(offset + done, total)
+
+        estimate = await _separate(layout, spans, counted, chunks_in_flight, visual)
+        estimate = await asyncio.to_thread(resample, estimate, layout.info.sample_rate, sample_rate)
+        n = min(target.shape[1], estimate.shape[1])
+        target[:, :n] += estimate[:, :n] / len(layouts)
+        offset += len(layout.chunks)
+    return target
+
+
+async def _separate(
+    layout: _Layout,
+    spans: list[SpanHint],
+    progress: Callable[[int], Awaitable[bool]],
+    chunks_in_flight: int,
+    visual: VisualPrompt | None,
+) -> np.ndarray:
+    """One member's estimate at its backend's rate: every chunk through its Separator, overlap-added."""
+    rate, native, chunks = layout.info.sample_rate, layout.native, layout.chunks
     pieces: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
     slots = asyncio.Semaphore(chunks_in_flight)
     done = 0
@@ -96,23 +152,23 @@ async def separate_audio(
             # Not padded to the window: a short recording pays for its own length,
             # and backends that batch pad per batch.
             audio = np.ascontiguousarray(native[ch, start:end], dtype=np.float32)
-            start_s, end_s = start / info.sample_rate, end / info.sample_rate
+            start_s, end_s = start / rate, end / rate
             item = SeparationItem(
                 audio=audio,
-                plan=plan,
+                plan=layout.plan,
                 spans=chunk_spans(spans, start_s, end_s),
                 visual=None if visual is None else replace(visual, start_s=start_s, end_s=end_s),
             )
-            pieces[(ch, w)] = (await separator.separate(item))[: end - start]
+            pieces[(ch, w)] = (await layout.separator.separate(item))[: end - start]
             done += 1
-            if await progress(done, len(jobs)):
+            if await progress(done):
                 stop.set()
         finally:
             slots.release()
 
     tasks = []
     try:
-        for ch, w in jobs:
+        for ch, w in chunks:
             await slots.acquire()
             if stop.is_set():
                 raise JobStopped()
@@ -123,14 +179,10 @@ async def separate_audio(
             task.cancel()
     if stop.is_set():
         raise JobStopped()
-    target = np.stack(
-        [overlap_add([pieces[(ch, w)] for w in windows], windows, native.shape[1]) for ch in range(native.shape[0])]
+    return np.stack(
+        [overlap_add([pieces[(ch, w)] for w in layout.windows], layout.windows, native.shape[1])
+         for ch in range(native.shape[0])]
     )
-    target = await asyncio.to_thread(resample, target, info.sample_rate, sample_rate)
-    out = np.zeros_like(mixture)
-    n = min(out.shape[1], target.shape[1])
-    out[:, :n] = target[:, :n]
-    return out
 
 
 async def interpret(separator: SeparatorClient, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
@@ -146,14 +198,14 @@ async def interpret(separator: SeparatorClient, prompt: str, spans: list[SpanHin
 
 
 async def plan_job(
-    job: JobRecord, separators: Mapping[str, SeparatorClient], routes: Mapping[str, str]
-) -> tuple[str, dict[str, Any]]:
-    """Which Separator runs the job, and its plan (which names that backend).
+    job: JobRecord, separators: Mapping[str, SeparatorClient], routes: Mapping[str, list[str]]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Which Separators run the job (by key), each with its plan.
 
     The submitted backend reads the prompt; when the client named no backend and
-    the concept it read has a route (``serve_app.routing``), the routed backend
-    reads it again and serves the job. A routed backend that cannot (it failed
-    to load, or refuses the prompt) leaves the job where it was submitted.
+    the concept it read has a route (``serve_app.routing``), the routed backends
+    read it again and serve the job. When a routed backend cannot (it failed to
+    load, or refuses the prompt), the job stays with the submitted one.
     """
     if job.backend not in separators:
         raise ServiceError(f"Backend {job.backend!r} is not deployed; deployed: {sorted(separators)}.",
@@ -163,19 +215,29 @@ async def plan_job(
     plan = await interpret(separators[job.backend], prompt, spans)
     chosen = job.input.get("backend") is not None or job.input.get("model_variant") is not None
     routed = concept_route(routes, plan.get("concept"), job.backend, chosen)
-    if routed is not None and routed in separators:
+    if routed is not None and all(key in separators for key in routed):
         try:
-            return routed, {**await interpret(separators[routed], prompt, spans), "backend": routed}
+            return [(key, plan if key == job.backend else await interpret(separators[key], prompt, spans))
+                    for key in routed]
         except ServiceError as exc:
             log.warning("route %s -> %s not taken for %s: %s", plan.get("concept"), routed, job.request_id, exc)
-    return job.backend, {**plan, "backend": job.backend}
+    return [(job.backend, plan)]
+
+
+def joint_plan(members: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """What the client sees as the interpretation: the first member's reading of
+    the prompt, which backend(s) served it (``+``-joined) and each one's method."""
+    key, plan = members[0]
+    if len(members) == 1:
+        return {**plan, "backend": key}
+    return {**plan, "backend": "+".join(k for k, _ in members),
+            "method": "mean of " + ", ".join(f"{k}:{p.get('method', '?')}" for k, p in members)}
 
 
 async def run_job(
     job: JobRecord,
     ctx: ServiceContext,
-    separator: SeparatorClient,
-    plan: dict[str, Any],
+    members: list[Member],
     progress: ProgressFn,
     chunks_in_flight: int = 4,
 ) -> dict[str, Any]:
@@ -205,9 +267,7 @@ async def run_job(
 
         spans, warnings = clip_spans(spans, mixture.shape[1] / sample_rate)
         t = time.perf_counter()
-        target = await separate_audio(
-            mixture, sample_rate, plan, spans, separator, progress, chunks_in_flight, visual
-        )
+        target = await separate_audio(mixture, sample_rate, members, spans, progress, chunks_in_flight, visual)
         residual = mixture - target
         timings["separate_s"] = time.perf_counter() - t
 
@@ -246,7 +306,7 @@ async def run_job(
     timings["total_s"] = (parse_iso(now_iso()) - created).total_seconds()
     return {
         **result,
-        "warnings": [*plan.get("warnings", []), *warnings],
+        "warnings": [*(w for _, plan in members for w in plan.get("warnings", [])), *warnings],
         "duration": mixture.shape[1] / sample_rate,
         "sample_rate": sample_rate,
         "channels": mixture.shape[0],

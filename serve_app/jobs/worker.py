@@ -10,7 +10,7 @@ from typing import Mapping
 from serve_app.claim_loop import ClaimLoop
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
-from serve_app.jobs.pipeline import JobStopped, plan_job, run_job
+from serve_app.jobs.pipeline import JobStopped, joint_plan, plan_job, run_job
 from serve_app.jobs.record import JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import Claim
@@ -71,8 +71,8 @@ class JobWorker:
         heartbeat = asyncio.create_task(self._heartbeat(claim, asyncio.current_task()))
         try:
             job = await jobs.get(claim.request_id)
-            key, plan = await plan_job(job, self.separators, self.ctx.routes)
-            await jobs.set_fields(claim, plan=plan)
+            members = await plan_job(job, self.separators, self.ctx.routes)
+            await jobs.set_fields(claim, plan=joint_plan(members))
 
             async def progress(done: int, total: int) -> bool:
                 state = await jobs.progress(claim, done, total)
@@ -80,7 +80,9 @@ class JobWorker:
                     raise JobStopped()
                 return state == CANCEL_REQUESTED
 
-            result = await run_job(job, self.ctx, self.separators[key], plan, progress, self.chunks_in_flight)
+            result = await run_job(
+                job, self.ctx, [(self.separators[k], plan) for k, plan in members], progress, self.chunks_in_flight
+            )
             if not await jobs.finish(claim, JobStatus.COMPLETED, result=result):
                 await self._discard(result)
         except JobStopped:

@@ -4,13 +4,16 @@
         --dsp DSP/results.json DSP_NOSPANS/results.json \\
         --learned LEARNED/results.json LEARNED_NOSPANS/results.json
 
-Runs pair up in order (same corpus, same span setting). A concept (as the
-prompt reader names it) is routed to ``learned`` when, over every case of it
-in every pair, learned's mean SI-SDRi beats dsp's by at least ``--margin``
-dB. Prints the per-concept table, the ``routes:`` block for a Serve config,
-and per-category means for dsp, learned and the routed combination. Routes
-chosen and scored on the same corpus flatter the combination: measure it
-again on material the routes were not chosen on.
+Runs pair up in order (same corpus, same span setting). For each concept (as
+the dsp backend reads the prompt) three candidates are scored on every case
+run: ``dsp``, ``learned`` and their mean (``dsp+learned``, computed from the
+written estimates). A candidate replaces dsp for the concept when it beats dsp
+on every case run of it, and by at least ``--margin`` dB on average; the best
+such candidate is routed. Prints the per-concept table, the ``routes:`` block
+for a Serve config, and per category the means of dsp, learned, the ensemble
+everywhere and the routed combination. Routes chosen and scored on the same
+corpus flatter the combination: measure it again on material they were not
+chosen on.
 """
 
 from __future__ import annotations
@@ -20,61 +23,79 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-Rows = dict[str, dict]  # case id -> results.json row
+import numpy as np
+import soundfile as sf
+
+from serve_app.evaluation import bounded_si_sdr, load_corpus
+
+CANDIDATES = {"dsp": ("dsp",), "learned": ("learned",), "dsp+learned": ("dsp", "learned")}
+Scores = dict[str, dict[str, float]]  # case id -> candidate -> SI-SDRi
 
 
-def _rows(path: Path) -> Rows:
-    return {row["id"]: row for row in json.loads(path.read_text())["cases"]}
+def _estimate(run: Path, case_id: str) -> np.ndarray:
+    audio, _ = sf.read(run.parent / case_id / "target.wav", dtype="float64", always_2d=True)
+    return audio.mean(1)
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
+def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
+    """Every candidate's SI-SDRi per case of one pair of runs, and dsp's rows."""
+    report = json.loads(dsp.read_text())
+    rows = {row["id"]: row for row in report["cases"]}
+    cases = {case.id: case for case in load_corpus(Path(report["corpus"]))}
+    scores: Scores = {}
+    for case_id, row in rows.items():
+        estimates = {"dsp": _estimate(dsp, case_id), "learned": _estimate(learned, case_id)}
+        scores[case_id] = {
+            name: bounded_si_sdr(cases[case_id].target, np.mean([estimates[m] for m in members], 0)) - row["base"]
+            for name, members in CANDIDATES.items()
+        }
+    return scores, rows
 
 
-def concept_scores(pairs: list[tuple[Rows, Rows]]) -> dict[str, dict[str, list[float]]]:
-    """concept -> backend -> SI-SDRi of each case-run."""
-    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for dsp, learned in pairs:
-        for case_id, row in dsp.items():
-            concept = row["interpretation"]["concept"]
-            scores[concept]["dsp"].append(row["sdri"])
-            scores[concept]["learned"].append(learned[case_id]["sdri"])
-    return scores
-
-
-def choose_routes(scores: dict[str, dict[str, list[float]]], margin_db: float) -> dict[str, str]:
-    return {c: "learned" for c, s in sorted(scores.items()) if _mean(s["learned"]) >= _mean(s["dsp"]) + margin_db}
-
-
-def category_means(dsp: Rows, learned: Rows, routes: dict[str, str]) -> dict[str, dict[str, float]]:
-    by_category: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for case_id, row in dsp.items():
-        combined = learned[case_id] if row["interpretation"]["concept"] in routes else row
-        for name, value in (("dsp", row["sdri"]), ("learned", learned[case_id]["sdri"]), ("combined", combined["sdri"])):
-            by_category[row["category"]][name].append(value)
-            by_category["OVERALL"][name].append(value)
-    return {category: {name: _mean(v) for name, v in values.items()} for category, values in by_category.items()}
+def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float) -> tuple[dict[str, str], dict]:
+    """concept -> routed candidate, and concept -> candidate -> list of SI-SDRi (one per case run)."""
+    by_concept: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for scores, rows in pairs:
+        for case_id, row in rows.items():
+            for name, value in scores[case_id].items():
+                by_concept[row["interpretation"]["concept"]][name].append(value)
+    routes = {}
+    for concept, runs in sorted(by_concept.items()):
+        dsp = np.array(runs["dsp"])
+        better = {name: float(np.mean(np.array(v) - dsp)) for name, v in runs.items()
+                  if name != "dsp" and all(np.array(v) > dsp)}
+        better = {name: gain for name, gain in better.items() if gain >= margin_db}
+        if better:
+            routes[concept] = max(better, key=better.get)
+    return routes, by_concept
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsp", type=Path, nargs="+", required=True)
     parser.add_argument("--learned", type=Path, nargs="+", required=True)
-    parser.add_argument("--margin", type=float, default=1.0, help="dB learned must win by (default 1)")
+    parser.add_argument("--margin", type=float, default=0.25, help="mean dB a candidate must win by (default 0.25)")
     args = parser.parse_args()
     if len(args.dsp) != len(args.learned):
         parser.error("give one --learned run per --dsp run")
-    pairs = [(_rows(d), _rows(lr)) for d, lr in zip(args.dsp, args.learned, strict=True)]
-    scores = concept_scores(pairs)
-    routes = choose_routes(scores, args.margin)
-    print("concept\tcase-runs\tdsp\tlearned")
-    for concept, s in sorted(scores.items()):
-        print(f"{concept}\t{len(s['dsp'])}\t{_mean(s['dsp']):.2f}\t{_mean(s['learned']):.2f}")
-    print("\nroutes:" + "".join(f"\n  {concept}: {backend}" for concept, backend in routes.items()) if routes else "\nroutes: {}")
-    for path, (dsp, learned) in zip(args.dsp, pairs, strict=True):
-        print(f"\n{path.parent.name}\tdsp\tlearned\tcombined")
-        for category, means in sorted(category_means(dsp, learned, routes).items(), key=lambda kv: kv[0] == "OVERALL"):
-            print(f"{category}\t{means['dsp']:.2f}\t{means['learned']:.2f}\t{means['combined']:.2f}")
+    pairs = [score_pair(d, lr) for d, lr in zip(args.dsp, args.learned, strict=True)]
+    routes, by_concept = choose_routes(pairs, args.margin)
+    print("concept\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute")
+    for concept, runs in sorted(by_concept.items()):
+        means = "\t".join(f"{np.mean(runs[name]):.2f}" for name in CANDIDATES)
+        print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{routes.get(concept, 'dsp')}")
+    print("\nroutes:" + "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in routes.items()) if routes else "\nroutes: {}")
+    for path, (scores, rows) in zip(args.dsp, pairs, strict=True):
+        table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for case_id, row in rows.items():
+            chosen = routes.get(row["interpretation"]["concept"], "dsp")
+            for group in (row["category"], "OVERALL"):
+                for name in CANDIDATES:
+                    table[group][name].append(scores[case_id][name])
+                table[group]["routed"].append(scores[case_id][chosen])
+        print(f"\n{path.parent.name}\t" + "\t".join(CANDIDATES) + "\trouted")
+        for group, values in sorted(table.items(), key=lambda kv: kv[0] == "OVERALL"):
+            print(f"{group}\t" + "\t".join(f"{np.mean(v):.2f}" for v in values.values()))
 
 
 if __name__ == "__main__":
