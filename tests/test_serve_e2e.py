@@ -27,7 +27,7 @@ import redis
 import soundfile as sf
 import yaml
 
-from audio_fixtures import speech_plus_noise
+from audio_fixtures import drums_plus_tones, speech_plus_noise
 from conftest import wait_status
 from serve_app.audio.metrics import si_sdr
 from sse_client import SSEEvent, read_events
@@ -161,6 +161,15 @@ def test_speech_separation_through_serve(client):
     np.testing.assert_allclose(target + residual, mix, atol=1e-6)
     improvement = si_sdr(target, clean) - si_sdr(mix, clean)
     assert improvement >= 3.0, improvement
+
+
+def test_the_shipped_concept_routes_serve_drums_with_the_ensemble(client):
+    mix, drums, sr = drums_plus_tones(seed=3, seconds=4.0, sr=44100)
+    body = _submit(client, file_id=_upload(client, mix, sr), prompt="isolate the drums")
+    assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
+    result = client.get(body["result_url"]).json()
+    assert result["backend"] == "dsp+learned"
+    assert si_sdr(_download(client, result["target"]), drums) - si_sdr(mix, drums) >= 3.0
 
 
 def test_out_of_tree_plugin_serves_a_job_and_batches_form(client):
