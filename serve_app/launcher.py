@@ -76,6 +76,9 @@ def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> Non
     from ray.serve.config import gRPCOptions
 
     if not ray.is_initialized():
+        # Serve kills a proxy that is not ready after 3 checks of 5 s; on a busy
+        # laptop importing it takes longer. The local Ray's processes inherit this.
+        os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
         env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
         ray.init(namespace="serve", num_cpus=num_cpus, runtime_env={"env_vars": env})
     client = serve_api.serve_start(
