@@ -15,7 +15,8 @@ from serve_app.jobs.separator_client import HandleSeparator
 @serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
 @serve.ingress()
 class Ingress:
-    def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle], routes: dict[str, str]):
+    def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle],
+                 routes: dict[str, list[str]]):
         # Binding the worker makes it part of the application graph, so Serve
         # deploys (and health-checks) it with the Ingress. The separators, by
         # key, answer what each backend can do and whether it is available.

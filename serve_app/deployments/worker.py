@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 @serve.deployment(name="QueueWorker", max_ongoing_requests=8, ray_actor_options={"num_cpus": 0.5})
 class QueueWorker:
-    def __init__(self, separators: dict[str, DeploymentHandle], routes: dict[str, str],
+    def __init__(self, separators: dict[str, DeploymentHandle], routes: dict[str, list[str]],
                  max_concurrent_jobs: int = 4, chunks_in_flight: int = 4):
         ctx = ServiceContext.create(get_settings(), list(separators), routes=routes)
         self.worker = JobWorker(

@@ -5,11 +5,11 @@ ServiceError (job FAILED), JobStopped (cancelled or lease lost)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-import logging
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import numpy as np
