@@ -35,6 +35,7 @@ FLOOR_DB = -30.0  # a failed or silent estimate scores this
 CEILING_DB = 100.0  # an estimate identical to the reference would otherwise be +inf
 POLL_S = 0.05
 JOB_TIMEOUT_S = 600.0
+MAX_RETRIES = 30  # of one request refused with Retry-After
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 
 
@@ -128,10 +129,10 @@ class HttpRunner:
     async def run(self, case: Case) -> Outcome:
         start = time.perf_counter()
         async with httpx.AsyncClient(base_url=self.url, headers=self.headers, timeout=60) as client:
-            upload = await client.post(
-                "/v1/files", files={"file": (case.mixture_path.name, case.mixture_path.read_bytes(), "audio/flac")}
+            upload = await _request(
+                client, "POST", "/v1/files",
+                files={"file": (case.mixture_path.name, case.mixture_path.read_bytes(), "audio/flac")},
             )
-            _raise_for_status(upload)
             job_input: dict[str, Any] = {
                 "file_id": upload.json()["file_id"],
                 "prompt": case.prompt,
@@ -140,13 +141,12 @@ class HttpRunner:
             }
             if self.backend:
                 job_input["backend"] = self.backend
-            submitted = await client.post("/v1/queue/audio/separate", json={"input": job_input})
-            _raise_for_status(submitted)
+            submitted = await _request(client, "POST", "/v1/queue/audio/separate", json={"input": job_input})
             status = await self._wait(client, submitted.json()["status_url"])
             if status["status"] != "COMPLETED":
                 error = status.get("error", {}).get("message", status["status"])
                 return Outcome(None, time.perf_counter() - start, error=error)
-            result = (await client.get(submitted.json()["result_url"])).json()
+            result = (await _request(client, "GET", submitted.json()["result_url"])).json()
             target = await self._download(client, result["target"]["url"])
         return Outcome(target, time.perf_counter() - start, result.get("interpretation"), result.get("warnings", []))
 
@@ -154,8 +154,7 @@ class HttpRunner:
     async def _wait(client: httpx.AsyncClient, status_url: str) -> dict[str, Any]:
         deadline = time.monotonic() + JOB_TIMEOUT_S
         while time.monotonic() < deadline:
-            answer = await client.get(status_url)
-            _raise_for_status(answer)
+            answer = await _request(client, "GET", status_url)
             status = answer.json()
             if status["status"] in TERMINAL:
                 return status
@@ -164,15 +163,21 @@ class HttpRunner:
 
     @staticmethod
     async def _download(client: httpx.AsyncClient, url: str) -> np.ndarray:
-        answer = await client.get(url)
-        _raise_for_status(answer)
+        answer = await _request(client, "GET", url)
         audio, _ = sf.read(io.BytesIO(answer.content), dtype="float32", always_2d=True)
         return np.ascontiguousarray(audio.T)
 
 
-def _raise_for_status(response: httpx.Response) -> None:
+async def _request(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One API call, waiting out rate limits and a full queue (429/503 + Retry-After) like a polite client."""
+    for _ in range(MAX_RETRIES):
+        response = await client.request(method, url, **kwargs)
+        if response.status_code not in (429, 503) or "retry-after" not in response.headers:
+            break
+        await asyncio.sleep(min(float(response.headers["retry-after"]), 60.0))
     if response.is_error:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+        raise RuntimeError(f"{method} {response.request.url}: {response.status_code} {response.text}")
+    return response
 
 
 def bounded_si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:

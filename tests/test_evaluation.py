@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import numpy as np
 import pytest
 import soundfile as sf
@@ -12,7 +15,7 @@ import soundfile as sf
 from audio_fixtures import drums_plus_tones, speech_plus_noise
 from conftest import LiveService, make_settings
 from serve_app.cli import main
-from serve_app.evaluation import HttpRunner, LocalRunner, evaluate, load_corpus
+from serve_app.evaluation import HttpRunner, LocalRunner, _request, evaluate, load_corpus
 from serve_app.jobs.separator_client import LocalSeparator
 
 SR = 44100
@@ -113,3 +116,38 @@ def test_without_spans_drops_every_span_hint(corpus, local_report, tmp_path):
     report = json.loads((tmp_path / "results.json").read_text())
     drums = next(r for r in report["cases"] if r["id"] == "c_drums")
     assert report["spans"] is False and "+span" not in drums["interpretation"]["method"]
+
+
+def test_http_runner_waits_out_retry_after_like_a_polite_client():
+    """A real HTTP server that refuses twice with 429 + Retry-After, then answers."""
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.path)
+            refuse = len(seen) <= 2
+            self.send_response(429 if refuse else 201)
+            if refuse:
+                self.send_header("Retry-After", "0")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def call(path):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.server_port}") as client:
+            return await _request(client, "POST", path)
+
+    try:
+        assert _run(call("/v1/files")).status_code == 201
+        assert seen == ["/v1/files"] * 3
+        Handler.do_POST = lambda self: (self.send_response(400), self.send_header("Content-Length", "0"),
+                                        self.end_headers())
+        with pytest.raises(RuntimeError, match="400"):
+            _run(call("/v1/files"))  # other errors are not retried
+    finally:
+        server.shutdown()
