@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from conftest import LiveService, make_settings
+from serve_app.ratelimit import WINDOW_S, estimated_count, retry_after_s
 
 BODY = {"input": {"audio_url": "https://93.184.215.14/a.wav", "prompt": "the speaker"}}
 
@@ -38,8 +39,29 @@ def test_submit_rate_limit_is_per_key(limited):
         refused = a.post("/v1/queue/audio/separate", json=BODY)
         assert refused.status_code == 429
         assert refused.json()["error"]["type"] == "rate_limited"
-        assert 1 <= int(refused.headers["retry-after"]) <= 61
+        assert 1 <= int(refused.headers["retry-after"]) <= 2 * WINDOW_S
         assert b.post("/v1/queue/audio/separate", json=BODY).status_code == 202
+
+
+def test_a_burst_is_not_forgotten_at_the_turn_of_the_minute():
+    # 3 requests late in one minute, 1 just after it turns: still 4 within 60 s.
+    assert estimated_count(previous=3, current=1, elapsed=0.01) > 3
+    assert estimated_count(previous=3, current=1, elapsed=0.9) <= 3  # most of the burst slid out
+
+
+@pytest.mark.parametrize("previous, current, elapsed, limit", [
+    (3, 1, 0.01, 3), (0, 4, 0.5, 3), (10, 2, 0.2, 5), (0, 100, 0.0, 3), (2, 3, 0.99, 3),
+])
+def test_retry_after_is_when_one_more_request_fits(previous, current, elapsed, limit):
+    wait = retry_after_s(previous, current, elapsed, limit)
+    assert 1 <= wait <= 2 * WINDOW_S
+
+    def count_after(seconds: float) -> float:  # the estimate at that time, no request in between
+        t = elapsed + seconds / WINDOW_S
+        return estimated_count(previous, current, t) if t < 1 else estimated_count(current, 0, t - 1)
+
+    assert count_after(wait) + 1 <= limit + 1e-9
+    assert count_after(max(wait - 1.5, 0)) + 1 > limit  # not much earlier
 
 
 def test_queued_jobs_per_key_are_capped(limited):
