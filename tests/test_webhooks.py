@@ -13,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 import redis.asyncio as aioredis
@@ -108,7 +109,13 @@ def test_completed_job_posts_a_signed_result(service, client, receiver, file_id)
     event = got.payload
     assert event["type"] == "request.completed"
     data = dict(event["data"])
-    assert data.pop("result") == client.get(f"/v1/queue/requests/{rid}/result").json()
+    sent, fetched = data.pop("result"), client.get(f"/v1/queue/requests/{rid}/result").json()
+    for role in ("target", "residual"):
+        # Signed when sent: a receiver downloads it without an API key (its expiry may differ by the second).
+        link = sent[role].pop("signed_url")
+        assert link.split("?")[0] == fetched[role].pop("signed_url").split("?")[0]
+        assert httpx.get(link).status_code == 200
+    assert sent == fetched
     assert data == client.get(f"/v1/queue/requests/{rid}/status").json()
     assert event["timestamp"] == data["completed_at"]
 
