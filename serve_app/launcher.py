@@ -106,15 +106,20 @@ def _exit_on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
+def _stop_on_signals() -> None:
     # Stop cleanly (Serve, then the embedded Redis) on Ctrl-C and on SIGTERM,
     # even when started from a shell that ignores SIGINT in background jobs.
     signal.signal(signal.SIGINT, _exit_on_signal)
     signal.signal(signal.SIGTERM, _exit_on_signal)
+
+
+def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
+    _stop_on_signals()
     settings, server = prepare_environment(Settings())
     key = asyncio.run(ensure_dev_key(settings))
     config = load_config(config_path, host, port)
     deploy(config)
+    _stop_on_signals()  # again: ray.init installs a SIGTERM handler that aborts the process
     http = config.http_options
     print(f"\nAudioLasso is running on http://{http.host}:{http.port}  (docs: /docs)", flush=True)
     print(f"API key: {key}", flush=True)
