@@ -107,6 +107,15 @@ def test_a_route_to_a_backend_that_failed_to_load_leaves_the_job_on_the_default(
         assert (key, plan["concept"]) == ("dsp", "piano")
 
 
+def test_a_job_with_a_visual_prompt_stays_on_the_backend_it_was_accepted_for(dsp_backend, learned_backend):
+    separators = {"dsp": LocalSeparator(dsp_backend), "learned": LocalSeparator(learned_backend)}
+    job = JobRecord(request_id="req_2", owner="o", status=JobStatus.IN_PROGRESS, backend="dsp",
+                    created_at="2026-11-25T00:00:00Z", input={"prompt": "isolate the piano", "spans": []})
+    assert [key for key, _ in asyncio.run(plan_job(job, separators, ROUTES))] == ["learned"]
+    job.input["video_url"] = "https://a.example/v.mp4"
+    assert [key for key, _ in asyncio.run(plan_job(job, separators, ROUTES))] == ["dsp"]
+
+
 def test_route_rule():
     assert concept_route(ROUTES, "piano", "dsp", chosen=False) == ["learned"]
     assert concept_route(ROUTES, "drums", "dsp", chosen=False) == ["dsp", "learned"]

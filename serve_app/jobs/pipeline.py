@@ -213,7 +213,8 @@ async def plan_job(
     prompt = job.input["prompt"]
     spans = [SpanHint.model_validate(s) for s in job.input.get("spans", [])]
     plan = await interpret(separators[job.backend], prompt, spans)
-    chosen = job.input.get("backend") is not None or job.input.get("model_variant") is not None
+    # The client's choice stays, and so does the backend a visual prompt was accepted for.
+    chosen = any(job.input.get(field) is not None for field in ("backend", "model_variant", "video_url"))
     routed = concept_route(routes, plan.get("concept"), job.backend, chosen)
     if routed is not None and all(key in separators for key in routed):
         try:
