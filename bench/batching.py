@@ -56,14 +56,15 @@ def _epoch(iso: str) -> float:
 
 
 def pick_prompt(backend_name: str, candidates: list[str]) -> str:
-    """The first candidate the backend's ``interpret`` accepts (checked in-process, nothing loaded)."""
+    """The first candidate the backend's ``plan`` accepts (checked in-process, nothing loaded)."""
     from serve_app.backend import UnsupportedPrompt
     from serve_app.plugins import get_backend
+    from serve_app.understanding.reading import read
 
     backend = get_backend(backend_name)()
     for prompt in candidates:
         with contextlib.suppress(UnsupportedPrompt):
-            backend.interpret(prompt, [])
+            backend.plan(read(prompt), [])
             return prompt
     raise SystemExit(f"backend {backend_name!r} refuses every prompt in {candidates}; pass --prompt")
 

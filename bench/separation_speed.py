@@ -91,24 +91,25 @@ class PeakRSS:
 
 
 # --- in-process speed -----------------------------------------------------------------
-def accepted_plans(backend, prompts: list[str]) -> list[tuple[str, dict]]:
+def accepted_plans(backend, prompts: list[str]) -> list[tuple[str, Any]]:
     """(prompt, plan) for each prompt the backend accepts, distinct plans only."""
     from serve_app.backend import UnsupportedPrompt
+    from serve_app.understanding.reading import read
 
     out, seen = [], set()
     for prompt in prompts:
         try:
-            plan = backend.interpret(prompt, [])
+            plan = backend.plan(read(prompt), [])
         except UnsupportedPrompt:
             continue
-        key = repr(sorted(plan.items()))
+        key = plan.model_dump_json(exclude={"sound"})
         if key not in seen:
             seen.add(key)
             out.append((prompt, plan))
     return out
 
 
-def run_pipeline(backend, mixture, sample_rate: int, plan: dict, chunks_in_flight: int = 4):
+def run_pipeline(backend, mixture, sample_rate: int, plan, chunks_in_flight: int = 4):
     """The worker's separation path, in-process: pipeline.separate_audio with a LocalSeparator."""
     from serve_app.jobs.pipeline import separate_audio
     from serve_app.jobs.separator_client import LocalSeparator
@@ -136,7 +137,7 @@ def stft_mask_istft(mixture, n_fft: int = 2048, hop: int = 512, device: str = "c
         return y.cpu().numpy()
 
 
-def profile_pipeline(backend, mixture, sample_rate: int, plan: dict, top: int = 12) -> list[dict]:
+def profile_pipeline(backend, mixture, sample_rate: int, plan, top: int = 12) -> list[dict]:
     """cProfile of one pipeline run: the functions with the most cumulative time
     (the backend's work runs in a worker thread, so it is profiled there too)."""
     import cProfile
@@ -238,7 +239,7 @@ def speed(args) -> tuple[list[dict], list[dict]]:
                     "backend": name,
                     "variant": variant,
                     "prompt": prompt,
-                    "plan": plan,
+                    "plan": plan.model_dump(mode="json"),
                     "device": device,
                     "audio_s": seconds,
                     "channels": args.channels,

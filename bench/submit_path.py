@@ -13,9 +13,9 @@ Keeping the worker quiet: by default the script deploys configs/local.yaml
 itself with its own Redis key prefix, and gives the QueueWorker deployment
 *another* prefix through its runtime_env, so the worker polls an empty queue
 and burns no CPU while the Ingress (the measured path, unchanged) writes real
-jobs. With ``--url`` (a service you run) that is impossible; then the jobs carry
-a prompt the backend refuses (``--prompt``), so the worker fails each one
-without fetching or decoding audio.
+jobs. With ``--url`` (a service you run) that is impossible: the worker runs
+every job (0.5 s of audio each) beside the measured path, and the service's own
+limits apply.
 
 Example:
   .venv/bin/python bench/submit_path.py --concurrency 1,16,64 --repeats 3
@@ -65,27 +65,28 @@ ROUTE_RATIO_TARGETS = {"throughput_ratio_min": 0.5, "p99_ratio_max": 3.0}
 # --- the baseline app ----------------------------------------------------------------
 def baseline_app(settings, backends: list[str] | None = None):
     """A minimal FastAPI app: the Ingress's submit work (the same API-key lookup,
-    ``KeyStore.authenticate``; the file ownership check; ``JobStore.submit``) and nothing else."""
-    import inspect
-
+    ``KeyStore.authenticate``; the file ownership check; ``JobStore.submit`` with a plan
+    of the same size) and nothing else: the job's plan is made once, at start-up."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 
     from serve_app import ids
     from serve_app.api.schemas import SeparateRequest, SubmitResponse
-    from serve_app.api.views import links
+    from serve_app.api.views import interpretation_view, links
     from serve_app.clock import now_iso
     from serve_app.context import ServiceContext
     from serve_app.errors import ServiceError, Unauthorized
+    from serve_app.jobs.planning import Planner
     from serve_app.jobs.record import JobStatus
-    from serve_app.jobs.store import JobStore
+    from serve_app.plugins import get_backend
 
     backends = backends or ["dsp"]
-    submit_takes_base_url = "base_url" in inspect.signature(JobStore.submit).parameters
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.ctx = ServiceContext.create(settings, backends)  # the connection pool of this loop
+        planner = Planner({backends[0]: get_backend(backends[0])()})
+        app.state.plan = await planner.plan({"prompt": "isolate the speaker"}, backends[0])
         yield
         await app.state.ctx.redis.aclose()
 
@@ -116,12 +117,14 @@ def baseline_app(settings, backends: list[str] | None = None):
             owner=owner,
             backend=body.input.backend or backends[0],
             input=body.input.model_dump(mode="json"),
+            plan=request.app.state.plan.model_dump(mode="json"),
             webhook_url=body.webhook_url,
             warnings=[],
             created_at=created_at,
-            **({"base_url": base} if submit_takes_base_url else {}),
+            base_url=base,
         )
         return SubmitResponse(request_id=request_id, status=JobStatus.IN_QUEUE, created_at=created_at,
+                              interpretation=interpretation_view(request.app.state.plan),
                               **links(base, request_id).model_dump())
 
     return app
@@ -129,20 +132,18 @@ def baseline_app(settings, backends: list[str] | None = None):
 
 def real_api_app(settings, backend: str = "dsp"):
     """The service's own FastAPI app (serve_app.api.app.create_api) without Serve.
-    Separators, where create_api wants them, are in-process and unloaded: submit
-    only asks them what they can do."""
-    import inspect
-
+    The backend is in-process and unloaded: submit only plans with it and asks
+    what it can do."""
     from serve_app.api.app import create_api
     from serve_app.context import ServiceContext
+    from serve_app.jobs.planning import Planner
     from serve_app.jobs.separator_client import LocalSeparator
     from serve_app.plugins import get_backend
 
     # redis.asyncio connects lazily, so the pool is bound to uvicorn's loop at first use.
     ctx = ServiceContext.create(settings, [backend])
-    if len(inspect.signature(create_api).parameters) > 1:
-        return create_api(ctx, {backend: LocalSeparator(get_backend(backend)())})
-    return create_api(ctx)
+    instance = get_backend(backend)()
+    return create_api(ctx, {backend: LocalSeparator(instance)}, Planner({backend: instance}))
 
 
 def _settings_from_env():
@@ -412,9 +413,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    help="any of baseline, uvicorn_api, service (default all three)")
     p.add_argument("--url", help="measure a running service at this URL instead of deploying one")
     p.add_argument("--api-key", help="API key for --url")
-    p.add_argument("--prompt", default=None,
-                   help="job prompt; default 'isolate the speaker' when the worker is parked, "
-                        "else 'isolate the kazoo' (refused by dsp, so the worker fails it fast)")
+    p.add_argument("--prompt", default="isolate the speaker", help="job prompt (default 'isolate the speaker')")
     p.add_argument("--redis-url", default=redis_url_default(), help="Redis for the baselines (and the deployed service)")
     p.add_argument("--serve-env", default="", metavar="K=V,...",
                    help="extra environment for the deployed service's processes, e.g. Ray Serve knobs "
@@ -443,7 +442,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     service_prefix = f"{base_prefix}-svc"
     parked_prefix = f"{base_prefix}-parked"  # the QueueWorker's prefix: nothing is ever queued there
     baseline_prefix = f"{base_prefix}-base"
-    prompt = args.prompt or ("isolate the kazoo" if args.url else "isolate the speaker")
+    prompt = args.prompt
     result: dict[str, Any] = {
         "benchmark": "submit_path",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -454,7 +453,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "worker_isolation": (
             "service deployed by the script; QueueWorker given another Redis prefix (runtime_env) "
             "so it never claims the benchmark's jobs" if not args.url else
-            f"external service; jobs use prompt {prompt!r} so the worker fails them without audio work"
+            f"external service; its worker runs every job (prompt {prompt!r}, 0.5 s of audio) beside the measured path"
         ),
         "runs": [],
     }

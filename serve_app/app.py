@@ -95,5 +95,7 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
             max_ongoing_requests=max(64, 4 * info.max_batch_size),
             ray_actor_options={"num_cpus": res.num_cpus, "num_gpus": res.num_gpus},
         ).bind(backend.name, backend.variant, backend.options, backend.device)
-    worker = QueueWorker.bind(separators, spec.routes, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight)
-    return Ingress.bind(worker, separators, spec.routes)
+    options = {backend.key: backend.options for backend in spec.backends}
+    worker = QueueWorker.bind(separators, options, spec.routes, spec.worker.max_concurrent_jobs,
+                              spec.worker.chunks_in_flight)
+    return Ingress.bind(worker, separators, options, spec.routes)

@@ -5,10 +5,12 @@ A backend is a class registered through the ``register_backends`` hook
 replica and drives it through a small life cycle, in the spirit of
 LitServe's setup / batch / predict / unbatch:
 
-1. ``interpret(prompt, spans)`` — cheap and CPU-only; turns the user's request
-   into a JSON-able *plan* or raises :class:`UnsupportedPrompt`. The worker
-   calls it before fetching any audio so unservable jobs fail fast.
-   A plan may carry ``warnings``: sentences the job's result shows the user.
+1. ``plan(reading, spans)`` — cheap, CPU-only, and callable without ``load``:
+   the service has already read the prompt (:class:`Reading`: which sound, and
+   whether the user wants it or everything except it); the backend says how it
+   will separate that sound (a :class:`Plan`) or raises :class:`UnsupportedPrompt`.
+   The Ingress calls it at submit, so an unservable prompt is refused before
+   it is queued.
 2. ``load(device)`` — once per replica; loads weights onto ``device``.
 3. ``prepare(audio, sample_rate, plan, spans)`` — optional, once per job that
    has span hints, on the whole mixture (mono, at the backend's rate) before
@@ -17,8 +19,12 @@ LitServe's setup / batch / predict / unbatch:
    chunk. Its additions may be numpy arrays; they are not stored. The default
    returns the plan unchanged.
 4. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
-   number of jobs) in, one target waveform per item out. Residual is always
-   ``mixture - target`` and is computed by the service, not the backend.
+   number of jobs) in, one estimate of the plan's sound per item out.
+
+A backend only ever estimates the sound it is given. When the user asked to
+remove it ("remove the drums"), the service turns the estimate into the target
+track (mixture - estimate), and the residual is always mixture - target; both
+are the service's work, never the backend's.
 """
 
 from __future__ import annotations
@@ -28,7 +34,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from serve_app.understanding.reading import Reading
+
+__all__ = ["Backend", "BackendInfo", "Capabilities", "Plan", "Reading", "Resources", "SeparationItem", "SpanHint",
+           "UnsupportedPrompt", "VisualPrompt", "CHUNKING_OPTIONS"]
 
 
 class Capabilities(BaseModel):
@@ -69,6 +80,22 @@ class SpanHint(BaseModel):
     include: bool = True
 
 
+class Plan(BaseModel):
+    """How a backend will separate one job's sound: the same for every chunk.
+
+    ``sound`` is what to estimate (a text-queried model gets it as its query);
+    ``concept`` the catalog concept it is served as. A backend may add fields
+    of its own (JSON-able ones are stored with the job; ``prepare`` may add
+    arrays that only travel with the chunks)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sound: str = Field(description="The sound to estimate, in words (the reading's phrase).")
+    concept: str = Field(description="The catalog concept it is served as ('other' when none).")
+    method: str = Field(description="How the backend separates it, for the user to see.")
+    warnings: list[str] = Field([], description="Sentences the job's status and result show the user.")
+
+
 @dataclass
 class VisualPrompt:
     """A visual prompt: the video and its object mask (encoded files, e.g. mp4),
@@ -86,17 +113,13 @@ class SeparationItem:
     """One chunk of one job: mono float32 audio at the backend's sample rate."""
 
     audio: np.ndarray
-    plan: dict[str, Any]
+    plan: Plan
     spans: list[SpanHint] = field(default_factory=list)
     visual: VisualPrompt | None = None
 
 
 class UnsupportedPrompt(Exception):
     """The backend cannot serve this prompt; the message says what it can do."""
-
-
-class BackendUnavailable(Exception):
-    """The backend failed to load on its replicas; the message says why."""
 
 
 # Options every backend accepts: a deployment may override the class's preferred windowing.
@@ -125,17 +148,17 @@ class Backend(ABC):
         if overrides:
             self.info = BackendInfo.model_validate({**self.info.model_dump(), **overrides})
 
-    @abstractmethod
-    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        """Return a JSON-able plan for this prompt or raise UnsupportedPrompt."""
+    def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
+        """How this backend separates the reading's sound, or raise UnsupportedPrompt.
+        The default suits a text-queried model: it separates the phrase itself."""
+        target = reading.target
+        return Plan(sound=target.phrase, concept=target.concept, method=self.info.name)
 
     @abstractmethod
     def load(self, device: str) -> None:
         """Load models onto ``device`` ("cpu", "cuda", "cuda:1", ...)."""
 
-    def prepare(
-        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
-    ) -> dict[str, Any]:
+    def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         """Job-level step before chunking: ``audio`` is the whole mixture (mono float32
         at ``sample_rate``, the backend's), ``spans`` in seconds within it (already cut
         to its length). Returns the plan every chunk gets; backends without job-level
@@ -144,4 +167,4 @@ class Backend(ABC):
 
     @abstractmethod
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
-        """Return one target waveform (same length as its input) per item."""
+        """Return one estimate of each item's ``plan.sound`` (same length as its audio)."""

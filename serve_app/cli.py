@@ -63,6 +63,7 @@ def _worker(args: argparse.Namespace) -> int:
     import logging
 
     from serve_app.context import ServiceContext
+    from serve_app.jobs.planning import Planner
     from serve_app.jobs.separator_client import LocalSeparator
     from serve_app.jobs.worker import JobWorker
     from serve_app.plugins import get_backend
@@ -77,7 +78,7 @@ def _worker(args: argparse.Namespace) -> int:
     async def go() -> None:
         ctx = ServiceContext.create(Settings(), [key])
         await asyncio.gather(
-            JobWorker(ctx, {key: LocalSeparator(backend)}, max_concurrent_jobs=args.jobs).run(),
+            JobWorker(ctx, {key: LocalSeparator(backend)}, Planner({key: backend}), max_concurrent_jobs=args.jobs).run(),
             WebhookSender(ctx).run(),
         )
 

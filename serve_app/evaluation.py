@@ -26,9 +26,12 @@ import numpy as np
 import soundfile as sf
 
 from serve_app.audio.metrics import si_sdr
-from serve_app.backend import SpanHint
+from serve_app.api.views import interpretation_view
+from serve_app.backend import Backend, SpanHint
+from serve_app.errors import ServiceError
 from serve_app.jobs.pipeline import clip_spans, separate_audio
-from serve_app.jobs.separator_client import LocalSeparator, SeparatorClient
+from serve_app.jobs.planning import Planner
+from serve_app.jobs.separator_client import LocalSeparator
 from serve_app.plugins import get_backend
 
 FLOOR_DB = -30.0  # a failed or silent estimate scores this
@@ -93,29 +96,35 @@ def load_corpus(corpus: Path) -> list[Case]:
 
 
 class LocalRunner:
-    """A backend in this process, driven by the pipeline's ``separate_audio``."""
+    """A backend in this process, planned and driven by the service's own code."""
 
-    def __init__(self, separator: SeparatorClient):
-        self.separator = separator
+    def __init__(self, backend: Backend):
+        self.planner = Planner({"local": backend})
+        self.separator = LocalSeparator(backend)
 
     @classmethod
     def load(cls, backend: str, variant: str = "default", device: str = "cpu") -> LocalRunner:
         instance = get_backend(backend)(variant)
         instance.load(device)
-        return cls(LocalSeparator(instance))
+        return cls(instance)
 
     async def run(self, case: Case) -> Outcome:
         async def never_stop(done: int, total: int) -> bool:
             return False
 
         start = time.perf_counter()
-        spans = [SpanHint.model_validate(s) for s in case.spans]
-        plan = await self.separator.interpret(case.prompt, spans)
-        spans, warnings = clip_spans(spans, case.duration)
+        try:
+            job_plan = await self.planner.plan({"prompt": case.prompt, "spans": case.spans}, "local")
+        except ServiceError as exc:
+            return Outcome(None, time.perf_counter() - start, error=exc.message)
+        spans, warnings = clip_spans([SpanHint.model_validate(s) for s in case.spans], case.duration)
+        [member] = job_plan.members
         target = await separate_audio(
-            case.mixture, case.sample_rate, [(self.separator, plan)], spans, never_stop, chunks_in_flight=2
+            case.mixture, case.sample_rate, [(self.separator, member.plan)], spans, never_stop,
+            chunks_in_flight=2, inverted=job_plan.reading.inverted,
         )
-        return Outcome(target, time.perf_counter() - start, plan, [*plan.get("warnings", []), *warnings])
+        view = interpretation_view(job_plan).model_dump()
+        return Outcome(target, time.perf_counter() - start, view, [*job_plan.warnings, *warnings])
 
 
 class HttpRunner:

@@ -17,16 +17,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+import numpy as np
 import pytest
 import redis
 import uvicorn
 
 from serve_app.api.app import create_api
-from serve_app.backend import Backend
+from serve_app.backend import Backend, Plan, SeparationItem, SpanHint
 from serve_app.config import Settings
 from serve_app.context import ServiceContext
+from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import LocalSeparator, SeparatorClient
 from serve_app.jobs.worker import JobWorker
+from serve_app.understanding.reading import Reading, read
 from serve_app.webhooks.sender import WebhookSender
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +42,13 @@ def _answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except redis.RedisError:
         return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prompt_model():
+    """Load the prompt model once, in the main thread: the services under test read
+    prompts from their own threads, and loading there races with test imports."""
+    read("isolate the speaker")
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +80,24 @@ def make_settings(redis_url: str, data_dir: Path, **overrides) -> Settings:
     )
 
 
+def plan_prompt(backend: Backend, prompt: str, spans: list[SpanHint] = ()) -> tuple[Reading, Plan]:
+    """What the service does at submit for a one-backend job: read the prompt, ask the backend's plan."""
+    reading = read(prompt, marked=any(s.include for s in spans))
+    return reading, backend.plan(reading, list(spans))
+
+
+def separate_prompt(backend: Backend, audio, prompt: str, spans: list[SpanHint] = ()):
+    """The service's calls for a one-chunk job on a loaded backend: read and plan, prepare
+    (with spans), separate; then the target track: the estimate, or the mixture minus it
+    for a "remove" prompt."""
+    reading, plan = plan_prompt(backend, prompt, spans)
+    if spans:
+        plan = backend.prepare(audio, backend.info.sample_rate, plan, list(spans))
+    (estimate,) = backend.separate([SeparationItem(audio=audio, plan=plan, spans=list(spans))])
+    assert estimate.shape == audio.shape and estimate.dtype == np.float32
+    return audio - estimate if reading.inverted else estimate
+
+
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 
 
@@ -93,6 +121,12 @@ class InProcessHandle:
 
     def __getattr__(self, method: str):
         return SimpleNamespace(remote=getattr(self.replica, method))
+
+
+def _planning_backend(backend: Backend | SeparatorClient) -> Backend:
+    """The backend instance the Ingress plans with: the backend itself, or the one inside
+    a Separator replica object reached through an InProcessHandle."""
+    return backend if isinstance(backend, Backend) else backend.handle.replica.backend
 
 
 class LiveService:
@@ -126,8 +160,9 @@ class LiveService:
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         separators = {n: LocalSeparator(b) if isinstance(b, Backend) else b for n, b in self.backends.items()}
-        self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx, separators), log_level="warning"))
-        self.worker = JobWorker(self.ctx, separators)
+        planner = Planner({n: _planning_backend(b) for n, b in self.backends.items()}, self.routes)
+        self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx, separators, planner), log_level="warning"))
+        self.worker = JobWorker(self.ctx, separators, planner)
         self.sender = WebhookSender(self.ctx)
         tasks = [asyncio.create_task(self.server.serve(sockets=[sock]))]
         if self.with_worker:

@@ -136,7 +136,8 @@ def _flac(audio, sr) -> bytes:
 
 def test_submit_response_matches_the_api_page(client, uploaded, service):
     body = submit(client, file_id=uploaded["file_id"], prompt="isolate the speaker")
-    assert set(body) == {"request_id", "status", "model", "created_at", "status_url", "stream_url", "result_url"}
+    page = {"request_id", "status", "model", "created_at", "status_url", "stream_url", "result_url"}
+    assert set(body) == page | {"interpretation"}  # the page's fields, and (additive) how the prompt was read
     rid = body["request_id"]
     assert re.fullmatch(f"req_{TYPEID}", rid)
     assert body["status"] == "IN_QUEUE" and body["model"] == "audio/separate"
@@ -208,14 +209,13 @@ def test_seed_page_curl_example_works_verbatim(service, key):
     assert '"status":"IN_QUEUE"' in body and '"model":"audio/separate"' in body
 
 
-def test_unsupported_prompt_fails_with_what_the_backend_can_do(client, uploaded):
-    body = submit(client, file_id=uploaded["file_id"], prompt="isolate the theremin")
-    final = wait_status(client, body["request_id"])
-    assert final["status"] == "FAILED"
-    assert final["error"]["type"] == "unsupported_prompt" and final["error"]["retryable"] is False
-    assert "speech" in final["error"]["message"] and "drums" in final["error"]["message"]
-    result = client.get(body["result_url"])
-    assert result.status_code == 409 and result.json()["status"] == "FAILED"
+def test_unsupported_prompt_is_refused_at_submit_with_what_the_backend_can_do(client, uploaded):
+    response = client.post("/v1/queue/audio/separate",
+                           json={"input": {"file_id": uploaded["file_id"], "prompt": "isolate the theremin"}})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["type"] == "unsupported_prompt" and error["field"] == "input.prompt"
+    assert "speech" in error["message"] and "drums" in error["message"] and "span hints" in error["message"]
 
 
 def test_plugin_backend_selected_per_request(client, uploaded):

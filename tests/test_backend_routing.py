@@ -123,6 +123,8 @@ def test_jobs_for_a_backend_that_failed_to_load_fail_typed_while_others_serve(cl
     assert failed["error"]["type"] == "backend_unavailable" and failed["error"]["retryable"] is True
     assert "sam-audio:base failed to load: no SAM Audio weights" in failed["error"]["message"]
     assert "Other backends keep serving." in failed["error"]["message"]
+    result = client.get(broken["result_url"])  # the status object, never a half result
+    assert result.status_code == 409 and result.json()["error"]["type"] == "backend_unavailable"
     working = submit(client, file_id=file_id, prompt="keep the speaker").json()
     assert wait_status(client, working["request_id"])["status"] == "COMPLETED"
 

@@ -17,9 +17,8 @@ from audiolasso_learned.backend import LearnedBackend
 from conftest import InProcessHandle, LiveService, make_settings, wait_status
 from serve_app.app import AppArgs
 from serve_app.deployments.separator import Separator
-from serve_app.jobs.pipeline import plan_job
-from serve_app.jobs.record import JobRecord, JobStatus
-from serve_app.jobs.separator_client import HandleSeparator, LocalSeparator
+from serve_app.jobs.planning import Planner
+from serve_app.jobs.separator_client import HandleSeparator
 from serve_app.routing import concept_route
 
 SR = 48_000
@@ -99,21 +98,31 @@ def test_a_single_backend_route_may_be_written_as_a_string():
 
 def test_a_route_to_a_backend_that_failed_to_load_leaves_the_job_on_the_default(dsp_backend, tmp_path):
     broken = Separator.func_or_class("learned", "default", {"weights": str(tmp_path / "missing.safetensors")}, "cpu")
-    separators = {"dsp": LocalSeparator(dsp_backend), "learned": HandleSeparator(InProcessHandle(broken))}
-    job = JobRecord(request_id="req_1", owner="o", status=JobStatus.IN_PROGRESS, backend="dsp",
-                    created_at="2026-11-25T00:00:00Z", input={"prompt": "isolate the piano", "spans": []})
+    separator = HandleSeparator(InProcessHandle(broken))
+
+    async def available(key: str) -> bool:
+        return key == "dsp" or (await separator.status()).available
+
     for routes in (ROUTES, {"piano": ["dsp", "learned"]}):
-        [(key, plan)] = asyncio.run(plan_job(job, separators, routes))
-        assert (key, plan["concept"]) == ("dsp", "piano")
+        planner = Planner({"dsp": dsp_backend, "learned": LearnedBackend()}, routes)
+        plan = asyncio.run(planner.plan({"prompt": "isolate the piano", "spans": []}, "dsp", available))
+        assert [(m.backend, m.plan.concept) for m in plan.members] == [("dsp", "piano")]
 
 
 def test_a_job_with_a_visual_prompt_stays_on_the_backend_it_was_accepted_for(dsp_backend, learned_backend):
-    separators = {"dsp": LocalSeparator(dsp_backend), "learned": LocalSeparator(learned_backend)}
-    job = JobRecord(request_id="req_2", owner="o", status=JobStatus.IN_PROGRESS, backend="dsp",
-                    created_at="2026-11-25T00:00:00Z", input={"prompt": "isolate the piano", "spans": []})
-    assert [key for key, _ in asyncio.run(plan_job(job, separators, ROUTES))] == ["learned"]
-    job.input["video_url"] = "https://a.example/v.mp4"
-    assert [key for key, _ in asyncio.run(plan_job(job, separators, ROUTES))] == ["dsp"]
+    planner = Planner({"dsp": dsp_backend, "learned": learned_backend}, ROUTES)
+    job_input = {"prompt": "isolate the piano", "spans": []}
+    assert asyncio.run(planner.plan(job_input, "dsp")).backend == "learned"
+    job_input["video_url"] = "https://a.example/v.mp4"
+    assert asyncio.run(planner.plan(job_input, "dsp")).backend == "dsp"
+
+
+def test_routes_follow_the_reading_of_remove_prompts_and_open_vocabulary(dsp_backend, learned_backend):
+    planner = Planner({"dsp": dsp_backend, "learned": learned_backend}, ROUTES)
+    plan = asyncio.run(planner.plan({"prompt": "remove everything except the hi-hat"}, "dsp"))
+    assert plan.backend == "dsp+learned" and not plan.reading.inverted
+    assert [m.plan.sound for m in plan.members] == ["hi-hat", "hi-hat"]
+    assert asyncio.run(planner.plan({"prompt": "drumless version"}, "dsp")).reading.inverted
 
 
 def test_route_rule():

@@ -3,14 +3,13 @@ separates (SI-SDR improvement on synthesized mixtures), span hints, alignment.""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from scipy import signal
 
 import concept_audio as ca
 from audio_fixtures import drums_plus_tones, speech_plus_noise
+from conftest import plan_prompt, separate_prompt
 from audiolasso_dsp.backend import DSPBackend
 from serve_app.audio.metrics import si_sdr
 from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
@@ -18,14 +17,7 @@ from serve_app.plugins import backends
 
 
 def run(backend: DSPBackend, prompt: str, audio: np.ndarray, spans: list[dict] = ()) -> np.ndarray:
-    """The pipeline's calls for a one-chunk job: interpret, prepare (with spans), separate."""
-    hints = [SpanHint.model_validate(s) for s in spans]
-    plan = backend.interpret(prompt, hints)
-    if hints:
-        plan = backend.prepare(audio, backend.info.sample_rate, plan, hints)
-    (target,) = backend.separate([SeparationItem(audio=audio, plan=plan)])
-    assert target.shape == audio.shape and target.dtype == np.float32
-    return target
+    return separate_prompt(backend, audio, prompt, [SpanHint.model_validate(s) for s in spans])
 
 
 def gain(estimate: np.ndarray, mixture: np.ndarray, reference: np.ndarray) -> float:
@@ -64,37 +56,38 @@ def test_registered_through_the_entry_point():
         ("clean this", "hiss", True, "steady-background"),
     ],
 )
-def test_interpret(dsp_backend, prompt, concept, inverted, method):
-    plan = dsp_backend.interpret(prompt, [])
-    assert (plan["concept"], plan["inverted"], plan["method"]) == (concept, inverted, method)
-    assert 0.0 <= plan["confidence"] <= 1.0 + 1e-6
-    assert json.loads(json.dumps(plan)) == plan
+def test_plan(dsp_backend, prompt, concept, inverted, method):
+    reading, plan = plan_prompt(dsp_backend, prompt)
+    assert (plan.concept, reading.inverted, plan.method) == (concept, inverted, method)
+    assert plan.sound == reading.target.phrase
+    assert type(plan).model_validate_json(plan.model_dump_json()) == plan  # stored with the job
 
 
 def test_plan_names_the_method_used_with_spans(dsp_backend):
     spans = [SpanHint(start=0, end=1)]
-    assert dsp_backend.interpret("keep only the speaker I marked", spans)["method"] == "deepfilternet3+span-gate"
-    assert dsp_backend.interpret("the woodwind", spans)["method"] == "hpss-harmonic+span-dictionary"
+    assert plan_prompt(dsp_backend, "keep only the speaker I marked", spans)[1].method == "deepfilternet3+span-gate"
+    assert plan_prompt(dsp_backend, "the woodwind", spans)[1].method == "hpss-harmonic+span-dictionary"
 
 
 def test_unknown_sound_without_spans_is_refused_with_what_it_can_do(dsp_backend):
     with pytest.raises(UnsupportedPrompt) as info:
-        dsp_backend.interpret("isolate the theremin", [])
+        plan_prompt(dsp_backend, "isolate the glorp")
     message = str(info.value)
-    assert '"theremin"' in message and "speech" in message and "drums" in message and "span" in message
+    assert '"glorp"' in message and "speech" in message and "drums" in message and "span" in message
 
 
 def test_unknown_sound_with_spans_is_served_by_span_models(dsp_backend):
-    plan = dsp_backend.interpret("isolate the theremin", [SpanHint(start=1, end=2)])
-    assert plan["concept"] == "other" and plan["method"].endswith("+span-dictionary")
+    _, plan = plan_prompt(dsp_backend, "isolate the glorp", [SpanHint(start=1, end=2)])
+    assert plan.concept == "other" and plan.method.endswith("+span-dictionary")
 
 
 def test_separate_and_prepare_need_load():
     backend = DSPBackend()
+    _, plan = plan_prompt(backend, "the drums")
     with pytest.raises(RuntimeError, match="load"):
-        backend.separate([SeparationItem(audio=np.zeros(480, np.float32), plan={})])
+        backend.separate([SeparationItem(audio=np.zeros(480, np.float32), plan=plan)])
     with pytest.raises(RuntimeError, match="load"):
-        backend.prepare(np.zeros(480, np.float32), 48000, {}, [SpanHint(start=0, end=0.005)])
+        backend.prepare(np.zeros(480, np.float32), 48000, plan, [SpanHint(start=0, end=0.005)])
 
 
 @pytest.mark.parametrize("noise, min_gain_db", [("pink", 3.0), ("babble", 1.5)])
@@ -167,7 +160,7 @@ def test_spans_that_mark_nothing_distinct_leave_the_recipe_alone(dsp_backend):
 def test_batch_of_mixed_items_keeps_each_length(dsp_backend):
     rng = np.random.default_rng(5)
     items = [
-        SeparationItem(audio=rng.standard_normal(n).astype(np.float32) * 0.1, plan=dsp_backend.interpret(p, []))
+        SeparationItem(audio=rng.standard_normal(n).astype(np.float32) * 0.1, plan=plan_prompt(dsp_backend, p)[1])
         for n, p in [(12345, "isolate the speaker"), (7, "isolate the drums"), (100, "the piano"),
                      (3000, "the dog"), (50, "the phone ringing")]
     ]
@@ -177,6 +170,6 @@ def test_batch_of_mixed_items_keeps_each_length(dsp_backend):
 
 
 def test_stereo_item_is_refused(dsp_backend):
-    item = SeparationItem(audio=np.zeros((2, 480), np.float32), plan=dsp_backend.interpret("the drums", []))
+    item = SeparationItem(audio=np.zeros((2, 480), np.float32), plan=plan_prompt(dsp_backend, "the drums")[1])
     with pytest.raises(ValueError, match="mono"):
         dsp_backend.separate([item])

@@ -16,7 +16,6 @@ from audio_fixtures import drums_plus_tones, speech_plus_noise
 from conftest import LiveService, make_settings
 from serve_app.cli import main
 from serve_app.evaluation import HttpRunner, LocalRunner, _request, evaluate, load_corpus
-from serve_app.jobs.separator_client import LocalSeparator
 
 SR = 44100
 
@@ -51,7 +50,7 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def local_report(corpus, tmp_path_factory, dsp_backend):
     out = tmp_path_factory.mktemp("local")
-    return out, _run(evaluate(corpus, LocalRunner(LocalSeparator(dsp_backend)), out, log=lambda line: None))
+    return out, _run(evaluate(corpus, LocalRunner(dsp_backend), out, log=lambda line: None))
 
 
 def _run(coro):

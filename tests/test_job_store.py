@@ -25,7 +25,7 @@ async def store(settings):
 async def submit(store: JobStore, owner: str = "key_a") -> str:
     request_id = ids.new_id("req")
     await store.submit(
-        request_id=request_id, owner=owner, backend="dsp", input={"prompt": "the speaker"},
+        request_id=request_id, owner=owner, backend="dsp", input={"prompt": "the speaker"}, plan={},
         webhook_url=None, warnings=[], created_at=now_iso(),
     )
     return request_id

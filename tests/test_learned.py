@@ -15,6 +15,7 @@ from audiolasso_learned.features import BINS, SAMPLE_RATE, frames, stft
 from audiolasso_learned.training import sources
 from audiolasso_learned.training.mixtures import EVENTS, INSTRUMENTS, NOISES, sample
 from concept_audio import piano_then_flute
+from conftest import plan_prompt, separate_prompt
 from serve_app.audio.metrics import si_sdr
 from serve_app.audio.resample import resample
 from serve_app.backend import SeparationItem, SpanHint
@@ -55,10 +56,8 @@ def backend() -> LearnedBackend:
     return b
 
 
-def _separate(backend: LearnedBackend, audio: np.ndarray, prompt: str, spans: list[SpanHint] | None = None) -> np.ndarray:
-    spans = spans or []
-    plan = backend.interpret(prompt, spans)
-    return backend.separate([SeparationItem(audio=audio, plan=plan, spans=spans)])[0]
+def _separate(backend: LearnedBackend, audio: np.ndarray, prompt: str, spans: list[SpanHint] = ()) -> np.ndarray:
+    return separate_prompt(backend, audio, prompt, spans)
 
 
 def test_same_seed_same_mixture(bank):
@@ -136,7 +135,7 @@ def test_spans_change_the_estimate(backend):
 
 def test_equal_length_chunks_batch_without_changing_results(backend):
     mixture, _, _ = speech_plus_noise(5.0, 3, sr=SAMPLE_RATE)
-    plan = backend.interpret("isolate the speaker", [])
+    _, plan = plan_prompt(backend, "isolate the speaker")
     items = [SeparationItem(mixture[:SAMPLE_RATE], plan), SeparationItem(mixture[SAMPLE_RATE : 2 * SAMPLE_RATE], plan),
              SeparationItem(mixture[: SAMPLE_RATE // 2], plan)]
     batched = backend.separate(items)

@@ -1,5 +1,6 @@
-"""Prompt understanding through the API: weak-prompt warnings in the 202, the
-status and the result; the reading reported as the result's interpretation."""
+"""Prompt understanding through the API: the reading in the 202, the status and the
+result; weak-prompt advice; prompts refused at submit; opposite prompts give swapped
+tracks on every backend."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ import pytest
 import soundfile as sf
 
 from audio_fixtures import speech_plus_noise
-from conftest import LiveService, make_settings
+from audiolasso_learned.backend import LearnedBackend
+from audiolasso_testplugin import LowpassBackend
+from conftest import LiveService, make_settings, wait_status
 
 
 @pytest.fixture(scope="module")
 def client(redis_url, tmp_path_factory, dsp_backend):
-    service = LiveService(make_settings(redis_url, tmp_path_factory.mktemp("data")), {"dsp": dsp_backend}).start()
+    learned = LearnedBackend()
+    learned.load("cpu")
+    lowpass = LowpassBackend()
+    lowpass.load("cpu")
+    backends = {"dsp": dsp_backend, "learned": learned, "lowpass": lowpass}
+    service = LiveService(make_settings(redis_url, tmp_path_factory.mktemp("data")), backends).start()
     with service.client(service.new_key()) as c:
         yield c
     service.stop()
@@ -55,13 +63,68 @@ def test_weak_prompt_is_accepted_with_advice_everywhere(client, file_id, prompt)
     assert result["interpretation"]["vague"] is True and result["interpretation"]["inverted"] is True
 
 
-def test_specific_prompt_reports_its_reading_and_no_warning(client, file_id):
+def test_specific_prompt_reports_its_reading_from_submit_on_and_no_warning(client, file_id):
     body, status, result = finish(client, "remove crowd noise and keep the speaker", file_id)
     assert "warnings" not in body and "warnings" not in status and result["warnings"] == []
     reading = result["interpretation"]
-    assert (reading["concept"], reading["family"], reading["inverted"]) == ("speech", "voice", False)
+    assert body["interpretation"] == status["interpretation"] == reading  # known before the work
+    assert (reading["phrase"], reading["concept"], reading["family"], reading["inverted"]) == (
+        "speaker", "speech", "voice", False)
     assert reading["keep"]["phrase"] == "speaker" and reading["remove"]["concept"] == "crowd"
     assert 0.5 <= reading["confidence"] <= 1.0 + 1e-6 and reading["method"] == "deepfilternet3"
+    assert reading["backend"] == "dsp" and reading["vague"] is False
+
+
+def test_a_misread_job_can_be_cancelled_at_once(client, file_id):
+    body = client.post("/v1/queue/audio/separate",
+                       json={"input": {"file_id": file_id, "prompt": "remove everything except the drums"}}).json()
+    assert (body["interpretation"]["phrase"], body["interpretation"]["inverted"]) == ("drums", False)
+    assert client.put(f"/v1/queue/requests/{body['request_id']}/cancel").status_code in (200, 202)
+
+
+def test_a_sound_outside_the_catalog_is_served_as_the_nearest_with_a_warning(client, file_id):
+    body, status, result = finish(client, "extract the cuckoo calls", file_id)
+    assert status["status"] == "COMPLETED"
+    assert (body["interpretation"]["phrase"], body["interpretation"]["concept"]) == ("cuckoo calls", "bird")
+    [warning] = body["warnings"]
+    assert '"cuckoo calls"' in warning and "birds" in warning and result["warnings"] == [warning]
+
+
+@pytest.mark.parametrize("prompt", ["separa la voz", "🎤 only", "isolate the glorp"])
+def test_a_prompt_the_backend_cannot_serve_is_refused_at_submit(client, file_id, prompt):
+    response = client.post("/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": prompt}})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["type"] == "unsupported_prompt" and error["field"] == "input.prompt"
+    assert "words" in error["message"] or "It separates: speech" in error["message"]
+
+
+def test_a_text_queried_backend_gets_the_phrase_itself(client, file_id):
+    body = client.post("/v1/queue/audio/separate", json={"input": {
+        "file_id": file_id, "prompt": "could you remove everything except the cuckoo calls?", "backend": "learned"}})
+    assert body.status_code == 202, body.text
+    reading = body.json()["interpretation"]
+    assert (reading["phrase"], reading["inverted"], reading["backend"]) == ("cuckoo calls", False, "learned")
+    assert "warnings" not in body.json()  # an open-vocabulary backend needs no nearest concept
+
+
+def tracks(client, result: dict) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(sf.read(io.BytesIO(client.get(result[role]["url"]).content), dtype="float32")[0]
+                 for role in ("target", "residual"))
+
+
+@pytest.mark.parametrize("backend, sound", [("dsp", "the drums"), ("learned", "the drums"), ("lowpass", "the bass")])
+def test_a_prompt_and_its_opposite_swap_target_and_residual(client, file_id, backend, sound):
+    results = []
+    for prompt in (f"isolate {sound}", f"remove {sound}"):
+        submitted = client.post("/v1/queue/audio/separate",
+                                json={"input": {"file_id": file_id, "prompt": prompt, "backend": backend}}).json()
+        assert wait_status(client, submitted["request_id"])["status"] == "COMPLETED"
+        results.append(tracks(client, client.get(submitted["result_url"]).json()))
+    (kept_target, kept_residual), (removed_target, removed_residual) = results
+    assert np.abs(kept_target).max() > 1e-3
+    np.testing.assert_allclose(kept_target, removed_residual, atol=1e-5)
+    np.testing.assert_allclose(kept_residual, removed_target, atol=1e-5)
 
 
 def test_spans_past_the_end_are_clipped_with_a_warning(client, file_id):

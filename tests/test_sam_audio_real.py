@@ -24,6 +24,7 @@ from audio_fixtures import speech_plus_noise
 from audiolasso_sam.backend import SAMAudioBackend
 from serve_app.audio.metrics import si_sdr
 from serve_app.backend import SpanHint
+from conftest import plan_prompt
 from serve_app.jobs.pipeline import separate_audio
 from serve_app.jobs.separator_client import LocalSeparator
 
@@ -55,8 +56,9 @@ def separate(backend: SAMAudioBackend, mixture: np.ndarray, prompt: str, spans: 
     async def progress(done: int, total: int) -> bool:
         return False
 
-    plan = backend.interpret(prompt, spans)
-    target = asyncio.run(separate_audio(mixture[None], 48000, [(LocalSeparator(backend), plan)], spans, progress, 4))
+    reading, plan = plan_prompt(backend, prompt, spans)
+    target = asyncio.run(separate_audio(mixture[None], 48000, [(LocalSeparator(backend), plan)], spans, progress, 4,
+                                        inverted=reading.inverted))
     return target[0]
 
 

@@ -20,7 +20,8 @@ from audiolasso_sam.batching import MemoryModel, plan_sub_batches
 from audiolasso_sam.loader import SAMLoadError
 from audiolasso_sam.options import SAMOptions
 from serve_app.audio.chunking import plan_windows
-from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt, VisualPrompt
+from conftest import plan_prompt
+from serve_app.backend import SeparationItem, SpanHint, VisualPrompt
 from serve_app.deployments.separator import Separator
 from serve_app.jobs.pipeline import separate_audio
 from serve_app.jobs.separator_client import LocalSeparator
@@ -42,7 +43,7 @@ def loaded(tmp_path, variant: str = "small", **options) -> SAMAudioBackend:
 
 def item(seconds: float, prompt: str = "isolate the dog bark", spans=(), backend=None, seed=0) -> SeparationItem:
     audio = np.random.default_rng(seed).standard_normal(int(seconds * SR)).astype(np.float32)
-    plan = (backend or SAMAudioBackend("small")).interpret(prompt, list(spans))
+    _, plan = plan_prompt(backend or SAMAudioBackend("small"), prompt, list(spans))
     return SeparationItem(audio=audio, plan=plan, spans=list(spans))
 
 
@@ -76,18 +77,21 @@ def test_deployment_options_override_windowing_and_visual_per_instance():
     assert SAMAudioBackend.info.chunk_seconds == 60.0 and not SAMAudioBackend.info.capabilities.visual
 
 
-def test_prompts_become_short_descriptions_and_remove_prompts_invert():
-    backend = SAMAudioBackend("small")
-    assert backend.interpret("Please isolate the lead vocal", []) == {"description": "lead vocal", "inverted": False}
-    assert backend.interpret("remove the crowd noise", []) == {"description": "crowd noise", "inverted": True}
-    with pytest.raises(UnsupportedPrompt, match="names no sound"):
-        backend.interpret("...", [])
+@pytest.mark.parametrize("prompt, sound, inverted", [
+    ("Please isolate the lead vocal", "lead vocal", False),
+    ("remove the crowd noise", "crowd noise", True),
+    ("remove everything except the drums", "drums", False),
+    ("extract the cuckoo calls", "cuckoo calls", False),  # open vocabulary: the phrase itself
+    ("drumless version", "drums", True),
+])
+def test_the_model_is_queried_with_the_clean_sound_never_the_instruction(prompt, sound, inverted):
+    reading, plan = plan_prompt(SAMAudioBackend("small"), prompt)
+    assert (plan.sound, reading.inverted) == (sound, inverted)
 
 
-def test_spans_map_to_anchors_and_swap_for_remove_prompts():
+def test_spans_map_to_anchors_on_the_sound_queried():
     spans = [SpanHint(start=0.5, end=1.25, include=True), SpanHint(start=2.0, end=3.0, include=False)]
-    assert to_anchors(spans, inverted=False) == [["+", 0.5, 1.25], ["-", 2.0, 3.0]]
-    assert to_anchors(spans, inverted=True) == [["-", 0.5, 1.25], ["+", 2.0, 3.0]]
+    assert to_anchors(spans) == [["+", 0.5, 1.25], ["-", 2.0, 3.0]]
 
 
 def test_sub_batches_fit_the_memory_budget():
@@ -136,11 +140,10 @@ def test_a_batch_is_collated_into_one_call_and_each_item_restored(fake, tmp_path
     (call,) = fake.processor
     assert sorted(call["lengths"], reverse=True) == call["lengths"] == [48480, 36960, 14400]
     assert call["descriptions"] == ["dog bark", "piano", "hum"]
-    assert call["anchors"] == [[], [], [["-", 0.25, 0.5]]]  # the "remove" item's include span, swapped
-    for it, target in zip(batch, out, strict=True):
-        assert target.dtype == np.float32 and target.shape == it.audio.shape
-        expected = it.audio - 0.5 * it.audio if it.plan["inverted"] else 0.5 * it.audio
-        np.testing.assert_allclose(target, expected, atol=1e-6)
+    assert call["anchors"] == [[], [], [["+", 0.25, 0.5]]]  # where the hum sounds, also for "remove"
+    for it, estimate in zip(batch, out, strict=True):
+        assert estimate.dtype == np.float32 and estimate.shape == it.audio.shape
+        np.testing.assert_allclose(estimate, 0.5 * it.audio, atol=1e-6)  # the service inverts, not the backend
 
 
 def test_a_batch_over_the_memory_budget_is_split(fake, tmp_path):
@@ -185,8 +188,9 @@ def test_long_audio_is_windowed_per_deployment_and_blended_without_seams(fake, t
     async def progress(done: int, total: int) -> bool:
         return False
 
-    target = asyncio.run(separate_audio(mixture, SR, [(LocalSeparator(backend), backend.interpret("the bell", spans))],
-                                        spans, progress, chunks_in_flight=4))
+    _, plan = plan_prompt(backend, "the bell", spans)
+    target = asyncio.run(separate_audio(mixture, SR, [(LocalSeparator(backend), plan)], spans, progress,
+                                        chunks_in_flight=4))
     windows = plan_windows(mixture.shape[1], 2 * SR, SR // 2)
     assert len(fake.processor) == 2 * len(windows)  # one call per chunk in-process, both channels
     # The deployment's window; the last one is shorter (not padded).
@@ -220,5 +224,4 @@ def test_a_separator_whose_backend_fails_to_load_stays_up_and_says_why(monkeypat
     status = asyncio.run(replica.status())
     assert status["available"] is False and status["device"] == "cpu"
     assert status["error"].startswith("Backend sam-audio:large failed to load: the sam_audio package is not installed")
-    assert asyncio.run(replica.interpret("the dog", [])) == {"unavailable": status["error"]}
     assert asyncio.run(replica.info())["name"] == "sam-audio"  # still describes itself

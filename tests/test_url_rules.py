@@ -87,7 +87,7 @@ def test_webhook_url_is_checked_again_at_delivery(redis_url, tmp_path, dsp_backe
             svc.call(svc.ctx.jobs.submit(
                 request_id=rid, owner=svc.call(svc.ctx.api_keys.authenticate(key)), backend="dsp",
                 input={"audio_url": "https://93.184.215.14/a.wav", "prompt": "the speaker"},
-                webhook_url=url, warnings=[], created_at=now_iso()))
+                plan={}, webhook_url=url, warnings=[], created_at=now_iso()))
             assert c.put(f"/v1/queue/requests/{rid}/cancel").json()["status"] == "CANCELLED"
             deadline = time.monotonic() + 30
             while not (deliveries := c.get(f"/v1/queue/requests/{rid}/webhooks").json()["deliveries"]) or \

@@ -126,11 +126,16 @@ def test_completed_job_posts_a_signed_result(service, client, receiver, file_id)
     assert not is_due(service, rid)
 
 
-def test_failed_job_posts_its_error(client, receiver, file_id):
-    rid = submit(client, file_id, receiver.script("/failed"), prompt="isolate the theremin")
+def test_failed_job_posts_its_error(client, receiver):
+    # The receiver answers no GET: the audio cannot be fetched, and the job fails in the worker.
+    body = {"input": {"audio_url": f"{receiver.base}/audio.wav", "prompt": "keep the low end", "backend": "lowpass"},
+            "webhookUrl": receiver.script("/failed")}
+    response = client.post("/v1/queue/audio/separate", json=body)
+    assert response.status_code == 202, response.text
+    rid = response.json()["request_id"]
     [got] = receiver.wait_for("/failed", 1)
     assert got.payload["type"] == "request.failed" and "result" not in got.payload["data"]
-    assert got.payload["data"]["error"]["type"] == "unsupported_prompt"
+    assert got.payload["data"]["error"]["type"] == "fetch_failed"
     assert got.payload["data"] == client.get(f"/v1/queue/requests/{rid}/status").json()
 
 
@@ -254,7 +259,7 @@ def test_delivery_survives_a_restart_of_the_service(redis_url, tmp_path, lowpass
 async def submit_job(jobs: JobStore) -> str:
     """A job with a webhookUrl, recorded straight in the store."""
     rid = ids.new_id("req")
-    await jobs.submit(request_id=rid, owner="key_a", backend="dsp", input={}, created_at=now_iso(),
+    await jobs.submit(request_id=rid, owner="key_a", backend="dsp", input={}, plan={}, created_at=now_iso(),
                       webhook_url="https://example.com/hook", warnings=[])
     return rid
 

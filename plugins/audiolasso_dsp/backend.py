@@ -1,30 +1,31 @@
 """The ``dsp`` backend: every concept of the shared catalog, separated on the CPU.
 
-The prompt is read by ``serve_app.understanding``; the concept picks a method
-(``methods.METHODS``); span hints train a per-job model in ``prepare`` that
-refines the method's estimate in every chunk (``spans``).
+The service reads the prompt; the reading's closest catalog concept picks a
+method (``methods.METHODS``), so a sound outside the catalog is served as its
+nearest concept, with a warning, and refused only when nothing is near. Span
+hints train a per-job model in ``prepare`` that refines the method's estimate
+in every chunk (``spans``).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
 from audiolasso_dsp import spans as span_models
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.methods import METHODS, Toolkit
+from audiolasso_dsp.methods import BY_METHOD, METHODS, VOICE_COMPLEMENT, Method, Toolkit
 from serve_app.backend import (
     Backend,
     BackendInfo,
     Capabilities,
+    Plan,
     Resources,
     SeparationItem,
     SpanHint,
     UnsupportedPrompt,
 )
 from serve_app.understanding.catalog import BY_NAME
-from serve_app.understanding.interpret import understand
+from serve_app.understanding.reading import Reading, read
 
 # Spans teach from the audio around them: enough context for the recipes'
 # filters to settle, bounded so a long file costs little extra.
@@ -48,26 +49,33 @@ class DSPBackend(Backend):
 
     _kit: Toolkit | None = None
 
-    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        reading = understand(prompt, marked=any(s.include for s in spans))
+    def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
         target = reading.target
         if target.concept == "other" and not spans:
             # Nothing to go on: no recipe for the sound and no marked example of it.
             raise UnsupportedPrompt(
-                f'"{target.phrase}" is not a sound the dsp backend knows. It separates: {_known_labels()}. '
-                'Name one of those ("isolate the speaker", "remove the drums"), or mark where the sound '
-                "is with span hints."
+                f'"{target.phrase}" is not a sound the dsp backend knows, nor close to one. It separates: '
+                f'{_known_labels()}. Name one of those ("isolate the speaker", "remove the drums"), or mark '
+                "where the sound is with span hints."
             )
-        method = METHODS[target.concept]
+        method = _method(reading)
         name = f"{method.with_spans()[0]}+span-{_span_kind(target.family)}" if spans else method.name
-        return {**reading.flat(), "method": name}
+        warnings = []
+        if target.concept != "other" and not target.exact and not reading.vague:
+            label = BY_NAME[target.concept].label
+            warnings.append(
+                f'The dsp backend has no model of "{target.phrase}" itself; it separates it as {label}, the '
+                "closest sound it knows. Mark where the sound is with span hints for a closer result."
+            )
+        return Plan(sound=target.phrase, concept=target.concept, method=name, recipe=method.name,
+                    family=target.family, warnings=warnings)
 
     def load(self, device: str) -> None:
         # Every recipe runs on the CPU whatever the device; the DFN library loads once.
         self._kit = Toolkit(deepfilter=DeepFilter())
-        understand("the speaker")  # load the prompt model now rather than in the first job
+        read("the speaker")  # load the prompt model now rather than in the first job
 
-    def prepare(self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]) -> dict[str, Any]:
+    def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         """Learn a span model from the estimate around the spans (see ``spans``); without
         one (the spans teach nothing), chunks get the plain recipe."""
         if not spans:
@@ -77,12 +85,12 @@ class DSPBackend(Backend):
         stop = min(len(audio), int((max(s.end for s in spans) + SPAN_CONTEXT_S) * sample_rate))
         if stop <= start:
             return plan
-        _, base = METHODS[plan["concept"]].with_spans()
+        _, base = BY_METHOD[plan.recipe].with_spans()
         estimate = base(np.ascontiguousarray(audio[start:stop], dtype=np.float32), kit)
         offset = start / sample_rate
         shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
-        model = span_models.learn(estimate, sample_rate, shifted, _span_kind(plan["family"]))
-        return plan if model is None else {**plan, "span_model": model}
+        model = span_models.learn(estimate, sample_rate, shifted, _span_kind(plan.family))
+        return plan if model is None else plan.model_copy(update={"span_model": model})
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
         kit = self._loaded()
@@ -97,13 +105,22 @@ class DSPBackend(Backend):
         audio = np.ascontiguousarray(item.audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"expected mono audio, got shape {audio.shape}")
-        method = METHODS[item.plan["concept"]]
-        if (model := item.plan.get("span_model")) is not None:
+        method = BY_METHOD[item.plan.recipe]
+        if (model := getattr(item.plan, "span_model", None)) is not None:
             estimate = span_models.apply(method.with_spans()[1](audio, kit), SAMPLE_RATE, model)
         else:
             estimate = method.recipe(audio, kit)
-        target = audio - estimate if item.plan["inverted"] else estimate
-        return target.astype(np.float32, copy=False)
+        return estimate.astype(np.float32, copy=False)
+
+
+def _method(reading: Reading) -> Method:
+    """The concept's method; a noise named behind a voice that stays ("remove the hum and hiss
+    behind the voice") is everything but that voice, which also covers what the concept's
+    own method would leave."""
+    other = reading.other
+    if reading.inverted and reading.target.family == "noise" and other is not None and other.family == "voice":
+        return VOICE_COMPLEMENT
+    return METHODS[reading.target.concept]
 
 
 def _span_kind(family: str) -> span_models.Kind:

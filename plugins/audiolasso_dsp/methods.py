@@ -1,7 +1,7 @@
 """One separation recipe per sound concept, and the table that picks it.
 
 Each recipe takes a mono float32 chunk at 48 kHz and returns the named
-sound's estimate (the backend inverts it for "remove X" prompts). The
+sound's estimate (the service turns it around for "remove X" prompts). The
 choices were made by measurement on the dev corpus (see docs/quality.md).
 """
 
@@ -121,7 +121,12 @@ METHODS: dict[str, Method] = {
     },
     **{name: Method("steady-background", steady_noise) for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials", mains_hum),
-    **{name: Method("foreground-over-background", foreground) for name in ("dog", "bird", "cat", "other")},
+    **{name: Method("foreground-over-background", foreground) for name in ("dog", "bird", "cat", "animal", "other")},
     "alarm": Method("tonal-non-voice", tonal_event),
     "knock": Method("percussive-non-voice", impact),
 }
+
+# A noise behind a voice that stays: everything but the voice (``backend._method``).
+VOICE_COMPLEMENT = METHODS["crowd"]
+# Every method by name: plans store the name.
+BY_METHOD: dict[str, Method] = {m.name: m for m in (*METHODS.values(), VOICE_COMPLEMENT)}

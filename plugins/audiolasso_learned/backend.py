@@ -1,8 +1,8 @@
 """The ``learned`` backend: the shipped mask network, queried with the prompt's phrase.
 
-The prompt is read by ``serve_app.understanding`` (which sound, keep or remove);
-the network estimates the named sound from the phrase's MiniLM embedding and the
-span hints; "remove X" prompts get the complement. Chunks of equal length are
+The service reads the prompt (which sound, keep or remove); the network estimates
+the named sound from the phrase's MiniLM embedding and the span hints (the service
+turns the estimate around for "remove X" prompts). Chunks of equal length are
 stacked into one forward pass.
 """
 
@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from audiolasso_learned import model as net
 from audiolasso_learned.features import SAMPLE_RATE, istft, span_channel, stft
-from serve_app.backend import Backend, BackendInfo, Capabilities, Resources, SeparationItem, SpanHint
+from serve_app.backend import Backend, BackendInfo, Capabilities, Plan, Resources, SeparationItem, SpanHint
 from serve_app.understanding import embedding
-from serve_app.understanding.interpret import understand
+from serve_app.understanding.reading import Reading, read
 
 WEIGHTS = Path(__file__).parent / "data" / "learned.safetensors"
 
@@ -42,21 +41,20 @@ class LearnedBackend(Backend):
     _model: net.MaskNet | None = None
     _device: str = "cpu"
 
-    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
+    def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
         # Any phrase is a query for a text-conditioned network, "other" concepts included.
-        reading = understand(prompt, marked=any(s.include for s in spans))
-        return {**reading.flat(), "method": "learned-mask"}
+        return super().plan(reading, spans).model_copy(update={"method": "learned-mask"})
 
     def load(self, device: str) -> None:
         # options.weights: another trained model (e.g. a retrained one), from the Serve config.
         self._model = net.load(Path(self.options.get("weights", WEIGHTS)), device)
         self._device = device
-        understand("the speaker")  # load the prompt model now rather than in the first job
+        read("the speaker")  # load the prompt model now rather than in the first job
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
         if self._model is None:
             raise RuntimeError("LearnedBackend.load() must be called before separate()")
-        texts = self._embed(sorted({item.plan["phrase"] for item in batch}))
+        texts = self._embed(sorted({item.plan.sound for item in batch}))
         out: list[np.ndarray | None] = [None] * len(batch)
         by_length: dict[int, list[int]] = defaultdict(list)
         for i, item in enumerate(batch):
@@ -72,13 +70,12 @@ class LearnedBackend(Backend):
         return dict(zip(phrases, torch.from_numpy(embedding.encode(phrases)).to(self._device), strict=True))
 
     def _forward(self, items: list[SeparationItem], texts: dict[str, torch.Tensor]) -> list[np.ndarray]:
-        """One pass over equal-length chunks; each gets its named sound, or the complement."""
+        """One pass over equal-length chunks, each queried with its plan's sound."""
         assert self._model is not None
         mixture = torch.from_numpy(np.stack([np.asarray(i.audio, dtype=np.float32) for i in items])).to(self._device)
         with torch.inference_mode():
             spec = stft(mixture)
             spans = np.stack([span_channel([(s.start, s.end, s.include) for s in i.spans], spec.shape[-1]) for i in items])
-            text = torch.stack([texts[i.plan["phrase"]] for i in items])
+            text = torch.stack([texts[i.plan.sound] for i in items])
             named = istft(self._model(spec, text, torch.from_numpy(spans).to(self._device)) * spec, mixture.shape[1])
-            target = torch.stack([m - n if i.plan["inverted"] else n for i, m, n in zip(items, mixture, named, strict=True)])
-        return list(target.cpu().numpy().astype(np.float32))
+        return list(named.cpu().numpy().astype(np.float32))

@@ -5,9 +5,9 @@ model sees: "+" where the described sound occurs, "-" where it does not. The
 pipeline hands each chunk its spans already clipped and shifted to the chunk,
 in seconds (the same at any sample rate), so they map one to one.
 
-Spans describe the target track. For a "remove X" prompt the model isolates
-X, the complement of the target, so the signs swap: include ("keep what is
-here") becomes "X absent", exclude ("only unwanted sound here") "X present".
+Spans describe the sound the model is asked for (the plan's ``sound``, also
+for a "remove X" prompt, where the service turns the estimate around):
+include is "+" (it sounds here), exclude "-" (only other sounds here).
 """
 
 from __future__ import annotations
@@ -17,5 +17,5 @@ from serve_app.backend import SpanHint
 Anchor = list[str | float]
 
 
-def to_anchors(spans: list[SpanHint], inverted: bool) -> list[Anchor]:
-    return [["+" if span.include != inverted else "-", span.start, span.end] for span in spans]
+def to_anchors(spans: list[SpanHint]) -> list[Anchor]:
+    return [["+" if span.include else "-", span.start, span.end] for span in spans]

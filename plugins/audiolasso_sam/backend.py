@@ -24,9 +24,7 @@ from serve_app.backend import (
     Resources,
     SeparationItem,
     SpanHint,
-    UnsupportedPrompt,
 )
-from serve_app.prompts import parse_prompt
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +60,6 @@ class SAMAudioBackend(Backend):
         self._processor: Any = None
         self._device = "cpu"
         self._memory: MemoryModel | None = None
-
-    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        try:
-            intent = parse_prompt(prompt)
-        except ValueError as exc:
-            raise UnsupportedPrompt(
-                'The prompt names no sound; describe the sound to separate, e.g. "isolate the lead vocal".'
-            ) from exc
-        # SAM Audio was trained on short lowercase noun phrases ("man speaking"): the target phrase.
-        return {"description": intent.target_phrase, "inverted": intent.inverted}
 
     def load(self, device: str) -> None:
         self._model, self._processor = load_sam_audio(self.variant, self.settings, device)
@@ -122,10 +110,11 @@ class SAMAudioBackend(Backend):
         import torch
 
         inputs: dict[str, Any] = {
-            "descriptions": [item.plan["description"] for item in items],
+            # SAM Audio was trained on short lowercase noun phrases ("man speaking"): the plan's sound.
+            "descriptions": [item.plan.sound for item in items],
             "audios": [torch.from_numpy(np.ascontiguousarray(item.audio, dtype=np.float32))[None] for item in items],
         }
-        anchors = [to_anchors(item.spans, item.plan["inverted"]) for item in items]
+        anchors = [to_anchors(item.spans) for item in items]
         if any(anchors):
             inputs["anchors"] = anchors  # an item without spans gets [], the same as no anchors
         if items[0].visual is not None:
@@ -151,11 +140,10 @@ class SAMAudioBackend(Backend):
 
 
 def _restore(item: SeparationItem, wav: Any) -> np.ndarray:
-    """The service's target for one item: the model's output cut to the item's
-    length (the codec rounds up to whole frames), complemented for "remove X"."""
+    """The model's estimate for one item, cut to the item's length (the codec
+    rounds up to whole frames)."""
     n = len(item.audio)
     target = wav.detach().float().cpu().numpy().reshape(-1)
     if len(target) < n:
         raise RuntimeError(f"SAM Audio returned {len(target)} samples for a {n}-sample item")
-    target = target[:n]
-    return (item.audio - target if item.plan["inverted"] else target).astype(np.float32, copy=False)
+    return target[:n].astype(np.float32, copy=False)

@@ -18,6 +18,7 @@ from serve_app.api.body_limit import BodyLimitMiddleware
 from serve_app.api.schemas import ErrorEnvelope
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
+from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,9 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient]) -> FastAPI:
-    """The API; ``separators`` (by key, as in ``ctx.backends``) tell it what each backend can do."""
+def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], planner: Planner) -> FastAPI:
+    """The API; ``separators`` (by key, as in ``ctx.backends``) tell it what each backend can
+    do and whether it loaded; ``planner`` plans each submitted job."""
     api = FastAPI(
         title="AudioLasso",
         version=__version__,
@@ -73,6 +75,7 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient]) -
     )
     api.state.ctx = ctx
     api.state.separators = dict(separators)
+    api.state.planner = planner
     # Added last runs first: authenticate, then read the body within its limit.
     api.add_middleware(
         BodyLimitMiddleware,

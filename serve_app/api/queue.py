@@ -18,15 +18,15 @@ from serve_app.api.schemas import (
     StatusResponse,
     SubmitResponse,
 )
-from serve_app.api.views import links, result_view, status_view
+from serve_app.api.views import interpretation_view, links, result_view, status_view
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
 from serve_app.errors import Conflict, FetchError, ServiceError
 from serve_app.fetch import check_url
+from serve_app.jobs.planning import Planner
 from serve_app.jobs.record import JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.routing import resolve_backend
-from serve_app.understanding.weak import prompt_warnings
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
 _errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 409, 422, 429, 503)}
@@ -57,7 +57,8 @@ async def submit(
     ctx: ServiceContext = Depends(get_ctx),
     separators: Mapping[str, SeparatorClient] = Depends(get_separators),
 ) -> SubmitResponse:
-    """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once."""
+    """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once, with
+    how the prompt was read; a prompt the chosen backend cannot serve gets a 422."""
     settings = ctx.settings
     await ctx.limits.hit("submit", owner, settings.submits_per_minute)
     inp = body.input
@@ -81,16 +82,23 @@ async def submit(
     if body.webhook_url is not None:
         await _check_public(body.webhook_url, ctx, "webhookUrl")
 
-    warnings = prompt_warnings(inp.prompt, marked=any(s.include for s in inp.spans))
+    job_input = inp.model_dump(mode="json")
+    planner: Planner = request.app.state.planner
+
+    async def available(key: str) -> bool:
+        return (await separators[key].status()).available
+
+    plan = await planner.plan(job_input, backend, available)
     request_id = ids.new_id("req")
     created_at = now_iso()
     await ctx.jobs.submit(
         request_id=request_id,
         owner=owner,
         backend=backend,
-        input=inp.model_dump(mode="json"),
+        input=job_input,
+        plan=plan.model_dump(mode="json"),
         webhook_url=body.webhook_url,
-        warnings=warnings,
+        warnings=plan.warnings,
         created_at=created_at,
         base_url=base_url(request, ctx),
         max_queued_per_owner=settings.max_queued_per_key,
@@ -100,7 +108,8 @@ async def submit(
         request_id=request_id,
         status=JobStatus.IN_QUEUE,
         created_at=created_at,
-        warnings=warnings or None,
+        interpretation=interpretation_view(plan),
+        warnings=plan.warnings or None,
         **links(base_url(request, ctx), request_id).model_dump(),
     )
 
@@ -123,6 +132,7 @@ async def status(
 @router.get(
     "/requests/{request_id}/result",
     response_model=ResultResponse,
+    response_model_exclude_none=True,
     responses={
         **_errors,
         202: {"model": StatusResponse, "description": "Not finished yet: the status object."},

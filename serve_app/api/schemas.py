@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from serve_app.jobs.record import JobStatus
+from serve_app.understanding.reading import SoundMatch
 
 MAX_PROMPT_CHARS = 500
 MAX_SPANS = 64
@@ -124,6 +125,24 @@ class QueueLinks(BaseModel):
     result_url: str
 
 
+class Interpretation(BaseModel):
+    """How the service read the prompt, and what separates it: known at submit, so a
+    client can cancel a misread job at once."""
+
+    phrase: str = Field(description='The sound separated, in the prompt\'s words ("cuckoo calls", "drums").')
+    inverted: bool = Field(
+        description="false: the target track is that sound; true: everything except it (\"remove the drums\")."
+    )
+    concept: str = Field(description="The closest sound of the catalog ('other' when none is close).")
+    family: str = Field(description="voice, music, instrument, noise, event or other.")
+    confidence: float = Field(description="How close the phrase is to that concept (cosine similarity, 0-1).")
+    keep: SoundMatch | None = Field(None, description="The sound the prompt asked to keep, if it named one.")
+    remove: SoundMatch | None = Field(None, description="The sound the prompt asked to remove, if it named one.")
+    vague: bool = Field(description="The prompt names no particular sound; it is served as a general clean-up.")
+    backend: str = Field(description="What separates it: a backend key, or several joined by '+' (averaged).")
+    method: str = Field(description="How the backend separates it.")
+
+
 class SubmitResponse(QueueLinks):
     """202 Accepted: the job is queued."""
 
@@ -131,6 +150,7 @@ class SubmitResponse(QueueLinks):
     status: JobStatus
     model: str = "audio/separate"
     created_at: str = Field(description="ISO-8601 UTC with milliseconds.")
+    interpretation: Interpretation
     warnings: list[str] | None = None
 
 
@@ -164,6 +184,7 @@ class StatusResponse(QueueLinks):
     progress: Progress | None = Field(None, description="Chunks separated so far (IN_PROGRESS only).")
     cancel_requested: bool | None = None
     error: JobError | None = None
+    interpretation: Interpretation | None = Field(None, description="How the prompt was read (see the 202).")
     warnings: list[str] | None = None
 
 
@@ -216,7 +237,7 @@ class ResultResponse(BaseModel):
     sample_rate: int
     channels: int
     backend: str
-    interpretation: dict[str, Any] | None = Field(None, description="How the backend read the prompt.")
+    interpretation: Interpretation | None = Field(None, description="How the prompt was read and separated.")
     timings: Timings
     warnings: list[str] = []
 

@@ -7,6 +7,7 @@ from typing import Any
 from serve_app.api.schemas import (
     FileInfo,
     FileObject,
+    Interpretation,
     QueueLinks,
     ResultResponse,
     StatusResponse,
@@ -16,6 +17,7 @@ from serve_app.api.schemas import (
     WebhookPayload,
 )
 from serve_app.clock import iso_from_ms
+from serve_app.jobs.planning import JobPlan
 from serve_app.jobs.record import JobRecord, JobStatus
 from serve_app.signed_urls import UrlSigner
 from serve_app.storage.files import FileRecord
@@ -25,6 +27,27 @@ from serve_app.webhooks.outbox import Delivery
 def links(base: str, request_id: str) -> QueueLinks:
     root = f"{base}/v1/queue/requests/{request_id}"
     return QueueLinks(status_url=f"{root}/status", stream_url=f"{root}/status/stream", result_url=f"{root}/result")
+
+
+def interpretation_view(plan: JobPlan) -> Interpretation:
+    """The reading and what serves it; an ensemble's method names each member's."""
+    reading, members = plan.reading, plan.members
+    method = members[0].plan.method if len(members) == 1 else "mean of " + ", ".join(
+        f"{m.backend}:{m.plan.method}" for m in members
+    )
+    return Interpretation(
+        **reading.target.model_dump(),
+        inverted=reading.inverted,
+        keep=reading.keep,
+        remove=reading.remove,
+        vague=reading.vague,
+        backend=plan.backend,
+        method=method,
+    )
+
+
+def _interpretation(job: JobRecord) -> Interpretation | None:
+    return interpretation_view(JobPlan.model_validate(job.plan)) if job.plan else None
 
 
 def status_view(job: JobRecord, base: str, queue_position: int | None = None) -> StatusResponse:
@@ -40,6 +63,7 @@ def status_view(job: JobRecord, base: str, queue_position: int | None = None) ->
         progress=job.progress if running else None,
         cancel_requested=True if (running and job.cancel_requested) else None,
         error=job.error,
+        interpretation=_interpretation(job),
         warnings=job.warnings or None,
         **links(base, job.request_id).model_dump(),
     )
@@ -85,8 +109,8 @@ def result_view(job: JobRecord, base: str, signer: UrlSigner) -> ResultResponse:
         sample_rate=result["sample_rate"],
         channels=result["channels"],
         # The backend that served it: a concept route may have chosen another than the submitted one.
-        backend=(job.plan or {}).get("backend", job.backend),
-        interpretation=job.plan,
+        backend=JobPlan.model_validate(job.plan).backend if job.plan else job.backend,
+        interpretation=_interpretation(job),
         timings=result["timings"],
         # Submit-time warnings (the prompt) and run-time ones (the plan, clipped spans).
         warnings=[*job.warnings, *result.get("warnings", [])],

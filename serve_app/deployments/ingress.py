@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
@@ -9,25 +11,32 @@ from ray.serve.handle import DeploymentHandle
 from serve_app.api.app import create_api
 from serve_app.config import get_settings
 from serve_app.context import ServiceContext
+from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import HandleSeparator
+from serve_app.understanding.reading import read
 
 
 @serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
 @serve.ingress()
 class Ingress:
     def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle],
-                 routes: dict[str, list[str]]):
+                 options: dict[str, dict[str, Any]], routes: dict[str, list[str]]):
         # Binding the worker makes it part of the application graph, so Serve
         # deploys (and health-checks) it with the Ingress. The separators, by
-        # key, answer what each backend can do and whether it is available.
+        # key, answer what each backend can do and whether it is available;
+        # their options let this replica plan jobs with the same backends.
         self.worker = worker
         self.separators = separators
+        self.options = options
         self.routes = routes
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         # Built in the replica, after __init__, so the app holds this
-        # process's Redis connection.
+        # process's Redis connection. The prompt model loads now, before the
+        # replica serves, rather than in the first submit.
+        read("isolate the speaker")
         return create_api(
             ServiceContext.create(get_settings(), list(self.separators), routes=self.routes),
             {key: HandleSeparator(handle) for key, handle in self.separators.items()},
+            Planner.for_deployment(self.options, self.routes),
         )

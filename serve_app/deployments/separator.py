@@ -12,7 +12,7 @@ import numpy as np
 from ray import serve
 from ray.serve.metrics import Histogram
 
-from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.backend import Plan, SeparationItem, SpanHint
 from serve_app.plugins import get_backend
 from serve_app.routing import backend_key
 
@@ -69,17 +69,7 @@ class Separator:
     async def status(self) -> dict[str, Any]:
         return {"available": self.load_error is None, "error": self.load_error, "device": self.device}
 
-    async def interpret(self, prompt: str, spans: list[dict]) -> dict[str, Any]:
-        if self.load_error is not None:
-            return {"unavailable": self.load_error}
-        try:
-            return {"plan": self.backend.interpret(prompt, [SpanHint.model_validate(s) for s in spans])}
-        except UnsupportedPrompt as exc:
-            return {"unsupported": str(exc)}
-
-    async def prepare(
-        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[dict]
-    ) -> dict[str, Any]:
+    async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[dict]) -> Plan:
         """The backend's once-per-job step on the whole mixture (see ``Backend.prepare``)."""
         hints = [SpanHint.model_validate(s) for s in spans]
         return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, hints)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from serve_app.config import get_settings
 from serve_app.context import ServiceContext
+from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import HandleSeparator
 from serve_app.jobs.worker import JobWorker
 from serve_app.webhooks.sender import WebhookSender
@@ -20,12 +22,13 @@ log = logging.getLogger(__name__)
 
 @serve.deployment(name="QueueWorker", max_ongoing_requests=8, ray_actor_options={"num_cpus": 0.5})
 class QueueWorker:
-    def __init__(self, separators: dict[str, DeploymentHandle], routes: dict[str, list[str]],
-                 max_concurrent_jobs: int = 4, chunks_in_flight: int = 4):
+    def __init__(self, separators: dict[str, DeploymentHandle], options: dict[str, dict[str, Any]],
+                 routes: dict[str, list[str]], max_concurrent_jobs: int = 4, chunks_in_flight: int = 4):
         ctx = ServiceContext.create(get_settings(), list(separators), routes=routes)
         self.worker = JobWorker(
             ctx,
             {name: HandleSeparator(handle) for name, handle in separators.items()},
+            Planner.for_deployment(options, routes),
             max_concurrent_jobs=max_concurrent_jobs,
             chunks_in_flight=chunks_in_flight,
         )

@@ -5,9 +5,8 @@ ServiceError (job FAILED), JobStopped (cancelled or lease lost)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,7 @@ from serve_app.audio.chunking import overlap_add, plan_windows
 from serve_app.audio.decode import decode
 from serve_app.audio.encode import CONTENT_TYPES, encode
 from serve_app.audio.resample import resample
-from serve_app.backend import (
-    BackendInfo,
-    BackendUnavailable,
-    SeparationItem,
-    SpanHint,
-    UnsupportedPrompt,
-    VisualPrompt,
-)
+from serve_app.backend import BackendInfo, Plan, SeparationItem, SpanHint, VisualPrompt
 from serve_app.clock import now_iso, parse_iso
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
@@ -34,10 +26,7 @@ from serve_app.fetch import download
 from serve_app.jobs.record import JobRecord
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.visual import fetch_visual_prompt
-from serve_app.routing import concept_route
 from serve_app.storage.files import FileRecord
-
-log = logging.getLogger(__name__)
 
 # Called after each chunk with (done, total); returns True when the job must stop.
 ProgressFn = Callable[[int, int], Awaitable[bool]]
@@ -73,7 +62,7 @@ def clip_spans(spans: list[SpanHint], duration_s: float) -> tuple[list[SpanHint]
 
 # A Separator and its plan for the job. A job has one member, or several whose
 # estimates are averaged (a concept route to an ensemble, ``serve_app.routing``).
-Member = tuple[SeparatorClient, dict[str, Any]]
+Member = tuple[SeparatorClient, Plan]
 
 
 @dataclass
@@ -82,7 +71,7 @@ class _Layout:
 
     separator: SeparatorClient
     info: BackendInfo
-    plan: dict[str, Any]
+    plan: Plan
     native: np.ndarray  # (channels, frames) at info.sample_rate
     windows: list[tuple[int, int]]
 
@@ -110,25 +99,29 @@ async def separate_audio(
     spans: list[SpanHint],
     progress: ProgressFn,
     chunks_in_flight: int,
+    inverted: bool = False,
     visual: VisualPrompt | None = None,
 ) -> np.ndarray:
     """The target track for ``mixture`` (channels, frames) at ``sample_rate``: the
-    members' estimates, averaged. Members run one after another; progress counts
-    the chunks of all of them."""
+    members' estimates of the planned sound, averaged, or, when ``inverted`` (the
+    user asked to remove the sound), the mixture minus them, so "remove X" keeps
+    what a backend never saw (above its Nyquist frequency) and a prompt and its
+    opposite swap target and residual exactly. Members run one after another;
+    progress counts the chunks of all of them."""
     layouts = [await _layout(mixture, sample_rate, member, spans) for member in members]
     total = sum(len(layout.chunks) for layout in layouts)
-    target = np.zeros_like(mixture)
+    estimate = np.zeros_like(mixture)
     offset = 0
     for layout in layouts:
         async def counted(done: int, offset: int = offset) -> bool:
             return await progress(offset + done, total)
 
-        estimate = await _separate(layout, spans, counted, chunks_in_flight, visual)
-        estimate = await asyncio.to_thread(resample, estimate, layout.info.sample_rate, sample_rate)
-        n = min(target.shape[1], estimate.shape[1])
-        target[:, :n] += estimate[:, :n] / len(layouts)
+        native = await _separate(layout, spans, counted, chunks_in_flight, visual)
+        native = await asyncio.to_thread(resample, native, layout.info.sample_rate, sample_rate)
+        n = min(estimate.shape[1], native.shape[1])
+        estimate[:, :n] += native[:, :n] / len(layouts)
         offset += len(layout.chunks)
-    return target
+    return mixture - estimate if inverted else estimate
 
 
 async def _separate(
@@ -185,60 +178,11 @@ async def _separate(
     )
 
 
-async def interpret(separator: SeparatorClient, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-    """The backend's plan for a prompt; its refusals become the job's typed errors."""
-    try:
-        return await separator.interpret(prompt, spans)
-    except UnsupportedPrompt as exc:
-        raise ServiceError(str(exc), type="unsupported_prompt", field="input.prompt") from None
-    except BackendUnavailable as exc:
-        # Retrying can succeed once the operator fixes the deployment.
-        raise ServiceError(f"{str(exc).rstrip('.')}. Other backends keep serving.", type="backend_unavailable",
-                           retryable=True) from None
-
-
-async def plan_job(
-    job: JobRecord, separators: Mapping[str, SeparatorClient], routes: Mapping[str, list[str]]
-) -> list[tuple[str, dict[str, Any]]]:
-    """Which Separators run the job (by key), each with its plan.
-
-    The submitted backend reads the prompt; when the client named no backend and
-    the concept it read has a route (``serve_app.routing``), the routed backends
-    read it again and serve the job. When a routed backend cannot (it failed to
-    load, or refuses the prompt), the job stays with the submitted one.
-    """
-    if job.backend not in separators:
-        raise ServiceError(f"Backend {job.backend!r} is not deployed; deployed: {sorted(separators)}.",
-                           type="backend_unavailable", retryable=True)
-    prompt = job.input["prompt"]
-    spans = [SpanHint.model_validate(s) for s in job.input.get("spans", [])]
-    plan = await interpret(separators[job.backend], prompt, spans)
-    # The client's choice stays, and so does the backend a visual prompt was accepted for.
-    chosen = any(job.input.get(field) is not None for field in ("backend", "model_variant", "video_url"))
-    routed = concept_route(routes, plan.get("concept"), job.backend, chosen)
-    if routed is not None and all(key in separators for key in routed):
-        try:
-            return [(key, plan if key == job.backend else await interpret(separators[key], prompt, spans))
-                    for key in routed]
-        except ServiceError as exc:
-            log.warning("route %s -> %s not taken for %s: %s", plan.get("concept"), routed, job.request_id, exc)
-    return [(job.backend, plan)]
-
-
-def joint_plan(members: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """What the client sees as the interpretation: the first member's reading of
-    the prompt, which backend(s) served it (``+``-joined) and each one's method."""
-    key, plan = members[0]
-    if len(members) == 1:
-        return {**plan, "backend": key}
-    return {**plan, "backend": "+".join(k for k, _ in members),
-            "method": "mean of " + ", ".join(f"{k}:{p.get('method', '?')}" for k, p in members)}
-
-
 async def run_job(
     job: JobRecord,
     ctx: ServiceContext,
     members: list[Member],
+    inverted: bool,
     progress: ProgressFn,
     chunks_in_flight: int = 4,
 ) -> dict[str, Any]:
@@ -268,7 +212,9 @@ async def run_job(
 
         spans, warnings = clip_spans(spans, mixture.shape[1] / sample_rate)
         t = time.perf_counter()
-        target = await separate_audio(mixture, sample_rate, members, spans, progress, chunks_in_flight, visual)
+        target = await separate_audio(
+            mixture, sample_rate, members, spans, progress, chunks_in_flight, inverted, visual
+        )
         residual = mixture - target
         timings["separate_s"] = time.perf_counter() - t
 
@@ -307,7 +253,7 @@ async def run_job(
     timings["total_s"] = (parse_iso(now_iso()) - created).total_seconds()
     return {
         **result,
-        "warnings": [*(w for _, plan in members for w in plan.get("warnings", [])), *warnings],
+        "warnings": warnings,
         "duration": mixture.shape[1] / sample_rate,
         "sample_rate": sample_rate,
         "channels": mixture.shape[0],

@@ -4,19 +4,12 @@ service, or in-process (tests, the `audiolasso worker` command)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel
 
-from serve_app.backend import (
-    Backend,
-    BackendInfo,
-    BackendUnavailable,
-    SeparationItem,
-    SpanHint,
-    UnsupportedPrompt,
-)
+from serve_app.backend import Backend, BackendInfo, Plan, SeparationItem, SpanHint
 
 
 class BackendStatus(BaseModel):
@@ -33,11 +26,7 @@ class SeparatorClient(Protocol):
 
     async def status(self) -> BackendStatus: ...
 
-    async def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]: ...
-
-    async def prepare(
-        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
-    ) -> dict[str, Any]: ...
+    async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan: ...
 
     async def separate(self, item: SeparationItem) -> np.ndarray: ...
 
@@ -57,18 +46,7 @@ class HandleSeparator:
     async def status(self) -> BackendStatus:
         return BackendStatus.model_validate(await self.handle.status.remote())
 
-    async def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        # Exceptions lose their type crossing Ray, so the replica answers with a tagged dict.
-        answer = await self.handle.interpret.remote(prompt, [s.model_dump() for s in spans])
-        if "unsupported" in answer:
-            raise UnsupportedPrompt(answer["unsupported"])
-        if "unavailable" in answer:
-            raise BackendUnavailable(answer["unavailable"])
-        return answer["plan"]
-
-    async def prepare(
-        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
-    ) -> dict[str, Any]:
+    async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         return await self.handle.prepare.remote(audio, sample_rate, plan, [s.model_dump() for s in spans])
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
@@ -88,13 +66,7 @@ class LocalSeparator:
     async def status(self) -> BackendStatus:
         return BackendStatus(available=True)  # given a loaded backend
 
-    async def interpret(self, prompt: str, spans: list[SpanHint]) -> dict[str, Any]:
-        # Off the event loop: reading a prompt may load a language model on first use.
-        return await asyncio.to_thread(self.backend.interpret, prompt, spans)
-
-    async def prepare(
-        self, audio: np.ndarray, sample_rate: int, plan: dict[str, Any], spans: list[SpanHint]
-    ) -> dict[str, Any]:
+    async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         async with self._lock:
             return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, spans)
 

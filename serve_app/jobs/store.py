@@ -255,6 +255,7 @@ class JobStore:
         owner: str,
         backend: str,
         input: dict[str, Any],
+        plan: dict[str, Any],
         webhook_url: str | None,
         warnings: list[str],
         created_at: str,
@@ -262,7 +263,8 @@ class JobStore:
         max_queued_per_owner: int | None = None,
         max_queue_length: int | None = None,
     ) -> int:
-        """Record and enqueue a job; returns its queue position. ``base_url`` is
+        """Record and enqueue a job with its plan (``serve_app.jobs.planning``);
+        returns its queue position. ``base_url`` is
         the base of the links the submitter got, reused in its webhook.
         Raises RateLimited / Overloaded when the owner's or the whole queue is full."""
         fields = to_hash(
@@ -273,6 +275,7 @@ class JobStore:
             backend=backend,
             created_at=created_at,
             input=input,
+            plan=plan,
             webhook_url=webhook_url,
             base_url=base_url,
             warnings=warnings,
@@ -333,10 +336,6 @@ class JobStore:
                 args=[claim.request_id, claim.token, int(lease_s * 1000)],
             )
         )
-
-    async def set_fields(self, claim: Claim, **fields: Any) -> None:
-        """Store worker-side facts (plan, warnings) on a claimed job."""
-        await self.redis.hset(self.keys.job(claim.request_id), mapping=to_hash(**fields))
 
     async def progress(self, claim: Claim, done: int, total: int) -> int:
         """Record chunk progress. Returns like :meth:`heartbeat`."""

@@ -10,8 +10,9 @@ from typing import Mapping
 from serve_app.claim_loop import ClaimLoop
 from serve_app.context import ServiceContext
 from serve_app.errors import ServiceError
-from serve_app.jobs.pipeline import JobStopped, joint_plan, plan_job, run_job
-from serve_app.jobs.record import JobStatus
+from serve_app.jobs.pipeline import JobStopped, run_job
+from serve_app.jobs.planning import JobPlan, Planner
+from serve_app.jobs.record import JobRecord, JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import Claim
 
@@ -26,11 +27,13 @@ class JobWorker:
         self,
         ctx: ServiceContext,
         separators: Mapping[str, SeparatorClient],
+        planner: Planner,
         max_concurrent_jobs: int = 4,
         chunks_in_flight: int = 4,
     ):
         self.ctx = ctx
         self.separators = dict(separators)
+        self.planner = planner
         self.chunks_in_flight = chunks_in_flight
         settings = ctx.settings
         self.loop = ClaimLoop(
@@ -71,8 +74,9 @@ class JobWorker:
         heartbeat = asyncio.create_task(self._heartbeat(claim, asyncio.current_task()))
         try:
             job = await jobs.get(claim.request_id)
-            members = await plan_job(job, self.separators, self.ctx.routes)
-            await jobs.set_fields(claim, plan=joint_plan(members))
+            plan = await self._job_plan(job)
+            for member in plan.members:
+                await self._require_available(member.backend)
 
             async def progress(done: int, total: int) -> bool:
                 state = await jobs.progress(claim, done, total)
@@ -80,9 +84,8 @@ class JobWorker:
                     raise JobStopped()
                 return state == CANCEL_REQUESTED
 
-            result = await run_job(
-                job, self.ctx, [(self.separators[k], plan) for k, plan in members], progress, self.chunks_in_flight
-            )
+            members = [(self.separators[m.backend], m.plan) for m in plan.members]
+            result = await run_job(job, self.ctx, members, plan.reading.inverted, progress, self.chunks_in_flight)
             if not await jobs.finish(claim, JobStatus.COMPLETED, result=result):
                 await self._discard(result)
         except JobStopped:
@@ -105,6 +108,21 @@ class JobWorker:
             )
         finally:
             heartbeat.cancel()
+
+    async def _job_plan(self, job: JobRecord) -> JobPlan:
+        """The plan made at submit; a job queued by an older version without one is planned now."""
+        if job.plan is not None:
+            return JobPlan.model_validate(job.plan)
+        return await self.planner.plan(job.input, job.backend)
+
+    async def _require_available(self, key: str) -> None:
+        separator = self.separators.get(key)
+        status = await separator.status() if separator is not None else None
+        if status is None or not status.available:
+            reason = status.error if status is not None and status.error else f"Backend {key} is not deployed"
+            # Retrying can succeed once the operator fixes the deployment.
+            raise ServiceError(f"{reason.rstrip('.')}. Other backends keep serving.", type="backend_unavailable",
+                               retryable=True)
 
     async def _heartbeat(self, claim: Claim, job_task: asyncio.Task) -> None:
         lease = self.ctx.settings.visibility_timeout_s

@@ -1,5 +1,4 @@
-"""Prompt understanding shared by every backend: what to keep, what to remove, which sound.
-
-``weak`` is rule-based and cheap (the Ingress uses it); ``interpret`` loads a
-small sentence-embedding model on first use.
-"""
+"""Prompt understanding shared by every backend: ``grammar`` (rules: which sound,
+keep or remove), ``reading`` (the typed reading, with the closest catalog concept
+from a small sentence-embedding model), ``catalog`` (the concepts), ``weak``
+(advice for vague prompts)."""

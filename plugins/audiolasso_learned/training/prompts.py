@@ -1,17 +1,17 @@
 """Varied prompts for a target sound, read the way the backend reads them.
 
 A prompt is a template filled with one of the catalog's example phrases for the
-concept; the phrase the network is conditioned on is the one
-``serve_app.prompts.parse_prompt`` takes from it, exactly what the backend
-embeds at run time. "remove the X" prompts still name X, the sound the network
-estimates; the backend returns the complement.
+concept; the phrase the network is conditioned on is the one the service's
+grammar (``serve_app.understanding.grammar``) takes from it, exactly what the
+backend embeds at run time. "remove the X" prompts still name X, the sound the
+network estimates; the service returns the complement.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from serve_app.prompts import parse_prompt
+from serve_app.understanding.grammar import parse
 from serve_app.understanding.catalog import BY_NAME
 
 KEEP_TEMPLATES = (
@@ -38,12 +38,15 @@ def prompt_for(rng: np.random.Generator, target: str, other: str | None) -> tupl
         prompt = str(rng.choice(REMOVE_TEMPLATES)).format(t=t)
     else:
         prompt = str(rng.choice(KEEP_TEMPLATES)).format(t=t)
-    return prompt, named_phrase(prompt)
+    return prompt, named_phrase(prompt, t)
 
 
-def named_phrase(prompt: str) -> str:
-    """The phrase of ``prompt`` that names the sound to estimate (kept, or removed when inverted)."""
-    return parse_prompt(prompt).target_phrase
+def named_phrase(prompt: str, named: str) -> str:
+    """The phrase of ``prompt`` that names the sound to estimate (kept, or removed when inverted).
+    Where the grammar reads another sound than the one ``named`` ("the karaoke track" reads as
+    the vocals removed) or none ("noise"), the example names ``named`` itself."""
+    target = parse(prompt).target
+    return target if target and target in named.lower() else named
 
 
 def all_phrases(concepts: list[str]) -> list[str]:
@@ -52,5 +55,5 @@ def all_phrases(concepts: list[str]) -> list[str]:
     for concept in concepts:
         for t in phrases_of(concept):
             for template in (*KEEP_TEMPLATES, *REMOVE_TEMPLATES, *BOTH_TEMPLATES):
-                out.add(named_phrase(template.format(t=t, o="hum")))
+                out.add(named_phrase(template.format(t=t, o="hum"), t))
     return sorted(out)

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from serve_app.backend import Backend, BackendInfo, SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.backend import Backend, BackendInfo, Plan, Reading, SeparationItem, SpanHint, UnsupportedPrompt
 from serve_app.hookspecs import hookimpl
 
 
@@ -23,11 +23,15 @@ class LowpassBackend(Backend):
         resources={"num_cpus": 0.25},
     )
 
-    def interpret(self, prompt: str, spans: list[SpanHint]) -> dict:
-        text = prompt.lower()
-        if "low" not in text and "bass" not in text:
+    def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
+        # The service has read the prompt: which sound, and whether the user wants it
+        # or everything except it ("remove the bass"). This backend only estimates the
+        # sound; turning it around is the service's work.
+        sound = reading.target.phrase
+        if "low" not in sound and "bass" not in sound:
             raise UnsupportedPrompt('The "lowpass" backend only understands prompts about "the low end" or "the bass".')
-        return {"inverted": text.startswith("remove"), "cutoff_hz": float(self.options.get("cutoff_hz", 300.0))}
+        cutoff = float(self.options.get("cutoff_hz", 300.0))
+        return Plan(sound=sound, concept=reading.target.concept, method=f"fft-lowpass-{cutoff:g}hz", cutoff_hz=cutoff)
 
     def load(self, device: str) -> None:
         self.delay = float(self.options.get("seconds_per_chunk", 0.0))
@@ -38,9 +42,7 @@ class LowpassBackend(Backend):
             time.sleep(self.delay)
             spectrum = np.fft.rfft(item.audio)
             freqs = np.fft.rfftfreq(len(item.audio), 1 / self.info.sample_rate)
-            keep = freqs < item.plan["cutoff_hz"]
-            if item.plan["inverted"]:
-                keep = ~keep
+            keep = freqs < item.plan.cutoff_hz
             out.append(np.fft.irfft(spectrum * keep, n=len(item.audio)).astype(np.float32))
         return out
 

@@ -1,0 +1,132 @@
+"""From a prompt to the service's one reading of it, shared by every backend.
+
+``grammar`` (rules) finds the sound to separate and whether the target track
+is that sound or everything except it; each named phrase is then matched to
+the closest concept of the catalog with the sentence-embedding model, so a
+closed-vocabulary backend knows what it is closest to ("cuckoo calls" ->
+birds) while a text-queried one gets the phrase itself. A phrase far from
+every concept is ``other``; a prompt that names no sound is ``vague``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from serve_app.understanding import embedding, grammar
+from serve_app.understanding.catalog import BY_NAME, CONCEPTS, OTHER, OWN_NAMES, Concept
+
+# Cosine similarity below which a phrase is "other": paraphrases of listed sounds
+# score >= 0.58 ("the dry vocal", "the yapping puppy": dog 0.67), unlisted sounds
+# less ("the baby crying": 0.48, "the echo": 0.51, "isolate the glorp": 0.32).
+MIN_CONFIDENCE = 0.55
+# At or above this similarity to one of a concept's own names, a phrase names the concept itself.
+EXACT_CONFIDENCE = 0.75
+
+
+class SoundMatch(BaseModel):
+    """A sound the prompt names, and the catalog concept closest to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phrase: str = Field(description="The words of the prompt that name the sound (articles and requests removed).")
+    concept: str = Field(description="The closest catalog concept, or 'other' when none is close.")
+    family: str = Field(description="voice, music, instrument, noise, event or other.")
+    confidence: float = Field(description="Cosine similarity of the phrase to the concept's closest example (0-1).")
+    exact: bool = Field(
+        False, description="The phrase names the concept itself, not one sound of its family ('hi-hat' for drums)."
+    )
+
+
+class Reading(BaseModel):
+    """What the target track should hold: ``target`` is the sound to separate;
+    the target track is that sound, or everything except it when ``inverted``.
+    ``other`` is the sound the prompt named on the opposite side ("clean up the
+    hum, keep the voice": target voice, other hum)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    target: SoundMatch
+    inverted: bool = Field(description="true: the target track is everything except the sound ('remove the drums').")
+    other: SoundMatch | None = None
+    vague: bool = Field(False, description="The prompt names no specific sound (e.g. 'clean this').")
+
+    @property
+    def keep(self) -> SoundMatch | None:
+        return self.other if self.inverted else self.target
+
+    @property
+    def remove(self) -> SoundMatch | None:
+        return self.target if self.inverted else self.other
+
+
+class UnreadablePrompt(ValueError):
+    """The prompt names its sound in a way no backend can read (symbols only)."""
+
+
+# What a vague prompt ("clean this", "remove noise") is taken to mean, and a
+# prompt naming nothing whose include spans mark the sound ("keep this").
+VAGUE_READING = "steady background noise"
+MARKED_READING = "the sound the spans mark"
+# Pictographs and symbols: "🎤 only" names a sound the rules cannot read.
+_SYMBOLS = re.compile(r"[^\w\s.,;:!?'\"()\[\]{}&+/-]")
+
+
+def read(prompt: str, marked: bool = False) -> Reading:
+    """Read ``prompt``. ``marked``: include spans mark the target, so a prompt naming
+    nothing ("keep this") means the marked sound; without them such a prompt is read
+    as a general clean-up (remove steady background noise). Raises UnreadablePrompt
+    for a prompt whose only sound words are symbols."""
+    return _read(prompt.strip(), marked)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(prompt: str, marked: bool) -> Reading:
+    parsed = grammar.parse(prompt)
+    if parsed.target is None:
+        if _SYMBOLS.search(prompt) and not marked:
+            raise UnreadablePrompt(
+                f'The prompt "{prompt}" names its sound with symbols; say it in words, '
+                'e.g. "isolate the lead vocal" or "remove the drums".'
+            )
+        return _marked() if marked else _vague()
+    named = [parsed.target] + ([parsed.other] if parsed.other else [])
+    matches = match_concepts(named)
+    return Reading(target=matches[0], inverted=parsed.inverted, other=matches[1] if parsed.other else None)
+
+
+def match_concepts(phrases: list[str]) -> list[SoundMatch]:
+    """The closest concept for each phrase (one batched model call)."""
+    names, own, examples = _example_matrix()
+    scores = embedding.encode(phrases) @ examples.T  # (phrases, examples), cosine similarities
+    out = []
+    for phrase, row in zip(phrases, scores, strict=True):
+        best = int(np.argmax(row))
+        confidence = float(row[best])
+        concept = BY_NAME[names[best]] if confidence >= MIN_CONFIDENCE else OTHER
+        exact = bool(row[(names == concept.name) & own].max(initial=0.0) >= EXACT_CONFIDENCE)
+        out.append(SoundMatch(concept=concept.name, family=concept.family, phrase=phrase,
+                              confidence=round(confidence, 3), exact=exact))
+    return out
+
+
+@functools.cache
+def _example_matrix() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(concept name per example, whether it is one of the concept's own names, embeddings)."""
+    names = np.array([c.name for c in CONCEPTS for _ in c.examples])
+    own = np.array([i < OWN_NAMES for c in CONCEPTS for i in range(len(c.examples))])
+    return names, own, embedding.encode([e for c in CONCEPTS for e in c.examples])
+
+
+def _marked() -> Reading:
+    target = SoundMatch(concept=OTHER.name, family=OTHER.family, phrase=MARKED_READING, confidence=0.0)
+    return Reading(target=target, inverted=False, vague=True)
+
+
+def _vague() -> Reading:
+    noise: Concept = BY_NAME["hiss"]
+    target = SoundMatch(concept=noise.name, family=noise.family, phrase=VAGUE_READING, confidence=0.0)
+    return Reading(target=target, inverted=True, vague=True)
