@@ -29,7 +29,7 @@ from serve_app.understanding.weak import prompt_warnings
         ("isolate the woodwind that plays in the section I marked", "woodwinds", False, "woodwinds", None),
         ("get rid of the chatter in the background and keep the main speaker", "speech", False, "speech", "crowd"),
         ("take out the rain noise so I can hear the speaker", "speech", False, "speech", "rain"),
-        ("remove the hum and hiss behind the voice", "hiss", True, "speech", "hiss"),
+        ("remove the hum and hiss behind the voice", "speech", False, "speech", "hiss"),
         ("pull out the lead vocals", "singing_voice", False, "singing_voice", None),
         ("extract the singer's voice", "singing_voice", False, "singing_voice", None),
         ("get rid of the music, I only want the voice", "speech", False, "speech", "music"),

@@ -13,7 +13,7 @@ import numpy as np
 
 from audiolasso_dsp import spans as span_models
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.methods import BY_METHOD, METHODS, VOICE_COMPLEMENT, Method, Toolkit
+from audiolasso_dsp.methods import BY_METHOD, METHODS, Toolkit
 from serve_app.backend import (
     Backend,
     BackendInfo,
@@ -58,7 +58,7 @@ class DSPBackend(Backend):
                 f'{_known_labels()}. Name one of those ("isolate the speaker", "remove the drums"), or mark '
                 "where the sound is with span hints."
             )
-        method = _method(reading)
+        method = METHODS[target.concept]
         name = f"{method.with_spans()[0]}+span-{_span_kind(target.family)}" if spans else method.name
         warnings = []
         if target.concept != "other" and not target.exact and not reading.vague:
@@ -111,16 +111,6 @@ class DSPBackend(Backend):
         else:
             estimate = method.recipe(audio, kit)
         return estimate.astype(np.float32, copy=False)
-
-
-def _method(reading: Reading) -> Method:
-    """The concept's method; a noise named behind a voice that stays ("remove the hum and hiss
-    behind the voice") is everything but that voice, which also covers what the concept's
-    own method would leave."""
-    other = reading.other
-    if reading.inverted and reading.target.family == "noise" and other is not None and other.family == "voice":
-        return VOICE_COMPLEMENT
-    return METHODS[reading.target.concept]
 
 
 def _span_kind(family: str) -> span_models.Kind:

@@ -126,7 +126,5 @@ METHODS: dict[str, Method] = {
     "knock": Method("percussive-non-voice", impact),
 }
 
-# A noise behind a voice that stays: everything but the voice (``backend._method``).
-VOICE_COMPLEMENT = METHODS["crowd"]
 # Every method by name: plans store the name.
-BY_METHOD: dict[str, Method] = {m.name: m for m in (*METHODS.values(), VOICE_COMPLEMENT)}
+BY_METHOD: dict[str, Method] = {m.name: m for m in METHODS.values()}

@@ -137,6 +137,7 @@ EXCEPT = ("except for", "except", "but", "other than", "apart from", "aside from
 # "X from Y", "X behind Y": Y is on the other side; "X without Y": Y is removed whatever X's side.
 OTHER_SIDE = ("out of", "away from", "from", "behind", "under", "underneath", "beneath", "over", "on top of",
               "in front of", "against", "amid", "amidst", "among", "versus", "vs")
+FOREGROUND = ("behind", "under", "underneath", "beneath")
 REMOVED_SIDE = ("without", "with no", "minus", "but not", "and not", "instead of", "rather than", "not")
 
 # The rest of the recording, not a sound: "keep the rest", "everything", "the audio".
@@ -526,7 +527,11 @@ def _object(words: list[str], side: Side | None, action: str | None = None) -> l
         if removed and (_is_generic(_clean(head)) or set(_clean(head).split()) & MIX_WORDS):
             return _object(rest, _flip(side or "keep"))  # "the song without vocals"
         other = _clean(rest)
-        tail = [Mention(other, "remove" if removed else _flip(side or "keep"), implied=True)]
+        there: Side = "remove" if removed else _flip(side or "keep")
+        # "remove the hum behind the voice": the voice is the foreground, as good as asked for;
+        # "remove the hum from the vocals" only says where the hum is.
+        foreground = there == "keep" and joined in FOREGROUND
+        tail = [Mention(other, there, implied=not foreground)]
         return [*_mention(head, side), *(tail if other and not _is_generic(other) else [])]
     if len(words) > 1 and words[-1] == "free":
         return _mention(words[:-1], _flip(side or "keep"))  # "noise free"
