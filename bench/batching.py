@@ -22,17 +22,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 import time
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     LocalService,
     free_port,
     machine_info,
@@ -58,7 +53,7 @@ def _epoch(iso: str) -> float:
 def pick_prompt(backend_name: str, candidates: list[str]) -> str:
     """The first candidate the backend's ``plan`` accepts (checked in-process, nothing loaded)."""
     from serve_app.backend import UnsupportedPrompt
-    from serve_app.plugins import get_backend
+    from serve_app.registry import get_backend
     from serve_app.understanding.reading import read
 
     backend = get_backend(backend_name)()
@@ -73,8 +68,9 @@ def run_phase(client, files: list[tuple[str, float]], prompt: str, backend: str,
     """Submit every file at once; wait for all; throughput from the service's timestamps."""
     bodies = []
     for file_id, _seconds in files:
-        r = client.post("/v1/queue/audio/separate",
-                        json={"input": {"file_id": file_id, "prompt": prompt, "backend": backend}})
+        r = client.post(
+            "/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": prompt, "backend": backend}}
+        )
         r.raise_for_status()
         bodies.append(r.json())
     deadline = time.monotonic() + timeout_s
@@ -95,8 +91,12 @@ def run_phase(client, files: list[tuple[str, float]], prompt: str, backend: str,
     start = min(_epoch(s["created_at"]) for s in final.values())
     end = max(_epoch(s["completed_at"]) for s in final.values())
     audio_s = sum(seconds for _, seconds in files)
-    return {"jobs": len(bodies), "audio_s": audio_s, "wall_s": end - start,
-            "throughput": audio_s / (end - start) if end > start else float("nan")}
+    return {
+        "jobs": len(bodies),
+        "audio_s": audio_s,
+        "wall_s": end - start,
+        "throughput": audio_s / (end - start) if end > start else float("nan"),
+    }
 
 
 def batch_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[int, int]:
@@ -108,10 +108,17 @@ def batch_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[int, int]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--jobs", type=int, default=8, help="concurrent jobs per phase (default 8)")
-    p.add_argument("--lengths", default="4,9,15,22,31,6,12,27",
-                   help="job lengths in seconds, cycled over the jobs (default 4,9,15,22,31,6,12,27)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="the batched phase's max_batch_size (default: the config's, configs/local.yaml)")
+    p.add_argument(
+        "--lengths",
+        default="4,9,15,22,31,6,12,27",
+        help="job lengths in seconds, cycled over the jobs (default 4,9,15,22,31,6,12,27)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="the batched phase's max_batch_size (default: the config's, configs/local.yaml)",
+    )
     p.add_argument("--repeats", type=int, default=2, help="repeats of both phases, alternating order (default 2)")
     p.add_argument("--backend", default="dsp", help="backend to deploy (default dsp)")
     p.add_argument("--device", default=None, help="backend device, e.g. cpu or cuda (default: cuda if available)")
@@ -132,8 +139,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     lengths = [float(x) for x in args.lengths.split(",") if x.strip()]
     port = free_port()
     make = lambda mbs: service_config(  # noqa: E731
-        port, backend=args.backend, device=args.device, num_gpus=args.num_gpus, max_batch_size=mbs,
-        max_concurrent_jobs=args.max_concurrent_jobs, chunks_in_flight=args.chunks_in_flight)
+        port,
+        backend=args.backend,
+        device=args.device,
+        num_gpus=args.num_gpus,
+        max_batch_size=mbs,
+        max_concurrent_jobs=args.max_concurrent_jobs,
+        chunks_in_flight=args.chunks_in_flight,
+    )
     configured = args.batch_size or int(separator_user_config(make(None), args.backend).get("max_batch_size", 8))
     sizes = [1, configured]
     result: dict[str, Any] = {
@@ -144,9 +157,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "runs": [],
     }
     prefix = new_prefix("batch")
-    with LocalService(make(configured), args.redis_url, prefix, num_cpus=args.num_cpus) as service, \
-            httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.key}"},
-                         timeout=120) as client:
+    with (
+        LocalService(make(configured), args.redis_url, prefix, num_cpus=args.num_cpus) as service,
+        httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.key}"}, timeout=120) as client,
+    ):
         result["service_startup_s"] = service.startup_s
         result["worker_config"] = service.config["applications"][0]["args"]["worker"]
         files = []
@@ -157,36 +171,48 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # One untimed warm-up job (first-call costs: imports, model caches).
         run_phase(client, files[:1], prompt, args.backend, args.timeout)
         for repeat in range(args.repeats):
-            for mbs in (sizes if repeat % 2 == 0 else sizes[::-1]):
+            for mbs in sizes if repeat % 2 == 0 else sizes[::-1]:
                 redeploy_s = service.redeploy(make(mbs))
                 pids = {a["name"]: a["pid"] for a in replica_processes()}
                 before = service.separator_stats(args.backend)
                 phase = run_phase(client, files, prompt, args.backend, args.timeout)
                 after = service.separator_stats(args.backend)
                 formed = batch_diff(before, after)
-                phase.update(repeat=repeat, max_batch_size=mbs, batch_sizes=formed,
-                             chunks=sum(k * v for k, v in formed.items()), calls=sum(formed.values()),
-                             separator_pid=pids.get(sep), device=after.get("device"), redeploy_s=redeploy_s)
+                phase.update(
+                    repeat=repeat,
+                    max_batch_size=mbs,
+                    batch_sizes=formed,
+                    chunks=sum(k * v for k, v in formed.items()),
+                    calls=sum(formed.values()),
+                    separator_pid=pids.get(sep),
+                    device=after.get("device"),
+                    redeploy_s=redeploy_s,
+                )
                 result["runs"].append(phase)
-                print(f"  repeat {repeat} max_batch_size={mbs:<3} {phase['throughput']:6.2f} s audio/s  "
-                      f"wall {phase['wall_s']:6.2f} s  batches {formed}  pid {pids.get(sep)}", flush=True)
+                print(
+                    f"  repeat {repeat} max_batch_size={mbs:<3} {phase['throughput']:6.2f} s audio/s  "
+                    f"wall {phase['wall_s']:6.2f} s  batches {formed}  pid {pids.get(sep)}",
+                    flush=True,
+                )
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for mbs in sizes:
         runs = [r for r in result["runs"] if r["max_batch_size"] == mbs]
-        formed: Counter[int] = Counter()
+        sizes_formed: Counter[int] = Counter()
         for r in runs:
-            formed.update(r["batch_sizes"])
-        chunks = sum(k * v for k, v in formed.items())
-        rows.append({
-            "max_batch_size": mbs,
-            "repeats": len(runs),
-            "audio_s": runs[0]["audio_s"] if runs else 0,
-            "wall_s": median([r["wall_s"] for r in runs]),
-            "throughput": median([r["throughput"] for r in runs]),
-            "mean_batch": chunks / max(sum(formed.values()), 1),
-            "batch_sizes": " ".join(f"{k}x{v}" for k, v in sorted(formed.items())),
-        })
+            sizes_formed.update(r["batch_sizes"])
+        chunks = sum(k * v for k, v in sizes_formed.items())
+        rows.append(
+            {
+                "max_batch_size": mbs,
+                "repeats": len(runs),
+                "audio_s": runs[0]["audio_s"] if runs else 0,
+                "wall_s": median([r["wall_s"] for r in runs]),
+                "throughput": median([r["throughput"] for r in runs]),
+                "mean_batch": chunks / max(sum(sizes_formed.values()), 1),
+                "batch_sizes": " ".join(f"{k}x{v}" for k, v in sorted(sizes_formed.items())),
+            }
+        )
     base = rows[0]["throughput"]
     for row in rows:
         row["gain"] = row["throughput"] / base if base else float("nan")
@@ -195,8 +221,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["replica_restarted"] = len({r["separator_pid"] for r in result["runs"]}) > 1
     out = write_result("batching", result, args.output)
     print()
-    print(table(rows, ["max_batch_size", "repeats", "audio_s", "wall_s", "throughput", "gain", "mean_batch",
-                       "batch_sizes"]))
+    print(
+        table(
+            rows, ["max_batch_size", "repeats", "audio_s", "wall_s", "throughput", "gain", "mean_batch", "batch_sizes"]
+        )
+    )
     print(f"\nwritten to {out}")
     return result
 

@@ -13,7 +13,6 @@ import platform
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -35,9 +34,6 @@ NO_LIMITS = {
     "AUDIOLASSO_MAX_QUEUED_PER_KEY": "1000000000",
     "AUDIOLASSO_MAX_QUEUE_LENGTH": "1000000000",
 }
-
-if str(ROOT) not in sys.path:  # `python bench/x.py` as well as `python -m bench.x`
-    sys.path.insert(0, str(ROOT))
 
 
 # --- statistics ----------------------------------------------------------------
@@ -71,7 +67,7 @@ def table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
 
     cells = [[fmt(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths)) + " |"  # noqa: E731
+    line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True)) + " |"  # noqa: E731
     out = [line(columns), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(row) for row in cells]
     return "\n".join(out)
@@ -134,9 +130,10 @@ def new_prefix(kind: str) -> str:
 
 def create_key(redis_url: str, prefix: str, name: str = "bench") -> str:
     """A new API key under ``prefix``; returns the secret."""
-    from serve_app.apikeys import KeyStore
-    from serve_app.redis_keys import RedisKeys
     import redis.asyncio as aioredis
+
+    from serve_app.access.apikeys import KeyStore
+    from serve_app.store.keys import RedisKeys
 
     async def make() -> str:
         r = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -180,7 +177,7 @@ def test_signal(seconds: float, sr: int, seed: int = 0, channels: int = 1):
     clicks = np.zeros(n)
     clicks[:: max(1, sr // 2)] = 0.8
     out = []
-    for ch in range(channels):
+    for _ in range(channels):
         noise = 0.05 * rng.standard_normal(n)
         out.append((tones + clicks + noise).astype(np.float32))
     return np.stack(out)
@@ -224,14 +221,18 @@ def service_config(
         worker["chunks_in_flight"] = chunks_in_flight
     sep_name = f"Separator-{backend}"
     # Only the benchmarked backend is deployed: drop other Separators' entries.
-    app["deployments"] = [d for d in app.get("deployments", [])
-                          if not d["name"].startswith("Separator-") or d["name"] == sep_name
-                          or not any(d2["name"] == sep_name for d2 in app.get("deployments", []))]
+    app["deployments"] = [
+        d
+        for d in app.get("deployments", [])
+        if not d["name"].startswith("Separator-")
+        or d["name"] == sep_name
+        or not any(d2["name"] == sep_name for d2 in app.get("deployments", []))
+    ]
     deployments = app["deployments"]
     sep = next((d for d in deployments if d["name"] == sep_name), None)
     if sep is None:
         # Another backend than the shipped config's: give it the same shape as Separator-dsp.
-        template = next((d for d in deployments if d["name"].startswith("Separator-")), {})
+        template: dict[str, Any] = next((d for d in deployments if d["name"].startswith("Separator-")), {})
         sep = copy.deepcopy(template) or {"user_config": {}, "ray_actor_options": {"num_cpus": 1}}
         sep["name"] = sep_name
         deployments[:] = [d for d in deployments if not d["name"].startswith("Separator-")] + [sep]
@@ -263,8 +264,14 @@ class LocalService:
     local Ray Serve exactly as tests/test_serve_e2e.py does, under its own Redis
     key prefix and data directory. Use as a context manager; one at a time."""
 
-    def __init__(self, config: dict[str, Any], redis_url: str, prefix: str, num_cpus: int | None = None,
-                 env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        redis_url: str,
+        prefix: str,
+        num_cpus: int | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.config = config
         self.redis_url = redis_url
         self.prefix = prefix
@@ -274,27 +281,36 @@ class LocalService:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._saved_env: dict[str, str] | None = None
 
-    def __enter__(self) -> "LocalService":
+    def __enter__(self) -> LocalService:
         import ray
 
         from serve_app.launcher import deploy
 
         self._tmp = tempfile.TemporaryDirectory(prefix="audiolasso-bench-")
         self._saved_env = dict(os.environ)
-        os.environ.update({
-            "AUDIOLASSO_REDIS_URL": self.redis_url,
-            "AUDIOLASSO_REDIS_PREFIX": self.prefix,
-            "AUDIOLASSO_DATA_DIR": str(Path(self._tmp.name) / "data"),
-            **self.env,
-        })
+        os.environ.update(
+            {
+                "AUDIOLASSO_REDIS_URL": self.redis_url,
+                "AUDIOLASSO_REDIS_PREFIX": self.prefix,
+                "AUDIOLASSO_DATA_DIR": str(Path(self._tmp.name) / "data"),
+                **self.env,
+            }
+        )
         env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
         env.update(self.env)  # e.g. RAY_SERVE_* knobs for an experiment
         t = time.perf_counter()
         # Same call as launcher.deploy makes, plus quiet driver logs.
         # address="local": always a new instance, never someone else's `ray start` cluster.
-        ray.init(address="local", namespace="serve", num_cpus=self.num_cpus, runtime_env={"env_vars": env},
-                 log_to_driver=False, include_dashboard=False, configure_logging=True,
-                 logging_level="WARNING")
+        ray.init(
+            address="local",
+            namespace="serve",
+            num_cpus=self.num_cpus,
+            runtime_env={"env_vars": env},
+            log_to_driver=False,
+            include_dashboard=False,
+            configure_logging=True,
+            logging_level="WARNING",
+        )
         try:
             deploy(self._load(self.config))
         except BaseException:
@@ -309,6 +325,7 @@ class LocalService:
 
         from serve_app.launcher import load_config
 
+        assert self._tmp is not None  # set by __enter__
         path = Path(self._tmp.name) / f"config-{uuid.uuid4().hex[:6]}.yaml"
         path.write_text(yaml.safe_dump(config))
         return load_config(path)

@@ -25,16 +25,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     LocalService,
     free_port,
     machine_info,
@@ -63,7 +58,7 @@ def _stream_ms(event_id: str) -> int:
 def event_log(redis_url: str, prefix: str, request_id: str) -> list[tuple[str, dict]]:
     import redis
 
-    from serve_app.redis_keys import RedisKeys
+    from serve_app.store.keys import RedisKeys
 
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     return [(eid, json.loads(f["data"])) for eid, f in r.xrange(RedisKeys(prefix).events(request_id))]
@@ -90,7 +85,9 @@ def server_side(events: list[tuple[str, dict]]) -> dict[str, Any]:
     if "model_done" in marks:
         out["model_done_epoch"] = _epoch(marks["model_done"][1]["at"])
         if "terminal" in marks:
-            out["model_done_to_terminal_event_ms"] = _stream_ms(marks["terminal"][0]) - _stream_ms(marks["model_done"][0])
+            out["model_done_to_terminal_event_ms"] = _stream_ms(marks["terminal"][0]) - _stream_ms(
+                marks["model_done"][0]
+            )
     return out
 
 
@@ -134,8 +131,9 @@ def watch_status(client, body: dict, poll_s: float, timeout_s: float) -> dict[st
 def watch_stream(client, body: dict, timeout_s: float) -> dict[str, float]:
     """Follow the SSE stream; wall-clock times when IN_PROGRESS and the terminal event arrived."""
     seen: dict[str, float] = {}
-    with client.stream("GET", body["stream_url"], headers={"Accept": "text/event-stream"},
-                       timeout=timeout_s) as response:
+    with client.stream(
+        "GET", body["stream_url"], headers={"Accept": "text/event-stream"}, timeout=timeout_s
+    ) as response:
         if response.status_code != 200:
             raise RuntimeError(f"stream answered {response.status_code}")
         data: list[str] = []
@@ -158,8 +156,9 @@ def watch_stream(client, body: dict, timeout_s: float) -> dict[str, float]:
     raise RuntimeError("the stream ended without a terminal event")
 
 
-def measure(client, redis_url: str, prefix: str, file_id: str, prompt: str, mode: str, poll_s: float,
-            timeout_s: float) -> dict[str, Any]:
+def measure(
+    client, redis_url: str, prefix: str, file_id: str, prompt: str, mode: str, poll_s: float, timeout_s: float
+) -> dict[str, Any]:
     body, t202 = submit(client, file_id, prompt)
     seen = watch_status(client, body, poll_s, timeout_s) if mode == "status" else watch_stream(client, body, timeout_s)
     server = server_side(event_log(redis_url, prefix, body["request_id"]))
@@ -188,8 +187,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seconds", type=float, default=2.0, help="length of the job's audio (default 2 s)")
     p.add_argument("--prompt", default="isolate the speaker", help="job prompt (default 'isolate the speaker')")
     p.add_argument("--poll-ms", type=float, default=5.0, help="status poll interval (default 5 ms)")
-    p.add_argument("--modes", default="status,stream",
-                   help="status and/or stream; stream is skipped when the service has no stream endpoint")
+    p.add_argument(
+        "--modes",
+        default="status,stream",
+        help="status and/or stream; stream is skipped when the service has no stream endpoint",
+    )
     p.add_argument("--url", help="measure a running service at this URL (same machine, same Redis)")
     p.add_argument("--api-key", help="API key for --url")
     p.add_argument("--redis-prefix", default="al", help="the running service's key prefix, with --url (default al)")
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine_info(),
         "config": {k: v for k, v in vars(args).items() if k != "api_key"},
         "model_completion_source": "event log: the IN_PROGRESS event whose progress has chunks_done == "
-                                   "chunks_total (written when the last chunk's separation returned)",
+        "chunks_total (written when the last chunk's separation returned)",
         "runs": [],
     }
     with contextlib.ExitStack() as stack:
@@ -218,11 +220,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             prefix = new_prefix("queue")
             service = stack.enter_context(
-                LocalService(service_config(free_port()), args.redis_url, prefix, num_cpus=args.num_cpus))
+                LocalService(service_config(free_port()), args.redis_url, prefix, num_cpus=args.num_cpus)
+            )
             url, key = service.url, service.key
             result["service_startup_s"] = service.startup_s
-        client = stack.enter_context(httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"},
-                                                  timeout=args.timeout))
+        client = stack.enter_context(
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=args.timeout)
+        )
         file_id = upload(client, test_signal(args.seconds, 48000), 48000)
         has_stream = detect_stream(client)
         result["stream_endpoint"] = has_stream
@@ -232,35 +236,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             modes.remove("stream")
         for mode in modes:
             for i in range(args.warmup + args.jobs):
-                row = measure(client, args.redis_url, prefix, file_id, args.prompt, mode, args.poll_ms / 1000,
-                              args.timeout)
+                row = measure(
+                    client, args.redis_url, prefix, file_id, args.prompt, mode, args.poll_ms / 1000, args.timeout
+                )
                 if i < args.warmup:
                     continue
                 result["runs"].append(row)
-                print(f"  {mode:<6} #{i - args.warmup:<3} submit->IN_PROGRESS {row['submit_to_in_progress_ms']:6.1f} ms"
-                      f"  model done->COMPLETED {row.get('model_done_to_completed_ms', float('nan')):6.1f} ms"
-                      f"  (claim {row['claim_delay_ms']} ms, server post-model "
-                      f"{row['model_done_to_terminal_event_ms']} ms)  {row['status']}", flush=True)
+                print(
+                    f"  {mode:<6} #{i - args.warmup:<3} submit->IN_PROGRESS {row['submit_to_in_progress_ms']:6.1f} ms"
+                    f"  model done->COMPLETED {row.get('model_done_to_completed_ms', float('nan')):6.1f} ms"
+                    f"  (claim {row['claim_delay_ms']} ms, server post-model "
+                    f"{row['model_done_to_terminal_event_ms']} ms)  {row['status']}",
+                    flush=True,
+                )
 
     rows = []
     for mode in dict.fromkeys(r["mode"] for r in result["runs"]):
         runs = [r for r in result["runs"] if r["mode"] == mode]
 
-        def col(name: str) -> list[float]:
+        def col(name: str, runs: list[dict] = runs) -> list[float]:
             return [r[name] for r in runs if r.get(name) is not None]
 
-        rows.append({
-            "endpoint": mode,
-            "jobs": len(runs),
-            "completed": sum(r["status"] == "COMPLETED" for r in runs),
-            "submit_to_in_progress_p50_ms": median(col("submit_to_in_progress_ms")),
-            "submit_to_in_progress_p90_ms": percentile(col("submit_to_in_progress_ms"), 90),
-            "claim_delay_p50_ms": median(col("claim_delay_ms")),
-            "model_done_to_completed_p50_ms": median(col("model_done_to_completed_ms")),
-            "model_done_to_completed_p90_ms": percentile(col("model_done_to_completed_ms"), 90),
-            "post_model_server_p50_ms": median(col("model_done_to_terminal_event_ms")),
-            "encode_p50_ms": median([v * 1000 for v in col("encode_s")]),
-        })
+        rows.append(
+            {
+                "endpoint": mode,
+                "jobs": len(runs),
+                "completed": sum(r["status"] == "COMPLETED" for r in runs),
+                "submit_to_in_progress_p50_ms": median(col("submit_to_in_progress_ms")),
+                "submit_to_in_progress_p90_ms": percentile(col("submit_to_in_progress_ms"), 90),
+                "claim_delay_p50_ms": median(col("claim_delay_ms")),
+                "model_done_to_completed_p50_ms": median(col("model_done_to_completed_ms")),
+                "model_done_to_completed_p90_ms": percentile(col("model_done_to_completed_ms"), 90),
+                "post_model_server_p50_ms": median(col("model_done_to_terminal_event_ms")),
+                "encode_p50_ms": median([v * 1000 for v in col("encode_s")]),
+            }
+        )
     result["table"] = rows
     result["targets"] = {
         "median_ms_max": TARGET_MS,
@@ -274,9 +284,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     out = write_result("queue_latency", result, args.output)
     print()
-    print(table(rows, ["endpoint", "jobs", "completed", "submit_to_in_progress_p50_ms", "submit_to_in_progress_p90_ms",
-                       "claim_delay_p50_ms", "model_done_to_completed_p50_ms", "model_done_to_completed_p90_ms",
-                       "post_model_server_p50_ms", "encode_p50_ms"]))
+    print(
+        table(
+            rows,
+            [
+                "endpoint",
+                "jobs",
+                "completed",
+                "submit_to_in_progress_p50_ms",
+                "submit_to_in_progress_p90_ms",
+                "claim_delay_p50_ms",
+                "model_done_to_completed_p50_ms",
+                "model_done_to_completed_p90_ms",
+                "post_model_server_p50_ms",
+                "encode_p50_ms",
+            ],
+        )
+    )
     print(f"\nwritten to {out}")
     return result
 

@@ -2,9 +2,9 @@
 """Separation speed and memory.
 
 1. Real-time factor (wall seconds per second of audio; lower is faster) of every
-   installed backend (``serve_app.plugins.backends()``) on 10 s, 60 s and 600 s
+   installed backend (``serve_app.registry.backends()``) on 10 s, 60 s and 600 s
    inputs, in-process through the service's own path:
-   ``serve_app.jobs.pipeline.separate_audio`` (resample -> chunk -> separate ->
+   ``serve_app.jobs.separation.separate_audio`` (resample -> chunk -> separate ->
    overlap-add -> resample back) with a ``LocalSeparator`` — next to a bare
    STFT -> mask -> inverse STFT of the same audio (the floor any
    spectral-mask method pays), as a ratio. Each backend gets the first prompt
@@ -27,16 +27,13 @@ import argparse
 import asyncio
 import contextlib
 import os
-import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     LocalService,
     free_port,
     machine_info,
@@ -73,7 +70,7 @@ class PeakRSS:
         self.interval_s = interval_s
         self._stop = threading.Event()
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self.start = self.peak = self.proc.memory_info().rss
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -111,14 +108,15 @@ def accepted_plans(backend, prompts: list[str]) -> list[tuple[str, Any]]:
 
 def run_pipeline(backend, mixture, sample_rate: int, plan, chunks_in_flight: int = 4):
     """The worker's separation path, in-process: pipeline.separate_audio with a LocalSeparator."""
-    from serve_app.jobs.pipeline import separate_audio
+    from serve_app.jobs.separation import separate_audio
     from serve_app.jobs.separator_client import LocalSeparator
 
     async def progress(done: int, total: int) -> bool:
         return False
 
-    return asyncio.run(separate_audio(mixture, sample_rate, [(LocalSeparator(backend), plan)], [], progress,
-                                      chunks_in_flight))
+    return asyncio.run(
+        separate_audio(mixture, sample_rate, [(LocalSeparator(backend), plan)], [], progress, chunks_in_flight)
+    )
 
 
 def stft_mask_istft(mixture, n_fft: int = 2048, hop: int = 512, device: str = "cpu"):
@@ -170,10 +168,17 @@ def profile_pipeline(backend, mixture, sample_rate: int, plan, top: int = 12) ->
     out = [{"function": "total wall", "cumulative_s": round(wall, 4)}]
     for name, prof in (("backend.separate", profiler), ("pipeline (event loop side)", loop_profiler)):
         stats = pstats.Stats(prof)
-        entries = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])[:top]
-        for (file, line, fn), (cc, nc, tt, ct, callers) in entries:
-            out.append({"where": name, "function": f"{fn} ({Path(file).name}:{line})",
-                        "calls": nc, "self_s": round(tt, 4), "cumulative_s": round(ct, 4)})
+        entries = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])[:top]  # type: ignore[attr-defined]
+        for (file, line, fn), (_cc, nc, tt, ct, _callers) in entries:
+            out.append(
+                {
+                    "where": name,
+                    "function": f"{fn} ({Path(file).name}:{line})",
+                    "calls": nc,
+                    "self_s": round(tt, 4),
+                    "cumulative_s": round(ct, 4),
+                }
+            )
     return out
 
 
@@ -191,7 +196,7 @@ def time_it(fn, repeats: int) -> tuple[list[float], float]:
 def speed(args) -> tuple[list[dict], list[dict]]:
     import torch
 
-    from serve_app.plugins import backends as installed
+    from serve_app.registry import backends as installed
 
     durations = [float(d) for d in args.durations.split(",") if d.strip()]
     names = [n.strip() for n in args.backends.split(",")] if args.backends else sorted(installed())
@@ -202,7 +207,7 @@ def speed(args) -> tuple[list[dict], list[dict]]:
         variants = cls.info.variants
         variant = args.variant if args.variant in variants else ("default" if "default" in variants else variants[0])
 
-        def skip(why: str) -> None:
+        def skip(why: str, name: str = name, variant: str = variant) -> None:
             skipped.append({"backend": name, "variant": variant, "why": why})
             print(f"  {name} ({variant}): skipped, {why}", flush=True)
 
@@ -230,10 +235,10 @@ def speed(args) -> tuple[list[dict], list[dict]]:
                 repeats = args.repeats if seconds <= args.long_threshold else args.long_repeats
                 if seconds not in floor_cache:
                     stft_mask_istft(mixture[:, : args.sample_rate], device=device)  # warm-up
-                    floor_times, _ = time_it(lambda: stft_mask_istft(mixture, device=device), max(repeats, 3))
+                    floor_times, _ = time_it(partial(stft_mask_istft, mixture, device=device), max(repeats, 3))
                     floor_cache[seconds] = (median(floor_times), seconds)
                 run_pipeline(backend, mixture[:, : min(mixture.shape[1], args.sample_rate)], args.sample_rate, plan)
-                times, growth = time_it(lambda: run_pipeline(backend, mixture, args.sample_rate, plan), repeats)
+                times, growth = time_it(partial(run_pipeline, backend, mixture, args.sample_rate, plan), repeats)
                 floor_s = floor_cache[seconds][0]
                 row = {
                     "backend": name,
@@ -256,9 +261,12 @@ def speed(args) -> tuple[list[dict], list[dict]]:
                 if args.profile and seconds == durations[0]:
                     row["profile"] = profile_pipeline(backend, mixture, args.sample_rate, plan)
                 rows.append(row)
-                print(f"  {name:<8} {prompt!r:<24} {seconds:6.0f} s  RTF {row['rtf']:.4f}  "
-                      f"floor RTF {row['floor_rtf']:.5f}  x{row['vs_floor']:.0f} the floor  "
-                      f"+{growth:.0f} MB", flush=True)
+                print(
+                    f"  {name:<8} {prompt!r:<24} {seconds:6.0f} s  RTF {row['rtf']:.4f}  "
+                    f"floor RTF {row['floor_rtf']:.5f}  x{row['vs_floor']:.0f} the floor  "
+                    f"+{growth:.0f} MB",
+                    flush=True,
+                )
     return rows, skipped
 
 
@@ -283,8 +291,10 @@ def sample_rss(procs: list[dict], seconds: float | None, until=None, interval_s:
         elif time.monotonic() >= end:
             break
         time.sleep(interval_s)
-    return {n: {"median_mb": median(v), "peak_mb": max(v) if v else float("nan"), "samples": len(v)}
-            for n, v in samples.items()}
+    return {
+        n: {"median_mb": median(v), "peak_mb": max(v) if v else float("nan"), "samples": len(v)}
+        for n, v in samples.items()
+    }
 
 
 def service_memory(args) -> dict[str, Any]:
@@ -292,9 +302,10 @@ def service_memory(args) -> dict[str, Any]:
 
     prefix = new_prefix("mem")
     out: dict[str, Any] = {}
-    with LocalService(service_config(free_port()), args.redis_url, prefix, num_cpus=args.num_cpus) as service, \
-            httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.key}"},
-                         timeout=120) as client:
+    with (
+        LocalService(service_config(free_port()), args.redis_url, prefix, num_cpus=args.num_cpus) as service,
+        httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.key}"}, timeout=120) as client,
+    ):
         procs = replica_processes()
         out["processes"] = procs
         time.sleep(2)  # let start-up settle
@@ -302,8 +313,9 @@ def service_memory(args) -> dict[str, Any]:
         file_id = upload(client, test_signal(args.load_seconds, 44100, channels=2), 44100)
         bodies = []
         for _ in range(args.load_jobs):
-            r = client.post("/v1/queue/audio/separate",
-                            json={"input": {"file_id": file_id, "prompt": "isolate the speaker"}})
+            r = client.post(
+                "/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": "isolate the speaker"}}
+            )
             r.raise_for_status()
             bodies.append(r.json())
         pending = {b["request_id"]: b for b in bodies}
@@ -329,23 +341,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--durations", default="10,60,600", help="input lengths in seconds (default 10,60,600)")
     p.add_argument("--repeats", type=int, default=3, help="repeats of each short input; medians (default 3)")
-    p.add_argument("--long-threshold", type=float, default=120.0,
-                   help="inputs longer than this many seconds run --long-repeats times (default 120)")
+    p.add_argument(
+        "--long-threshold",
+        type=float,
+        default=120.0,
+        help="inputs longer than this many seconds run --long-repeats times (default 120)",
+    )
     p.add_argument("--long-repeats", type=int, default=1, help="repeats of long inputs (default 1)")
     p.add_argument("--backends", default=None, help="comma-separated backends (default: every installed one)")
-    p.add_argument("--variant", default=None,
-                   help="backend variant where a backend has it (default: 'default', else its first variant)")
+    p.add_argument(
+        "--variant",
+        default=None,
+        help="backend variant where a backend has it (default: 'default', else its first variant)",
+    )
     p.add_argument("--prompt", default=None, help="use this prompt instead of trying the built-in list")
     p.add_argument("--all-plans", action="store_true", help="measure every distinct plan a backend accepts")
     p.add_argument("--device", default=None, help="backend device (default: cuda if available, else cpu)")
     p.add_argument("--sample-rate", type=int, default=44100, help="input sample rate (default 44100)")
     p.add_argument("--channels", type=int, default=1, help="input channels (default 1)")
-    p.add_argument("--torch-threads", type=int, default=1,
-                   help="torch intra-op threads in this process; 1 matches a Separator replica with num_cpus 1 "
-                        "(Ray sets OMP_NUM_THREADS to floor(num_cpus) in its workers); 0 keeps torch's "
-                        "default (default 1)")
-    p.add_argument("--profile", action="store_true",
-                   help="cProfile one run of the first duration per backend (top functions into the JSON)")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads in this process; 1 matches a Separator replica with num_cpus 1 "
+        "(Ray sets OMP_NUM_THREADS to floor(num_cpus) in its workers); 0 keeps torch's "
+        "default (default 1)",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile one run of the first duration per backend (top functions into the JSON)",
+    )
     p.add_argument("--no-service", action="store_true", help="skip the service memory part (no Ray)")
     p.add_argument("--idle-seconds", type=float, default=5.0, help="idle RSS sampling window (default 5 s)")
     p.add_argument("--load-jobs", type=int, default=4, help="concurrent jobs for RSS under load (default 4)")
@@ -370,16 +396,42 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["speed"] = rows
     result["skipped_backends"] = skipped
     print()
-    print(table(rows, ["backend", "prompt", "device", "audio_s", "repeats", "wall_s", "rtf", "x_realtime",
-                       "floor_rtf", "vs_floor", "peak_rss_growth_mb"]))
+    print(
+        table(
+            rows,
+            [
+                "backend",
+                "prompt",
+                "device",
+                "audio_s",
+                "repeats",
+                "wall_s",
+                "rtf",
+                "x_realtime",
+                "floor_rtf",
+                "vs_floor",
+                "peak_rss_growth_mb",
+            ],
+        )
+    )
     if not args.no_service:
         mem = service_memory(args)
         result["service_memory"] = mem
-        mem_rows = [{"process": name, "idle_mb": mem["idle"][name]["median_mb"],
-                     "idle_peak_mb": mem["idle"][name]["peak_mb"], "load_peak_mb": mem["load"][name]["peak_mb"]}
-                    for name in mem["idle"]]
-        mem_rows.append({"process": "total", **{k: sum(r[k] for r in mem_rows)
-                                                for k in ("idle_mb", "idle_peak_mb", "load_peak_mb")}})
+        mem_rows = [
+            {
+                "process": name,
+                "idle_mb": mem["idle"][name]["median_mb"],
+                "idle_peak_mb": mem["idle"][name]["peak_mb"],
+                "load_peak_mb": mem["load"][name]["peak_mb"],
+            }
+            for name in mem["idle"]
+        ]
+        mem_rows.append(
+            {
+                "process": "total",
+                **{k: sum(r[k] for r in mem_rows) for k in ("idle_mb", "idle_peak_mb", "load_peak_mb")},
+            }
+        )
         result["memory_table"] = mem_rows
         print(f"\nService RSS (MB), idle and under load ({mem['load_desc']}, {mem['load_wall_s']:.1f} s):")
         print(table(mem_rows))

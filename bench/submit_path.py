@@ -36,20 +36,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     NO_LIMITS,
     LocalService,
     cpu_seconds,
     delete_prefix,
-    process_groups,
     free_port,
     machine_info,
     median,
     new_prefix,
     percentile,
+    process_groups,
     redis_url_default,
     service_config,
     table,
@@ -71,14 +68,14 @@ def baseline_app(settings, backends: list[str] | None = None):
     from fastapi.responses import JSONResponse
 
     from serve_app import ids
-    from serve_app.api.schemas import SeparateRequest, SubmitResponse
-    from serve_app.api.views import interpretation_view, links
     from serve_app.clock import now_iso
     from serve_app.context import ServiceContext
+    from serve_app.contract.schemas import SeparateRequest, SubmitResponse
+    from serve_app.contract.views import interpretation_view, links
     from serve_app.errors import ServiceError, Unauthorized
     from serve_app.jobs.planning import Planner
     from serve_app.jobs.record import JobStatus
-    from serve_app.plugins import get_backend
+    from serve_app.registry import get_backend
 
     backends = backends or ["dsp"]
 
@@ -123,22 +120,26 @@ def baseline_app(settings, backends: list[str] | None = None):
             created_at=created_at,
             base_url=base,
         )
-        return SubmitResponse(request_id=request_id, status=JobStatus.IN_QUEUE, created_at=created_at,
-                              interpretation=interpretation_view(request.app.state.plan),
-                              **links(base, request_id).model_dump())
+        return SubmitResponse(
+            request_id=request_id,
+            status=JobStatus.IN_QUEUE,
+            created_at=created_at,
+            interpretation=interpretation_view(request.app.state.plan),
+            **links(base, request_id).model_dump(),
+        )
 
     return app
 
 
 def real_api_app(settings, backend: str = "dsp"):
-    """The service's own FastAPI app (serve_app.api.app.create_api) without Serve.
+    """The service's own FastAPI app (serve_app.api.factory.create_api) without Serve.
     The backend is in-process and unloaded: submit only plans with it and asks
     what it can do."""
-    from serve_app.api.app import create_api
+    from serve_app.api.factory import create_api
     from serve_app.context import ServiceContext
     from serve_app.jobs.planning import Planner
     from serve_app.jobs.separator_client import LocalSeparator
-    from serve_app.plugins import get_backend
+    from serve_app.registry import get_backend
 
     # redis.asyncio connects lazily, so the pool is bound to uvicorn's loop at first use.
     ctx = ServiceContext.create(settings, [backend])
@@ -168,8 +169,13 @@ class ServerProcess:
         self.kind = kind
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, AUDIOLASSO_REDIS_URL=redis_url, AUDIOLASSO_REDIS_PREFIX=prefix,
-                   AUDIOLASSO_DATA_DIR=data_dir, **NO_LIMITS)
+        env = dict(
+            os.environ,
+            AUDIOLASSO_REDIS_URL=redis_url,
+            AUDIOLASSO_REDIS_PREFIX=prefix,
+            AUDIOLASSO_DATA_DIR=data_dir,
+            **NO_LIMITS,
+        )
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--_serve", kind, "--port", str(self.port)], env=env
         )
@@ -198,8 +204,9 @@ class ServerProcess:
 
 
 # --- load generation -----------------------------------------------------------------
-async def run_load(url: str, key: str, payload: dict, concurrency: int, requests: int,
-                   warmup: int = 0) -> dict[str, Any]:
+async def run_load(
+    url: str, key: str, payload: dict, concurrency: int, requests: int, warmup: int = 0
+) -> dict[str, Any]:
     """``requests`` submits from ``concurrency`` closed-loop clients (each sends
     its next request when the previous answers). Returns latency stats in ms."""
     import aiohttp
@@ -211,6 +218,7 @@ async def run_load(url: str, key: str, payload: dict, concurrency: int, requests
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
         async def one(record: bool) -> None:
             t = time.perf_counter()
             try:
@@ -265,11 +273,12 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 # --- set-up of keys and files ---------------------------------------------------------
 def prepare_baseline_owner(redis_url: str, prefix: str) -> tuple[str, str]:
     """A key and a file record under ``prefix`` for the baseline apps; (secret, file_id)."""
-    from serve_app import ids
-    from serve_app.apikeys import KeyStore
-    from serve_app.clock import now_iso
-    from serve_app.redis_keys import RedisKeys
     import redis.asyncio as aioredis
+
+    from serve_app import ids
+    from serve_app.access.apikeys import KeyStore
+    from serve_app.clock import now_iso
+    from serve_app.store.keys import RedisKeys
 
     async def make() -> tuple[str, str]:
         r = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -278,11 +287,22 @@ def prepare_baseline_owner(redis_url: str, prefix: str) -> tuple[str, str]:
             key_id, secret = await KeyStore(r, keys).create("bench")
             file_id = ids.new_id("file")
             # Only the record matters to submit (ownership check); no bytes needed.
-            await r.hset(keys.file(file_id), mapping={
-                "file_id": file_id, "owner": key_id, "purpose": "upload", "file_name": "bench.wav",
-                "content_type": "audio/wav", "file_size": "100", "duration": "1.0",
-                "sample_rate": "48000", "channels": "1", "created_at": now_iso(), "request_id": "",
-            })
+            await r.hset(
+                keys.file(file_id),
+                mapping={
+                    "file_id": file_id,
+                    "owner": key_id,
+                    "purpose": "upload",
+                    "file_name": "bench.wav",
+                    "content_type": "audio/wav",
+                    "file_size": "100",
+                    "duration": "1.0",
+                    "sample_rate": "48000",
+                    "channels": "1",
+                    "created_at": now_iso(),
+                    "request_id": "",
+                },
+            )
             return secret, file_id
         finally:
             await r.aclose()
@@ -336,11 +356,28 @@ def start_profile(pids: dict[str, int], out_dir: Path, seconds: float) -> list[s
     exe = str(local) if local.exists() else "py-spy"
     procs = []
     for name, pid in pids.items():
-        procs.append(subprocess.Popen(
-            [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
-             "--format", "raw", "--nonblocking", "--gil", "--output", str(out_dir / f"{name}.txt")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [
+                    exe,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(int(seconds)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--gil",
+                    "--output",
+                    str(out_dir / f"{name}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     return procs
 
 
@@ -364,7 +401,7 @@ PACKAGES = [  # (label, path fragment) — first match wins, checked on the samp
 ]
 
 
-def summarize_profile(path: Path, top: int = 12) -> dict[str, list[tuple[str, float]]]:
+def summarize_profile(path: Path, top: int = 12) -> dict[str, Any]:
     """Shares of py-spy samples (taken with --gil: while the process runs Python
     code) — ``self``: by the package of the innermost frame; ``inclusive``: per function."""
     totals: dict[str, int] = {}
@@ -383,7 +420,7 @@ def summarize_profile(path: Path, top: int = 12) -> dict[str, list[tuple[str, fl
         seen = set()
         for frame in frames:
             fn = frame.split(" (")[0].strip()
-            where = frame[frame.find("(") + 1: frame.rfind(":")] if "(" in frame else ""
+            where = frame[frame.find("(") + 1 : frame.rfind(":")] if "(" in frame else ""
             label = f"{fn} [{Path(where).parent.name}/{Path(where).name}]" if where else fn
             if label not in seen:
                 seen.add(label)
@@ -405,22 +442,39 @@ def _ratio(a: float, b: float) -> float:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--concurrency", default="1,16,64", help="comma-separated client counts (default 1,16,64)")
-    p.add_argument("--requests", type=int, default=400,
-                   help="timed submits per (target, concurrency, repeat); at least 8 x concurrency (default 400)")
+    p.add_argument(
+        "--requests",
+        type=int,
+        default=400,
+        help="timed submits per (target, concurrency, repeat); at least 8 x concurrency (default 400)",
+    )
     p.add_argument("--warmup", type=int, default=30, help="untimed submits before each timed run (default 30)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats; medians are reported (default 3)")
-    p.add_argument("--targets", default="baseline,uvicorn_api,service",
-                   help="any of baseline, uvicorn_api, service (default all three)")
+    p.add_argument(
+        "--targets",
+        default="baseline,uvicorn_api,service",
+        help="any of baseline, uvicorn_api, service (default all three)",
+    )
     p.add_argument("--url", help="measure a running service at this URL instead of deploying one")
     p.add_argument("--api-key", help="API key for --url")
     p.add_argument("--prompt", default="isolate the speaker", help="job prompt (default 'isolate the speaker')")
-    p.add_argument("--redis-url", default=redis_url_default(), help="Redis for the baselines (and the deployed service)")
-    p.add_argument("--serve-env", default="", metavar="K=V,...",
-                   help="extra environment for the deployed service's processes, e.g. Ray Serve knobs "
-                        "(RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD=0); recorded in the result")
+    p.add_argument(
+        "--redis-url", default=redis_url_default(), help="Redis for the baselines (and the deployed service)"
+    )
+    p.add_argument(
+        "--serve-env",
+        default="",
+        metavar="K=V,...",
+        help="extra environment for the deployed service's processes, e.g. Ray Serve knobs "
+        "(RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD=0); recorded in the result",
+    )
     p.add_argument("--num-cpus", type=int, default=None, help="logical CPUs given to the local Ray")
-    p.add_argument("--profile", metavar="DIR", help="py-spy the proxy, Ingress and baseline during the "
-                   "highest-concurrency run of the last repeat; raw stacks and a summary go to DIR")
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="py-spy the proxy, Ingress and baseline during the "
+        "highest-concurrency run of the last repeat; raw stacks and a summary go to DIR",
+    )
     p.add_argument("--output", help="JSON result path (default bench/results/submit_path.json)")
     p.add_argument("--_serve", choices=["baseline", "uvicorn_api"], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -449,11 +503,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine_info(),
         "config": {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "api_key"},
         "limits": "per-key submit rate, queued-per-key and queue-length limits raised to 1e9 "
-                  "(their Redis checks still run); with --url they are the service's own",
+        "(their Redis checks still run); with --url they are the service's own",
         "worker_isolation": (
             "service deployed by the script; QueueWorker given another Redis prefix (runtime_env) "
-            "so it never claims the benchmark's jobs" if not args.url else
-            f"external service; its worker runs every job (prompt {prompt!r}, 0.5 s of audio) beside the measured path"
+            "so it never claims the benchmark's jobs"
+            if not args.url
+            else f"external service; its worker runs every job (prompt {prompt!r}, 0.5 s of audio) "
+            "beside the measured path"
         ),
         "runs": [],
     }
@@ -473,8 +529,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             else:
                 config = service_config(free_port(), worker_env={"AUDIOLASSO_REDIS_PREFIX": parked_prefix})
                 serve_env = dict(kv.split("=", 1) for kv in args.serve_env.split(",") if "=" in kv)
-                service = LocalService(config, args.redis_url, service_prefix, num_cpus=args.num_cpus,
-                                       env=serve_env).__enter__()
+                service = LocalService(
+                    config, args.redis_url, service_prefix, num_cpus=args.num_cpus, env=serve_env
+                ).__enter__()
                 result["service_startup_s"] = service.startup_s
                 urls["service"] = (service.url, service.key, upload_to(service.url, service.key))
         if servers:
@@ -495,8 +552,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         if target == "service" and service is not None:
                             from bench.common import replica_processes
 
-                            pids = {a["name"].replace(":", "_"): a["pid"] for a in replica_processes()
-                                    if a["name"] in ("Ingress",) or "Proxy" in a["name"]}
+                            pids = {
+                                a["name"].replace(":", "_"): a["pid"]
+                                for a in replica_processes()
+                                if a["name"] in ("Ingress",) or "Proxy" in a["name"]
+                            }
                         elif target in servers:
                             pids = {target: servers[target].proc.pid}
                         profile_procs = start_profile(pids, Path(args.profile) / target, seconds=600)
@@ -509,7 +569,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     sent = n + args.warmup
                     run["cpu_ms_per_request"] = {
                         label: round((cpu1[label] - cpu0[label]) * 1000 / sent, 3)
-                        for label in groups if cpu1[label] - cpu0[label] > 0.005
+                        for label in groups
+                        if cpu1[label] - cpu0[label] > 0.005
                     }
                     for proc in profile_procs:
                         proc.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
@@ -518,9 +579,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     profile_procs = []
                     run.update(target=target, repeat=repeat)
                     result["runs"].append(run)
-                    print(f"  repeat {repeat} c={c:<3} {target:<12} p50 {run['p50_ms']:7.2f} ms  "
-                          f"p99 {run['p99_ms']:7.2f} ms  {run['rps']:7.1f} req/s  errors {run['errors']}",
-                          flush=True)
+                    print(
+                        f"  repeat {repeat} c={c:<3} {target:<12} p50 {run['p50_ms']:7.2f} ms  "
+                        f"p99 {run['p99_ms']:7.2f} ms  {run['rps']:7.1f} req/s  errors {run['errors']}",
+                        flush=True,
+                    )
 
         if service is not None:
             # Sanity: the parked worker claimed nothing, so every accepted job is still queued.
@@ -541,8 +604,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = []
     summary: dict[str, Any] = {}
     for c in concurrencies:
-        per = {t: summarize([r for r in result["runs"] if r["target"] == t and r["concurrency"] == c])
-               for t in targets}
+        per = {t: summarize([r for r in result["runs"] if r["target"] == t and r["concurrency"] == c]) for t in targets}
         summary[str(c)] = per
         for t in targets:
             row = {"concurrency": c, "target": t, **{k: per[t][k] for k in ("p50_ms", "p99_ms", "rps", "errors")}}
@@ -555,7 +617,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             runs = [r for r in result["runs"] if r["target"] == t and r["concurrency"] == c]
             labels = sorted({k for r in runs for k in r.get("cpu_ms_per_request", {})})
             summary[str(c)][t]["cpu_ms_per_request"] = {
-                k: median([r.get("cpu_ms_per_request", {}).get(k, 0.0) for r in runs]) for k in labels}
+                k: median([r.get("cpu_ms_per_request", {}).get(k, 0.0) for r in runs]) for k in labels
+            }
     result["summary"] = summary
     if "service" in targets and "baseline" in targets:
         checks = {}
@@ -588,8 +651,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"\nCPU per request at concurrency {top} (ms, medians over repeats):")
     print(table(cpu_rows))
     for name, prof in result.get("profile", {}).items():
-        print(f"\npy-spy --gil, {name}: share of samples by package of the innermost frame "
-              f"({prof.get('samples', 0)} samples)")
+        print(
+            f"\npy-spy --gil, {name}: share of samples by package of the innermost frame "
+            f"({prof.get('samples', 0)} samples)"
+        )
         print(table([{"package": k, "share": v} for k, v in prof["self_by_package"][:10]]))
     print(f"\nwritten to {out}")
     return result

@@ -31,15 +31,26 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from serve_app.understanding.reading import Reading
 
-__all__ = ["Backend", "BackendInfo", "Capabilities", "Plan", "Reading", "Resources", "SeparationItem", "SpanHint",
-           "UnsupportedPrompt", "VisualPrompt", "CHUNKING_OPTIONS"]
+__all__ = [
+    "Backend",
+    "BackendInfo",
+    "Capabilities",
+    "Plan",
+    "Reading",
+    "Resources",
+    "SeparationItem",
+    "SpanHint",
+    "UnsupportedPrompt",
+    "VisualPrompt",
+    "CHUNKING_OPTIONS",
+]
 
 
 class Capabilities(BaseModel):
@@ -85,8 +96,10 @@ class Plan(BaseModel):
 
     ``sound`` is what to estimate (a text-queried model gets it as its query);
     ``concept`` the catalog concept it is served as. A backend may add fields
-    of its own (JSON-able ones are stored with the job; ``prepare`` may add
-    arrays that only travel with the chunks)."""
+    of its own, best as a subclass (JSON-able ones are stored with the job;
+    ``prepare`` may add arrays that only travel with the chunks). The service
+    carries plans as this base type, extra fields included: ``MyPlan.of(plan)``
+    gives one back in the backend's own type."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -94,6 +107,11 @@ class Plan(BaseModel):
     concept: str = Field(description="The catalog concept it is served as ('other' when none).")
     method: str = Field(description="How the backend separates it, for the user to see.")
     warnings: list[str] = Field([], description="Sentences the job's status and result show the user.")
+
+    @classmethod
+    def of(cls, plan: Plan) -> Self:
+        """``plan`` as this (sub)class, its extra fields validated as the subclass's own."""
+        return plan if isinstance(plan, cls) else cls.model_validate(plan.model_dump())
 
 
 @dataclass
@@ -139,8 +157,7 @@ class Backend(ABC):
     def __init__(self, variant: str = "default", options: dict[str, Any] | None = None):
         if variant not in self.info.variants:
             raise ValueError(
-                f"backend {self.info.name!r} has no variant {variant!r}; "
-                f"choose one of {self.info.variants}"
+                f"backend {self.info.name!r} has no variant {variant!r}; choose one of {self.info.variants}"
             )
         self.variant = variant
         self.options = dict(options or {})

@@ -14,9 +14,9 @@ DEFAULT_CONFIG = Path("configs/local.yaml")
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from serve_app.apikeys import KeyStore
-    from serve_app.redis_conn import connect
-    from serve_app.redis_keys import RedisKeys
+    from serve_app.access.apikeys import KeyStore
+    from serve_app.store.connection import connect
+    from serve_app.store.keys import RedisKeys
     from serve_app.webhooks.secret_store import WebhookSecrets
 
     settings = Settings()
@@ -65,10 +65,8 @@ def _worker(args: argparse.Namespace) -> int:
     from serve_app.context import ServiceContext
     from serve_app.jobs.planning import Planner
     from serve_app.jobs.separator_client import LocalSeparator
-    from serve_app.jobs.worker import JobWorker
-    from serve_app.plugins import get_backend
+    from serve_app.registry import get_backend
     from serve_app.routing import backend_key
-    from serve_app.webhooks.sender import WebhookSender
 
     logging.basicConfig(level=logging.INFO)
     backend = get_backend(args.backend)(args.variant)
@@ -78,8 +76,10 @@ def _worker(args: argparse.Namespace) -> int:
     async def go() -> None:
         ctx = ServiceContext.create(Settings(), [key])
         await asyncio.gather(
-            JobWorker(ctx, {key: LocalSeparator(backend)}, Planner({key: backend}), max_concurrent_jobs=args.jobs).run(),
-            WebhookSender(ctx).run(),
+            ctx.job_worker(
+                {key: LocalSeparator(backend)}, Planner({key: backend}), max_concurrent_jobs=args.jobs
+            ).run(),
+            ctx.webhook_sender().run(),
         )
 
     asyncio.run(go())
@@ -87,8 +87,9 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from serve_app.evaluation import HttpRunner, LocalRunner, evaluate
+    from serve_app.evaluation import HttpRunner, LocalRunner, Runner, evaluate
 
+    runner: Runner
     if args.url:
         if not args.api_key:
             print("--url needs --api-key (or AUDIOLASSO_API_KEY)", file=sys.stderr)
@@ -101,7 +102,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _backends(args: argparse.Namespace) -> int:
-    from serve_app.plugins import backends
+    from serve_app.registry import backends
 
     for name, cls in sorted(backends().items()):
         info = cls.info

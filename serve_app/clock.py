@@ -1,14 +1,14 @@
 """Timestamps as the API shows them: ISO-8601 UTC, milliseconds, ``Z``."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def now_iso() -> str:
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def parse_iso(value: str) -> datetime:
@@ -17,4 +17,4 @@ def parse_iso(value: str) -> datetime:
 
 def iso_from_ms(ms: int) -> str:
     """A Unix time in milliseconds (e.g. a score from Redis TIME) as ISO-8601."""
-    return iso(datetime.fromtimestamp(ms / 1000, timezone.utc))
+    return iso(datetime.fromtimestamp(ms / 1000, UTC))

@@ -1,4 +1,6 @@
-"""The per-process handles every part of the service works through."""
+"""The per-process handles every part of the service works through, and the loops
+built over them. Only composition roots (the deployments, the CLI, the tests)
+create one; the packages below take the handles they need."""
 
 from __future__ import annotations
 
@@ -7,16 +9,20 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
-from serve_app.apikeys import KeyStore
+from serve_app.access.apikeys import KeyStore
+from serve_app.access.ratelimit import RateLimiter
+from serve_app.access.signed_urls import SigningKey
 from serve_app.config import Settings
+from serve_app.files.store import FileStore
+from serve_app.jobs.planning import Planner
+from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import JobStore
-from serve_app.ratelimit import RateLimiter
-from serve_app.signed_urls import SigningKey
-from serve_app.redis_conn import connect
-from serve_app.redis_keys import RedisKeys
-from serve_app.storage.files import FileStore
+from serve_app.jobs.worker import JobWorker
+from serve_app.store.connection import connect
+from serve_app.store.keys import RedisKeys
 from serve_app.webhooks.outbox import Outbox
 from serve_app.webhooks.secret_store import WebhookSecrets
+from serve_app.webhooks.sender import WebhookSender
 
 
 @dataclass
@@ -33,6 +39,14 @@ class ServiceContext:
     backends: list[str]  # deployed backends, by name; the first is the default
     routes: dict[str, list[str]] = field(default_factory=dict)  # concept -> backend keys (serve_app.routing)
 
+    def job_worker(self, separators: Mapping[str, SeparatorClient], planner: Planner, **options: int) -> JobWorker:
+        """The job loop over this context's stores (``options``: max_concurrent_jobs, chunks_in_flight)."""
+        return JobWorker(self.jobs, self.files, self.settings, separators, planner, **options)
+
+    def webhook_sender(self) -> WebhookSender:
+        """The webhook delivery loop over this context's stores."""
+        return WebhookSender(self.settings, self.outbox, self.jobs, self.api_keys, self.webhook_secrets, self.signing)
+
     @classmethod
     def create(
         cls,
@@ -40,7 +54,7 @@ class ServiceContext:
         backends: list[str],
         redis: aioredis.Redis | None = None,
         routes: Mapping[str, list[str]] | None = None,
-    ) -> "ServiceContext":
+    ) -> ServiceContext:
         redis = redis or connect(settings)
         keys = RedisKeys(settings.redis_prefix)
         return cls(

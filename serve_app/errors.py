@@ -3,7 +3,48 @@ so the same object becomes an HTTP 4xx at the edge or a FAILED job's error."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorType(StrEnum):
+    """Every error ``type`` the API and failed jobs report (stable, machine-readable)."""
+
+    # requests
+    INVALID_REQUEST = "invalid_request"
+    MALFORMED_REQUEST = "malformed_request"
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    HTTP_ERROR = "http_error"
+    RATE_LIMITED = "rate_limited"
+    OVERLOADED = "overloaded"
+    # prompts and backends
+    UNSUPPORTED_PROMPT = "unsupported_prompt"
+    UNKNOWN_BACKEND = "unknown_backend"
+    UNKNOWN_MODEL_VARIANT = "unknown_model_variant"
+    VISUAL_PROMPTING_DISABLED = "visual_prompting_disabled"
+    VISUAL_PROMPTING_UNSUPPORTED = "visual_prompting_unsupported"
+    BACKEND_UNAVAILABLE = "backend_unavailable"
+    # files and URLs
+    FILE_NOT_FOUND = "file_not_found"
+    UNSAFE_URL = "unsafe_url"
+    FETCH_FAILED = "fetch_failed"
+    # audio
+    INVALID_AUDIO = "invalid_audio"
+    EMPTY_AUDIO = "empty_audio"
+    UNSUPPORTED_AUDIO = "unsupported_audio"
+    CORRUPT_AUDIO = "corrupt_audio"
+    INVALID_AUDIO_SAMPLES = "invalid_audio_samples"
+    TOO_MANY_CHANNELS = "too_many_channels"
+    UNSUPPORTED_SAMPLE_RATE = "unsupported_sample_rate"
+    AUDIO_TOO_LARGE = "audio_too_large"
+    AUDIO_TOO_LONG = "audio_too_long"
+    # the service itself
+    WORKER_LOST = "worker_lost"
+    INTERNAL_ERROR = "internal_error"
 
 
 class ServiceError(Exception):
@@ -15,7 +56,7 @@ class ServiceError(Exception):
     """
 
     status_code = 400
-    type = "invalid_request"
+    type: str = ErrorType.INVALID_REQUEST
     retryable = False
     retry_after_s: int | None = None  # sent as Retry-After (429/503)
 
@@ -23,7 +64,7 @@ class ServiceError(Exception):
         self,
         message: str,
         *,
-        type: str | None = None,
+        type: ErrorType | None = None,
         field: str | None = None,
         status_code: int | None = None,
         retryable: bool | None = None,
@@ -54,41 +95,41 @@ class ServiceError(Exception):
 
 class NotFound(ServiceError):
     status_code = 404
-    type = "not_found"
+    type = ErrorType.NOT_FOUND
 
 
 class Unauthorized(ServiceError):
     status_code = 401
-    type = "unauthorized"
+    type = ErrorType.UNAUTHORIZED
 
 
 class Conflict(ServiceError):
     status_code = 409
-    type = "conflict"
+    type = ErrorType.CONFLICT
 
 
 class AudioError(ServiceError):
     """Audio that cannot be accepted (undecodable, empty, too long, ...)."""
 
     status_code = 422
-    type = "invalid_audio"
+    type = ErrorType.INVALID_AUDIO
 
 
 class PayloadTooLarge(ServiceError):
     status_code = 413
-    type = "payload_too_large"
+    type = ErrorType.PAYLOAD_TOO_LARGE
 
 
 class UnsafeURL(ServiceError):
     status_code = 422
-    type = "unsafe_url"
+    type = ErrorType.UNSAFE_URL
 
 
 class FetchError(ServiceError):
     """Downloading an audio_url failed; often transient."""
 
     status_code = 422
-    type = "fetch_failed"
+    type = ErrorType.FETCH_FAILED
     retryable = True
 
 
@@ -96,7 +137,7 @@ class RateLimited(ServiceError):
     """Too many requests from one key; Retry-After says when to come back."""
 
     status_code = 429
-    type = "rate_limited"
+    type = ErrorType.RATE_LIMITED
     retryable = True
 
 
@@ -104,6 +145,6 @@ class Overloaded(ServiceError):
     """The service sheds load rather than queue without bound."""
 
     status_code = 503
-    type = "overloaded"
+    type = ErrorType.OVERLOADED
     retryable = True
     retry_after_s = 30

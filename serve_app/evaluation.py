@@ -26,13 +26,13 @@ import numpy as np
 import soundfile as sf
 
 from serve_app.audio.metrics import si_sdr
-from serve_app.api.views import interpretation_view
 from serve_app.backend import Backend, SpanHint
+from serve_app.contract.views import interpretation_view
 from serve_app.errors import ServiceError
-from serve_app.jobs.pipeline import clip_spans, separate_audio
 from serve_app.jobs.planning import Planner
+from serve_app.jobs.separation import clip_spans, separate_audio
 from serve_app.jobs.separator_client import LocalSeparator
-from serve_app.plugins import get_backend
+from serve_app.registry import get_backend
 
 FLOOR_DB = -30.0  # a failed or silent estimate scores this
 CEILING_DB = 100.0  # an estimate identical to the reference would otherwise be +inf
@@ -120,8 +120,13 @@ class LocalRunner:
         spans, warnings = clip_spans([SpanHint.model_validate(s) for s in case.spans], case.duration)
         [member] = job_plan.members
         target = await separate_audio(
-            case.mixture, case.sample_rate, [(self.separator, member.plan)], spans, never_stop,
-            chunks_in_flight=2, inverted=job_plan.reading.inverted,
+            case.mixture,
+            case.sample_rate,
+            [(self.separator, member.plan)],
+            spans,
+            never_stop,
+            chunks_in_flight=2,
+            inverted=job_plan.reading.inverted,
         )
         view = interpretation_view(job_plan).model_dump()
         return Outcome(target, time.perf_counter() - start, view, [*job_plan.warnings, *warnings])
@@ -139,7 +144,9 @@ class HttpRunner:
         start = time.perf_counter()
         async with httpx.AsyncClient(base_url=self.url, headers=self.headers, timeout=60) as client:
             upload = await _request(
-                client, "POST", "/v1/files",
+                client,
+                "POST",
+                "/v1/files",
                 files={"file": (case.mixture_path.name, case.mixture_path.read_bytes(), "audio/flac")},
             )
             job_input: dict[str, Any] = {
@@ -215,8 +222,9 @@ def score_case(case: Case, outcome: Outcome) -> dict[str, Any]:
         row.update(est=FLOOR_DB, residual_est=None)
     else:
         estimate = _fit(outcome.target.mean(0).astype(np.float64), len(mixture))
-        row.update(est=bounded_si_sdr(case.target, estimate),
-                   residual_est=bounded_si_sdr(residual_ref, mixture - estimate))
+        row.update(
+            est=bounded_si_sdr(case.target, estimate), residual_est=bounded_si_sdr(residual_ref, mixture - estimate)
+        )
     row["sdri"] = row["est"] - row["base"]
     row["residual_sdri"] = None if row["residual_est"] is None else row["residual_est"] - row["residual_base"]
     return row
@@ -272,7 +280,8 @@ async def evaluate(corpus: Path, runner: Runner, out: Path | None, log=print, sp
     summary = summarise(rows)
     log(f"\n{'group':20s} {'n':>3s} {'fails':>5s} {'base':>7s} {'est':>7s} {'SI-SDRi':>7s} {'rtf':>6s}")
     for name, g in summary.items():
-        log(f"{name:20s} {g['n']:3d} {g['failures']:5d} {g['base']:7.2f} {g['est']:7.2f} {g['sdri']:7.2f} {g['rtf']:6.3f}")
+        scores = f"{g['base']:7.2f} {g['est']:7.2f} {g['sdri']:7.2f} {g['rtf']:6.3f}"
+        log(f"{name:20s} {g['n']:3d} {g['failures']:5d} {scores}")
     report = {"corpus": str(corpus), "spans": spans, "cases": rows, "summary": summary}
     if out is not None:
         (out / "results.json").write_text(json.dumps(report, indent=1))
@@ -289,5 +298,7 @@ def _case_line(row: dict[str, Any]) -> str:
     side = "remove" if reading.get("inverted") else "keep"
     note = f"ERROR {row['error']}" if row["error"] else f"{side} {concept} ({reading.get('method', '?')})"
     r_sdri = "      -" if row["residual_sdri"] is None else f"{row['residual_sdri']:7.2f}"
-    return (f"{row['id']:14s} {row['category']:18s} {row['base']:7.2f} {row['est']:7.2f} {row['sdri']:7.2f} "
-            f"{r_sdri} {row['rtf']:6.3f}  {note}")
+    return (
+        f"{row['id']:14s} {row['category']:18s} {row['base']:7.2f} {row['est']:7.2f} {row['sdri']:7.2f} "
+        f"{r_sdri} {row['rtf']:6.3f}  {note}"
+    )

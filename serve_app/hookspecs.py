@@ -1,6 +1,6 @@
 """The pluggy hooks a plugin may implement (project name ``audiolasso``)."""
 
-from typing import Callable
+from collections.abc import Callable
 
 import pluggy
 

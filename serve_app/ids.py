@@ -29,4 +29,3 @@ def encode(u: uuid.UUID) -> str:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{encode(uuid7())}"
-

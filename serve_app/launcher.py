@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 
-from serve_app.apikeys import KeyStore
+from serve_app.access.apikeys import KeyStore
 from serve_app.config import Settings
-from serve_app.redis_conn import connect, start_embedded
-from serve_app.redis_keys import RedisKeys
+from serve_app.store.connection import connect, start_embedded
+from serve_app.store.keys import RedisKeys
 
 DEV_KEY_FILE = "dev-api-key"
 
@@ -42,7 +42,7 @@ async def ensure_dev_key(settings: Settings) -> str:
         if path.exists():
             secret = path.read_text().strip()
         else:
-            from serve_app.apikeys import new_secret
+            from serve_app.access.apikeys import new_secret
 
             secret = new_secret()
             path.touch(mode=0o600)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from serve_app.errors import ServiceError
+from serve_app.errors import ErrorType, ServiceError
 
 DEFAULT_VARIANT = "default"
 
@@ -45,7 +45,7 @@ def resolve_backend(deployed: list[str], backend: str | None, variant: str | Non
         if not candidates:
             raise ServiceError(
                 f"Model variant {variant!r} is not deployed here; deployed: {_listing(pairs)}.",
-                type="unknown_model_variant",
+                type=ErrorType.UNKNOWN_MODEL_VARIANT,
                 field="input.model_variant",
                 status_code=422,
             )
@@ -54,7 +54,7 @@ def resolve_backend(deployed: list[str], backend: str | None, variant: str | Non
     if not variants:
         raise ServiceError(
             f"Backend {backend!r} is not deployed here; choose one of {sorted({n for n, _ in pairs})}.",
-            type="unknown_backend",
+            type=ErrorType.UNKNOWN_BACKEND,
             field="input.backend",
             status_code=422,
         )
@@ -63,7 +63,7 @@ def resolve_backend(deployed: list[str], backend: str | None, variant: str | Non
     if variant not in variants:
         raise ServiceError(
             f"Model variant {variant!r} of backend {backend!r} is not deployed here; deployed: {variants}.",
-            type="unknown_model_variant",
+            type=ErrorType.UNKNOWN_MODEL_VARIANT,
             field="input.model_variant",
             status_code=422,
         )

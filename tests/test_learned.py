@@ -8,18 +8,18 @@ import numpy as np
 import pytest
 import torch
 
-from audio_fixtures import load_fixture, speech_plus_noise
+from support.audio import load_fixture, speech_plus_noise
 from audiolasso_learned import model as net
 from audiolasso_learned.backend import WEIGHTS, LearnedBackend
 from audiolasso_learned.features import BINS, SAMPLE_RATE, frames, stft
 from audiolasso_learned.training import sources
 from audiolasso_learned.training.mixtures import EVENTS, INSTRUMENTS, NOISES, sample
-from concept_audio import piano_then_flute
-from conftest import plan_prompt, separate_prompt
+from support.concepts import piano_then_flute
+from support.backends import plan_prompt, separate_prompt
 from serve_app.audio.metrics import si_sdr
 from serve_app.audio.resample import resample
 from serve_app.backend import SeparationItem, SpanHint
-from serve_app.plugins import get_backend
+from serve_app.registry import get_backend
 
 
 def _tone(rng: np.random.Generator, harmonics: int) -> np.ndarray:

@@ -9,6 +9,8 @@ in every chunk (``spans``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from audiolasso_dsp import spans as span_models
@@ -26,6 +28,15 @@ from serve_app.backend import (
 )
 from serve_app.understanding.catalog import BY_NAME
 from serve_app.understanding.reading import Reading, read
+
+
+class DSPPlan(Plan):
+    """The dsp's own plan: which recipe, the sound's family, and (after ``prepare``) a span model."""
+
+    recipe: str  # a name in methods.BY_METHOD
+    family: str
+    span_model: dict[str, Any] | None = None
+
 
 # Spans teach from the audio around them: enough context for the recipes'
 # filters to settle, bounded so a long file costs little extra.
@@ -67,8 +78,14 @@ class DSPBackend(Backend):
                 f'The dsp backend has no model of "{target.phrase}" itself; it separates it as {label}, the '
                 "closest sound it knows. Mark where the sound is with span hints for a closer result."
             )
-        return Plan(sound=target.phrase, concept=target.concept, method=name, recipe=method.name,
-                    family=target.family, warnings=warnings)
+        return DSPPlan(
+            sound=target.phrase,
+            concept=target.concept,
+            method=name,
+            recipe=method.name,
+            family=target.family,
+            warnings=warnings,
+        )
 
     def load(self, device: str) -> None:
         # Every recipe runs on the CPU whatever the device; the DFN library loads once.
@@ -78,6 +95,7 @@ class DSPBackend(Backend):
     def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         """Learn a span model from the estimate around the spans (see ``spans``); without
         one (the spans teach nothing), chunks get the plain recipe."""
+        plan = DSPPlan.of(plan)
         if not spans:
             return plan
         kit = self._loaded()
@@ -105,8 +123,9 @@ class DSPBackend(Backend):
         audio = np.ascontiguousarray(item.audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"expected mono audio, got shape {audio.shape}")
-        method = BY_METHOD[item.plan.recipe]
-        if (model := getattr(item.plan, "span_model", None)) is not None:
+        plan = DSPPlan.of(item.plan)
+        method = BY_METHOD[plan.recipe]
+        if (model := plan.span_model) is not None:
             estimate = span_models.apply(method.with_spans()[1](audio, kit), SAMPLE_RATE, model)
         else:
             estimate = method.recipe(audio, kit)

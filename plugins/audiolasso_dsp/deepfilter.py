@@ -46,9 +46,7 @@ class DeepFilter:
             padded[: len(x)] = x
             out = np.empty_like(padded)
             for i in range(0, len(padded), hop):
-                self._lib.df_process_frame(
-                    state, padded[i:].ctypes.data_as(_FLOAT_P), out[i:].ctypes.data_as(_FLOAT_P)
-                )
+                self._lib.df_process_frame(state, padded[i:].ctypes.data_as(_FLOAT_P), out[i:].ctypes.data_as(_FLOAT_P))
         finally:
             self._lib.df_free(state)
         return out[LATENCY : LATENCY + len(x)]

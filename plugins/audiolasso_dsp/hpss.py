@@ -24,9 +24,7 @@ def percussive(x: np.ndarray, sr: int) -> np.ndarray:
     window = torch.hann_window(n_fft)
     with torch.inference_mode():
         # Zero padding (not reflection) so chunks shorter than a frame work too.
-        spec = torch.stft(
-            torch.from_numpy(x), n_fft, hop, window=window, pad_mode="constant", return_complex=True
-        )
+        spec = torch.stft(torch.from_numpy(x), n_fft, hop, window=window, pad_mode="constant", return_complex=True)
         magnitude = spec.abs().numpy()
         time_kernel = _odd(HARMONIC_KERNEL_S * sr / hop)
         freq_kernel = _odd(PERCUSSIVE_KERNEL_HZ * n_fft / sr)

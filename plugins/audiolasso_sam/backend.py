@@ -23,7 +23,6 @@ from serve_app.backend import (
     Capabilities,
     Resources,
     SeparationItem,
-    SpanHint,
 )
 
 log = logging.getLogger(__name__)
@@ -50,9 +49,7 @@ class SAMAudioBackend(Backend):
 
     def __init__(self, variant: str = "default", options: dict[str, Any] | None = None):
         super().__init__(variant, options)
-        self.settings = SAMOptions.model_validate(
-            {k: v for k, v in self.options.items() if k not in CHUNKING_OPTIONS}
-        )
+        self.settings = SAMOptions.model_validate({k: v for k, v in self.options.items() if k not in CHUNKING_OPTIONS})
         if self.settings.visual:
             visual = self.info.capabilities.model_copy(update={"visual": True})
             self.info = self.info.model_copy(update={"capabilities": visual})
@@ -70,8 +67,13 @@ class SAMAudioBackend(Backend):
             candidates=self.settings.reranking_candidates,
             budget_bytes=self._budget_bytes(device),
         )
-        log.info("sam-audio %s on %s: %s, memory budget %.1f GiB", self.variant, device,
-                 self.settings.dtype, self._memory.budget_bytes / 2**30)
+        log.info(
+            "sam-audio %s on %s: %s, memory budget %.1f GiB",
+            self.variant,
+            device,
+            self.settings.dtype,
+            self._memory.budget_bytes / 2**30,
+        )
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
         if self._memory is None:
@@ -84,8 +86,11 @@ class SAMAudioBackend(Backend):
         for indices in plan_sub_batches(seconds, groups, self._memory):
             cost = self._memory.cost(len(indices), seconds[indices[0]])
             if cost > self._memory.budget_bytes:
-                log.warning("a %.0f s chunk needs ~%.1f GiB, over the budget; lower chunk_seconds",
-                            seconds[indices[0]], cost / 2**30)
+                log.warning(
+                    "a %.0f s chunk needs ~%.1f GiB, over the budget; lower chunk_seconds",
+                    seconds[indices[0]],
+                    cost / 2**30,
+                )
             for i, target in zip(indices, self._separate_call([batch[i] for i in indices]), strict=True):
                 results[i] = target
         return [results[i] for i in range(len(batch))]
@@ -117,8 +122,10 @@ class SAMAudioBackend(Backend):
         anchors = [to_anchors(item.spans) for item in items]
         if any(anchors):
             inputs["anchors"] = anchors  # an item without spans gets [], the same as no anchors
-        if items[0].visual is not None:
-            inputs["masked_videos"] = [video.masked_video(self._processor, item.visual) for item in items]
+        if items[0].visual is not None:  # a call holds items with a visual prompt, or none (``separate``)
+            inputs["masked_videos"] = [
+                video.masked_video(self._processor, item.visual) for item in items if item.visual is not None
+            ]
         return inputs
 
     def _autocast(self) -> contextlib.AbstractContextManager:

@@ -8,7 +8,7 @@ first item) and packed greedily under the budget.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 
@@ -22,7 +22,7 @@ class MemoryModel:
         return items * self.candidates * longest_seconds * self.bytes_per_second
 
 
-def plan_sub_batches(seconds: list[float], groups: list[Hashable], memory: MemoryModel) -> list[list[int]]:
+def plan_sub_batches(seconds: list[float], groups: Sequence[Hashable], memory: MemoryModel) -> list[list[int]]:
     """Indices of the items for each call: one group per call, each call within
     the budget, except an item over budget on its own, which runs alone."""
     members: dict[Hashable, list[int]] = {}

@@ -8,9 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Dtype = Literal["float32", "bfloat16", "float16"]
 _DTYPE_ALIASES: dict[str, Dtype] = {
-    "fp32": "float32", "float32": "float32", "float": "float32",
-    "bf16": "bfloat16", "bfloat16": "bfloat16",
-    "fp16": "float16", "float16": "float16", "half": "float16",
+    "fp32": "float32",
+    "float32": "float32",
+    "float": "float32",
+    "bf16": "bfloat16",
+    "bfloat16": "bfloat16",
+    "fp16": "float16",
+    "float16": "float16",
+    "half": "float16",
 }
 
 
@@ -37,8 +42,10 @@ class SAMOptions(BaseModel):
     ode_method: Literal["midpoint", "euler", "rk4"] = "midpoint"
     ode_steps: int = Field(16, ge=1, le=256, description="Fixed ODE steps over [0, 1]; the official default is 16.")
     memory_budget_gb: float | None = Field(
-        None, gt=0, description="Working memory one separate call may use; unset: 90% of the GPU memory "
-        "free after loading (set it when replicas share a GPU)."
+        None,
+        gt=0,
+        description="Working memory one separate call may use; unset: 90% of the GPU memory "
+        "free after loading (set it when replicas share a GPU).",
     )
     activation_mb_per_second: float | None = Field(
         None, gt=0, description="Working memory per second of audio per item at float32; unset: the variant's estimate."

@@ -18,7 +18,11 @@ class Variant(BaseModel):
 VARIANTS: dict[str, Variant] = {
     name: Variant(repo_id=f"facebook/sam-audio-{name}", activation_mb_per_second=mb)
     for name, mb in (
-        ("small", 80.0), ("base", 100.0), ("large", 120.0),
-        ("small-tv", 80.0), ("base-tv", 100.0), ("large-tv", 120.0),
+        ("small", 80.0),
+        ("base", 100.0),
+        ("large", 120.0),
+        ("small-tv", 80.0),
+        ("base-tv", 100.0),
+        ("large-tv", 120.0),
     )
 }

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from serve_app.errors import Unauthorized
 
 PROTECTED_PREFIX = "/v1/"
-# The one route a signed link (serve_app/signed_urls.py) may open without a key.
+# The one route a signed link (serve_app/access/signed_urls.py) may open without a key.
 _SIGNED_ROUTE = re.compile(r"^/v1/files/([^/]+)/content$")
 
 

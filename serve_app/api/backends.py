@@ -7,7 +7,7 @@ The API learns about backends only through their Separator clients: their
 from __future__ import annotations
 
 import asyncio
-from typing import Mapping
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from serve_app.api.deps import get_ctx, get_owner
 from serve_app.backend import Capabilities
 from serve_app.context import ServiceContext
-from serve_app.errors import ServiceError
+from serve_app.errors import ErrorType, ServiceError
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.routing import split_key
 
@@ -55,7 +55,7 @@ async def get_separators(request: Request) -> Mapping[str, SeparatorClient]:
 
 async def visual_keys(separators: Mapping[str, SeparatorClient]) -> list[str]:
     infos = await asyncio.gather(*(client.info() for client in separators.values()))
-    return [key for key, info in zip(separators, infos) if info.capabilities.visual]
+    return [key for key, info in zip(separators, infos, strict=True) if info.capabilities.visual]
 
 
 async def require_visual(key: str, separators: Mapping[str, SeparatorClient]) -> None:
@@ -63,9 +63,8 @@ async def require_visual(key: str, separators: Mapping[str, SeparatorClient]) ->
     visual = await visual_keys(separators)
     if not visual:
         raise ServiceError(
-            "Visual prompting is not enabled on this deployment: no deployed backend accepts "
-            "video_url and mask_url.",
-            type="visual_prompting_disabled",
+            "Visual prompting is not enabled on this deployment: no deployed backend accepts video_url and mask_url.",
+            type=ErrorType.VISUAL_PROMPTING_DISABLED,
             field="input.video_url",
             status_code=422,
         )
@@ -73,7 +72,7 @@ async def require_visual(key: str, separators: Mapping[str, SeparatorClient]) ->
         choices = ", ".join(f"backend {n} model_variant {v}" for n, v in map(split_key, visual))
         raise ServiceError(
             f"{key} does not accept visual prompts; choose one that does: {choices}.",
-            type="visual_prompting_unsupported",
+            type=ErrorType.VISUAL_PROMPTING_UNSUPPORTED,
             field="input.video_url",
             status_code=422,
         )
@@ -103,7 +102,7 @@ async def list_backends(
             chunk_seconds=info.chunk_seconds,
             overlap_seconds=info.overlap_seconds,
         )
-        for i, (key, info, status) in enumerate(zip(keys, infos, statuses))
+        for i, (key, info, status) in enumerate(zip(keys, infos, statuses, strict=True))
     ]
     return BackendsResponse(
         backends=views, visual_prompting=any(v.capabilities.visual for v in views), routes=ctx.routes

@@ -15,9 +15,7 @@ async def get_ctx(request: Request) -> ServiceContext:
     return request.app.state.ctx
 
 
-async def get_owner(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> str:
+async def get_owner(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
     """The key id of the caller, checked by BearerAuthMiddleware before the body
     was read. (The HTTPBearer dependency documents the scheme in OpenAPI.)"""
     return request.state.owner

@@ -10,22 +10,30 @@ from fastapi.responses import FileResponse, Response
 
 from serve_app import ids
 from serve_app.api.deps import base_url, bearer, get_ctx, get_owner
-from serve_app.api.schemas import ErrorEnvelope, FileInfo
-from serve_app.api.views import file_info
 from serve_app.audio.decode import decode, probe
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
-from serve_app.errors import AudioError, PayloadTooLarge
-from serve_app.storage.files import FileRecord
+from serve_app.contract.schemas import FileInfo, error_responses
+from serve_app.contract.views import file_info
+from serve_app.errors import AudioError, ErrorType, PayloadTooLarge
+from serve_app.files.store import FileRecord
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
-_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 413, 422, 429)}
+_errors = error_responses(401, 404, 413, 422, 429)
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
 # libsndfile's container names -> MIME types; the type comes from the decoded
 # content, never from what the client claimed.
-_MIME = {"WAV": "audio/wav", "WAVEX": "audio/wav", "RF64": "audio/wav", "W64": "audio/wav",
-         "FLAC": "audio/flac", "OGG": "audio/ogg", "MP3": "audio/mpeg", "AIFF": "audio/aiff",
-         "CAF": "audio/x-caf"}
+_MIME = {
+    "WAV": "audio/wav",
+    "WAVEX": "audio/wav",
+    "RF64": "audio/wav",
+    "W64": "audio/wav",
+    "FLAC": "audio/flac",
+    "OGG": "audio/ogg",
+    "MP3": "audio/mpeg",
+    "AIFF": "audio/aiff",
+    "CAF": "audio/x-caf",
+}
 
 
 def _clean_name(name: str | None) -> str:
@@ -55,7 +63,7 @@ async def upload(
                     raise PayloadTooLarge(f"The file is larger than the {limit} byte limit.", field="file")
                 out.write(block)
         if size == 0:
-            raise AudioError("The uploaded file is empty.", type="empty_audio", field="file")
+            raise AudioError("The uploaded file is empty.", type=ErrorType.EMPTY_AUDIO, field="file")
         info = await asyncio.to_thread(probe, tmp, ctx.settings)
         await asyncio.to_thread(decode, tmp, ctx.settings)
         record = FileRecord(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -10,26 +10,26 @@ from fastapi.responses import JSONResponse
 from serve_app import ids
 from serve_app.api.backends import get_separators, require_visual
 from serve_app.api.deps import base_url, get_ctx, get_owner
-from serve_app.api.schemas import (
+from serve_app.clock import now_iso
+from serve_app.context import ServiceContext
+from serve_app.contract.schemas import (
     CancelResponse,
-    ErrorEnvelope,
     ResultResponse,
     SeparateRequest,
     StatusResponse,
     SubmitResponse,
+    error_responses,
 )
-from serve_app.api.views import interpretation_view, links, result_view, status_view
-from serve_app.clock import now_iso
-from serve_app.context import ServiceContext
-from serve_app.errors import Conflict, FetchError, ServiceError
-from serve_app.fetch import check_url
+from serve_app.contract.views import interpretation_view, links, result_view, status_view
+from serve_app.errors import Conflict, ErrorType, FetchError, ServiceError
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.record import JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
+from serve_app.outbound.fetch import check_url
 from serve_app.routing import resolve_backend
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
-_errors = {code: {"model": ErrorEnvelope} for code in (401, 404, 409, 422, 429, 503)}
+_errors = error_responses(401, 404, 409, 422, 429, 503)
 
 
 async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
@@ -68,17 +68,17 @@ async def submit(
         except ServiceError:
             raise ServiceError(
                 f"No uploaded file with id {inp.file_id!r}; upload it with POST /v1/files first.",
-                type="file_not_found",
+                type=ErrorType.FILE_NOT_FOUND,
                 field="input.file_id",
                 status_code=422,
             ) from None
-    else:
-        await _check_public(inp.audio_url, ctx, "input.audio_url")
     backend = resolve_backend(ctx.backends, inp.backend, inp.model_variant)
     if inp.video_url is not None:
         await require_visual(backend, separators)
-        await _check_public(inp.video_url, ctx, "input.video_url")
-        await _check_public(inp.mask_url, ctx, "input.mask_url")
+    # The input's validator ensures exactly one source, and a video only with its mask.
+    for field, url in (("audio_url", inp.audio_url), ("video_url", inp.video_url), ("mask_url", inp.mask_url)):
+        if url is not None:
+            await _check_public(url, ctx, f"input.{field}")
     if body.webhook_url is not None:
         await _check_public(body.webhook_url, ctx, "webhookUrl")
 

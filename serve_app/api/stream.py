@@ -9,16 +9,16 @@ after the terminal one.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import format_sse_event
 
 from serve_app.api.deps import base_url, get_ctx, get_owner
-from serve_app.api.schemas import ErrorEnvelope
-from serve_app.api.views import event_view
 from serve_app.context import ServiceContext
+from serve_app.contract.schemas import ErrorEnvelope
+from serve_app.contract.views import event_view
 from serve_app.jobs.record import JobStatus
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
@@ -37,10 +37,10 @@ async def follow(ctx: ServiceContext, request_id: str, base: str, last_event_id:
     cursor = last_event_id or await jobs.before_last_event(request_id)
     while True:
         # Read the record before the log: if it is terminal now, its terminal event is in what we read.
-        job = await jobs.get(request_id)
+        job = await jobs.require(request_id)
         batch = await jobs.events(request_id, after=cursor)
         if batch:
-            job = await jobs.get(request_id)  # at least as new as every event in the batch
+            job = await jobs.require(request_id)  # at least as new as every event in the batch
             for event_id, event in batch:
                 view = event_view(job, event, base)
                 yield format_sse_event(data_str=view.model_dump_json(exclude_none=True), id=event_id)

@@ -16,7 +16,7 @@ import soundfile as sf
 from pydantic import BaseModel
 
 from serve_app.config import AudioLimits
-from serve_app.errors import AudioError
+from serve_app.errors import AudioError, ErrorType
 
 ACCEPTED_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3, AIFF, CAF, W64 or RF64"
 _QUOTED_PATH = re.compile(r"Error opening '.*?': ")
@@ -42,13 +42,13 @@ def probe(path: str | os.PathLike, limits: AudioLimits | None = None) -> AudioIn
     """
     limits = limits or AudioLimits()
     if Path(path).stat().st_size == 0:
-        raise AudioError("The audio file is empty.", type="empty_audio")
+        raise AudioError("The audio file is empty.", type=ErrorType.EMPTY_AUDIO)
     try:
         header = sf.info(os.fspath(path))
     except (sf.SoundFileError, RuntimeError) as exc:
         raise AudioError(
             f"The audio could not be decoded ({_reason(exc)}). Accepted formats: {ACCEPTED_FORMATS}.",
-            type="unsupported_audio",
+            type=ErrorType.UNSUPPORTED_AUDIO,
         ) from exc
     info = AudioInfo(
         sample_rate=header.samplerate,
@@ -80,15 +80,13 @@ def decode(path: str | os.PathLike, limits: AudioLimits | None = None) -> tuple[
         raise AudioError(
             f"The audio is corrupt or truncated: decoding failed after {total / info.sample_rate:.1f} s "
             f"({_reason(exc)}).",
-            type="corrupt_audio",
+            type=ErrorType.CORRUPT_AUDIO,
         ) from exc
     if total == 0:
-        raise AudioError("The audio file contains no samples.", type="empty_audio")
+        raise AudioError("The audio file contains no samples.", type=ErrorType.EMPTY_AUDIO)
     audio = np.ascontiguousarray(np.concatenate(blocks).T)
     if not np.isfinite(audio).all():
-        raise AudioError(
-            "The audio contains NaN or infinite sample values.", type="invalid_audio_samples"
-        )
+        raise AudioError("The audio contains NaN or infinite sample values.", type=ErrorType.INVALID_AUDIO_SAMPLES)
     return audio, info.sample_rate
 
 
@@ -99,17 +97,17 @@ def _reason(exc: Exception) -> str:
 
 def _check_limits(info: AudioInfo, limits: AudioLimits) -> None:
     if info.frames <= 0:
-        raise AudioError("The audio file contains no samples.", type="empty_audio")
+        raise AudioError("The audio file contains no samples.", type=ErrorType.EMPTY_AUDIO)
     if info.channels > limits.max_channels:
         raise AudioError(
             f"The audio has {info.channels} channels; at most {limits.max_channels} are accepted.",
-            type="too_many_channels",
+            type=ErrorType.TOO_MANY_CHANNELS,
         )
     if not limits.min_sample_rate <= info.sample_rate <= limits.max_sample_rate:
         raise AudioError(
             f"The sample rate {info.sample_rate} Hz is outside the accepted range "
             f"{limits.min_sample_rate}-{limits.max_sample_rate} Hz.",
-            type="unsupported_sample_rate",
+            type=ErrorType.UNSUPPORTED_SAMPLE_RATE,
         )
     if info.duration > limits.max_duration_s:
         raise _too_long(limits, info.duration)
@@ -118,7 +116,7 @@ def _check_limits(info: AudioInfo, limits: AudioLimits) -> None:
         raise AudioError(
             f"The audio would decode to {decoded_bytes} bytes; at most "
             f"{limits.max_decoded_bytes} are accepted. Send a shorter recording or fewer channels.",
-            type="audio_too_large",
+            type=ErrorType.AUDIO_TOO_LARGE,
         )
 
 
@@ -131,5 +129,5 @@ def _max_frames(sample_rate: int, channels: int, limits: AudioLimits) -> int:
 def _too_long(limits: AudioLimits, duration: float) -> AudioError:
     return AudioError(
         f"The audio lasts {duration:.1f} s; at most {limits.max_duration_s:g} s are accepted.",
-        type="audio_too_long",
+        type=ErrorType.AUDIO_TOO_LONG,
     )

@@ -6,7 +6,6 @@ import numpy as np
 import torch
 import torchaudio.functional as AF
 
-
 # A long, steep filter that keeps the band up to 99.9% of the lower Nyquist frequency:
 # with torchaudio's defaults (99%, 6 zero crossings) a 44.1 -> 48 -> 44.1 kHz round trip of
 # white noise loses -15 dB, which "remove X" prompts (mixture minus the estimate) would
@@ -20,6 +19,11 @@ def resample(x: np.ndarray, from_sr: int, to_sr: int) -> np.ndarray:
     if from_sr == to_sr:
         return x
     with torch.inference_mode():
-        y = AF.resample(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), from_sr, to_sr,
-                        lowpass_filter_width=LOWPASS_FILTER_WIDTH, rolloff=ROLLOFF)
+        y = AF.resample(
+            torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
+            from_sr,
+            to_sr,
+            lowpass_filter_width=LOWPASS_FILTER_WIDTH,
+            rolloff=ROLLOFF,
+        )
     return y.numpy()

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from serve_app.api.app import create_api
+from serve_app.api.factory import create_api
 from serve_app.config import get_settings
 from serve_app.context import ServiceContext
 from serve_app.jobs.planning import Planner
@@ -19,8 +19,13 @@ from serve_app.understanding.reading import read
 @serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
 @serve.ingress()
 class Ingress:
-    def __init__(self, worker: DeploymentHandle, separators: dict[str, DeploymentHandle],
-                 options: dict[str, dict[str, Any]], routes: dict[str, list[str]]):
+    def __init__(
+        self,
+        worker: DeploymentHandle,
+        separators: dict[str, DeploymentHandle],
+        options: dict[str, dict[str, Any]],
+        routes: dict[str, list[str]],
+    ):
         # Binding the worker makes it part of the application graph, so Serve
         # deploys (and health-checks) it with the Ingress. The separators, by
         # key, answer what each backend can do and whether it is available;

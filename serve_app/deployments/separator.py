@@ -12,8 +12,9 @@ import numpy as np
 from ray import serve
 from ray.serve.metrics import Histogram
 
-from serve_app.backend import Plan, SeparationItem, SpanHint
-from serve_app.plugins import get_backend
+from serve_app.backend import BackendInfo, Plan, SeparationItem, SpanHint
+from serve_app.jobs.separator_client import BackendStatus
+from serve_app.registry import get_backend
 from serve_app.routing import backend_key
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,9 @@ def pick_device(requested: str | None) -> str:
 
 @serve.deployment(name="Separator", max_ongoing_requests=64)
 class Separator:
-    def __init__(self, backend: str, variant: str = "default", options: dict[str, Any] | None = None,
-                 device: str | None = None):
+    def __init__(
+        self, backend: str, variant: str = "default", options: dict[str, Any] | None = None, device: str | None = None
+    ):
         cls = get_backend(backend)
         self.key = backend_key(backend, variant)
         self.backend = cls(variant, options)
@@ -63,16 +65,16 @@ class Separator:
         if "batch_wait_timeout_s" in config:
             self._separate_batch.set_batch_wait_timeout_s(float(config["batch_wait_timeout_s"]))
 
-    async def info(self) -> dict[str, Any]:
-        return self.backend.info.model_dump()
+    # Replies are the contract's own models: Ray carries them as they are.
+    async def info(self) -> BackendInfo:
+        return self.backend.info
 
-    async def status(self) -> dict[str, Any]:
-        return {"available": self.load_error is None, "error": self.load_error, "device": self.device}
+    async def status(self) -> BackendStatus:
+        return BackendStatus(available=self.load_error is None, error=self.load_error, device=self.device)
 
-    async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[dict]) -> Plan:
+    async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         """The backend's once-per-job step on the whole mixture (see ``Backend.prepare``)."""
-        hints = [SpanHint.model_validate(s) for s in spans]
-        return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, hints)
+        return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, spans)
 
     async def stats(self) -> dict[str, Any]:
         """Batch sizes formed so far (for benchmarks and operators)."""

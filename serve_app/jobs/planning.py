@@ -14,11 +14,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SerializeAsAny
 
 from serve_app.backend import Backend, Plan, SpanHint, UnsupportedPrompt
-from serve_app.errors import ServiceError
-from serve_app.plugins import get_backend
+from serve_app.errors import ErrorType, ServiceError
+from serve_app.registry import get_backend
 from serve_app.routing import concept_route, split_key
 from serve_app.understanding.reading import Reading, UnreadablePrompt, read
 from serve_app.understanding.weak import prompt_warnings
@@ -33,7 +33,7 @@ class Member(BaseModel):
     """One backend serving the job: its key and its plan."""
 
     backend: str
-    plan: Plan
+    plan: SerializeAsAny[Plan]  # a backend's own Plan subclass keeps its fields when stored
 
 
 class JobPlan(BaseModel):
@@ -91,8 +91,9 @@ class Planner:
         routed = concept_route(self.routes, reading.target.concept, key, chosen)
         if routed and all(k in self.backends for k in routed) and all([await available(k) for k in routed]):
             try:
-                members = [submitted if k == key else Member(backend=k, plan=self._plan(k, reading, spans))
-                           for k in routed]
+                members = [
+                    submitted if k == key else Member(backend=k, plan=self._plan(k, reading, spans)) for k in routed
+                ]
             except ServiceError as exc:
                 log.info("route %s -> %s not taken: %s", reading.target.concept, routed, exc)
         warnings = prompt_warnings(prompt, reading, marked)
@@ -107,4 +108,4 @@ class Planner:
 
 
 def _unsupported(message: str) -> ServiceError:
-    return ServiceError(message, type="unsupported_prompt", field="input.prompt", status_code=422)
+    return ServiceError(message, type=ErrorType.UNSUPPORTED_PROMPT, field="input.prompt", status_code=422)

@@ -45,7 +45,7 @@ class JobRecord(BaseModel):
     cancel_requested: bool = False
 
     @classmethod
-    def from_hash(cls, data: dict[str, str]) -> "JobRecord":
+    def from_hash(cls, data: dict[str, str]) -> JobRecord:
         fields: dict[str, Any] = {k: v for k, v in data.items() if v != ""}
         for name in _JSON_FIELDS:
             if name in fields:

@@ -4,7 +4,7 @@ service, or in-process (tests, the `audiolasso worker` command)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -34,20 +34,20 @@ class SeparatorClient(Protocol):
 class HandleSeparator:
     """A Separator deployment, called through its handle (batches form there)."""
 
-    def __init__(self, handle):
+    def __init__(self, handle: Any):  # a ray.serve DeploymentHandle
         self.handle = handle
         self._info: BackendInfo | None = None
 
     async def info(self) -> BackendInfo:
         if self._info is None:
-            self._info = BackendInfo.model_validate(await self.handle.info.remote())
+            self._info = await self.handle.info.remote()
         return self._info
 
     async def status(self) -> BackendStatus:
-        return BackendStatus.model_validate(await self.handle.status.remote())
+        return await self.handle.status.remote()
 
     async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
-        return await self.handle.prepare.remote(audio, sample_rate, plan, [s.model_dump() for s in spans])
+        return await self.handle.prepare.remote(audio, sample_rate, plan, spans)
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
         return await self.handle.separate.remote(item)

@@ -9,18 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from serve_app.backend import VisualPrompt
-from serve_app.context import ServiceContext
-from serve_app.fetch import download
+from serve_app.config import Settings
+from serve_app.files.store import FileStore
+from serve_app.outbound.fetch import download
 
 
-async def fetch_visual_prompt(job_input: dict[str, Any], ctx: ServiceContext, stem: str) -> VisualPrompt | None:
+async def fetch_visual_prompt(
+    job_input: dict[str, Any], files: FileStore, settings: Settings, stem: str
+) -> VisualPrompt | None:
     if not job_input.get("video_url"):
         return None
     data: dict[str, bytes] = {}
     for role in ("video", "mask"):
-        path = ctx.files.temp_path(f"{stem}.{role}")
+        path = files.temp_path(f"{stem}.{role}")
         try:
-            await download(job_input[f"{role}_url"], path, ctx.settings, field=f"input.{role}_url")
+            await download(job_input[f"{role}_url"], path, settings, field=f"input.{role}_url")
             data[role] = path.read_bytes()
         finally:
             path.unlink(missing_ok=True)

@@ -1,45 +1,47 @@
 """The job worker: claims jobs from Redis, keeps their leases alive, runs the
-pipeline, and records exactly one terminal state."""
+job (jobs/run.py), and records exactly one terminal state."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
-from serve_app.claim_loop import ClaimLoop
-from serve_app.context import ServiceContext
-from serve_app.errors import ServiceError
-from serve_app.jobs.pipeline import JobStopped, run_job
+from serve_app.config import Settings
+from serve_app.errors import ErrorType, ServiceError
+from serve_app.files.store import FileStore
+from serve_app.jobs.claim_loop import ClaimLoop
 from serve_app.jobs.planning import JobPlan, Planner
 from serve_app.jobs.record import JobRecord, JobStatus
+from serve_app.jobs.run import run_job
+from serve_app.jobs.separation import JobStopped
 from serve_app.jobs.separator_client import SeparatorClient
-from serve_app.jobs.store import Claim
+from serve_app.jobs.store import Claim, JobStore, Lease
 
 log = logging.getLogger(__name__)
-
-LEASE_LOST = -1
-CANCEL_REQUESTED = 1
 
 
 class JobWorker:
     def __init__(
         self,
-        ctx: ServiceContext,
+        jobs: JobStore,
+        files: FileStore,
+        settings: Settings,
         separators: Mapping[str, SeparatorClient],
         planner: Planner,
         max_concurrent_jobs: int = 4,
         chunks_in_flight: int = 4,
     ):
-        self.ctx = ctx
+        self.jobs = jobs
+        self.files = files
+        self.settings = settings
         self.separators = dict(separators)
         self.planner = planner
         self.chunks_in_flight = chunks_in_flight
-        settings = ctx.settings
         self.loop = ClaimLoop(
             "job",
-            claim=lambda: ctx.jobs.claim(settings.visibility_timeout_s, settings.max_attempts),
-            wait_for_work=lambda: ctx.jobs.wait_for_work(timeout_s=1.0),
+            claim=lambda: jobs.claim(settings.visibility_timeout_s, settings.max_attempts),
+            wait_for_work=lambda: jobs.wait_for_work(timeout_s=1.0),
             handle=self._process,
             key=lambda claim: claim.request_id,
             concurrency=max_concurrent_jobs,
@@ -58,34 +60,38 @@ class JobWorker:
         self.loop.stop()
 
     async def _process(self, claim: Claim) -> None:
-        jobs = self.ctx.jobs
+        jobs = self.jobs
         if claim.exhausted:
             await jobs.finish(
                 claim,
                 JobStatus.FAILED,
                 error={
-                    "type": "worker_lost",
+                    "type": ErrorType.WORKER_LOST,
                     "message": f"The worker processing this job stopped {claim.attempt} times; "
                     "the input may be too large for the deployment. Retry or contact the operator.",
                     "retryable": True,
                 },
             )
             return
-        heartbeat = asyncio.create_task(self._heartbeat(claim, asyncio.current_task()))
+        task = asyncio.current_task()
+        assert task is not None  # _process always runs as a task of the claim loop
+        heartbeat = asyncio.create_task(self._heartbeat(claim, task))
         try:
-            job = await jobs.get(claim.request_id)
+            job = await jobs.require(claim.request_id)
             plan = await self._job_plan(job)
             for member in plan.members:
                 await self._require_available(member.backend)
 
             async def progress(done: int, total: int) -> bool:
                 state = await jobs.progress(claim, done, total)
-                if state == LEASE_LOST:
+                if state is Lease.LOST:
                     raise JobStopped()
-                return state == CANCEL_REQUESTED
+                return state is Lease.CANCEL_REQUESTED
 
             members = [(self.separators[m.backend], m.plan) for m in plan.members]
-            result = await run_job(job, self.ctx, members, plan.reading.inverted, progress, self.chunks_in_flight)
+            result = await run_job(
+                job, self.files, self.settings, members, plan.reading.inverted, progress, self.chunks_in_flight
+            )
             if not await jobs.finish(claim, JobStatus.COMPLETED, result=result):
                 await self._discard(result)
         except JobStopped:
@@ -101,7 +107,7 @@ class JobWorker:
                 claim,
                 JobStatus.FAILED,
                 error={
-                    "type": "internal_error",
+                    "type": ErrorType.INTERNAL_ERROR,
                     "message": f"Separation failed unexpectedly ({type(exc).__name__}); retrying may help.",
                     "retryable": True,
                 },
@@ -111,7 +117,7 @@ class JobWorker:
 
     async def _job_plan(self, job: JobRecord) -> JobPlan:
         """The plan made at submit; a job queued by an older version without one is planned now."""
-        if job.plan is not None:
+        if job.plan:
             return JobPlan.model_validate(job.plan)
         return await self.planner.plan(job.input, job.backend)
 
@@ -121,19 +127,22 @@ class JobWorker:
         if status is None or not status.available:
             reason = status.error if status is not None and status.error else f"Backend {key} is not deployed"
             # Retrying can succeed once the operator fixes the deployment.
-            raise ServiceError(f"{reason.rstrip('.')}. Other backends keep serving.", type="backend_unavailable",
-                               retryable=True)
+            raise ServiceError(
+                f"{reason.rstrip('.')}. Other backends keep serving.",
+                type=ErrorType.BACKEND_UNAVAILABLE,
+                retryable=True,
+            )
 
     async def _heartbeat(self, claim: Claim, job_task: asyncio.Task) -> None:
-        lease = self.ctx.settings.visibility_timeout_s
+        lease = self.settings.visibility_timeout_s
         while True:
             await asyncio.sleep(lease / 3)
             try:
-                state = await self.ctx.jobs.heartbeat(claim, lease)
+                state = await self.jobs.heartbeat(claim, lease)
             except Exception:
                 log.warning("heartbeat for %s failed; retrying", claim.request_id)
                 continue
-            if state == LEASE_LOST:
+            if state is Lease.LOST:
                 log.warning("lost the lease on %s; abandoning it", claim.request_id)
                 job_task.cancel()
                 return
@@ -142,4 +151,4 @@ class JobWorker:
         for role in ("target", "residual"):
             record = result.get(role)
             if record:
-                await self.ctx.files.delete(record["file_id"], record["owner"])
+                await self.files.delete(record["file_id"], record["owner"])

@@ -31,95 +31,183 @@ def _c(name: str, family: Family, label: str, examples: str) -> Concept:
 
 
 CONCEPTS: tuple[Concept, ...] = (
-    _c("speech", "voice", "speech",
-       "speech; the speaker; a person talking; the main speaker; voice; spoken words; narrator; dialogue; "
-       "a man speaking; a woman speaking; the presenter; conversation; interview; podcast host; announcer; "
-       "someone speaking; a voice reading aloud; lecturer; commentator; reporter; the interviewer; the guest; "
-       "a child talking; whispering; talking; spoken dialogue; the voice-over; the host; sermon; lecture; "
-       "a talk; monologue; a toast; announcement; voicemail; presentation; what they are saying; the words"),
-    _c("singing_voice", "voice", "singing voice",
-       "lead vocals; the singer; singing voice; vocals; the vocal track; vocalist; choir; backing vocals; "
-       "the singer's voice; a cappella singing; rapper; the vocal melody; singing; lead singer; harmonies; "
-       "chorus vocals; soprano; the vocal line; rap vocals; crooning"),
-    _c("music", "music", "music",
-       "music; background music; the accompaniment; backing track; the instrumental; the band; "
-       "the song without vocals; karaoke track; soundtrack; the music bed; the instruments; orchestra; "
-       "film score; a radio playing music; the arrangement; the backing band"),
-    _c("drums", "instrument", "drums",
-       "drums; percussion; drum kit; the beat; kick drum; snare drum; hi-hat; cymbals; toms; drum loop; "
-       "bongos; drummer; bass drum; tom-toms; tambourine; shaker; cowbell; congas; tabla; djembe; timpani; "
-       "cajon; drum machine; ride cymbal; crash cymbal; rimshot; drum fill; woodblock"),
-    _c("bass", "instrument", "bass",
-       "bass; bass guitar; the bass line; double bass; upright bass; slap bass; synth bass; bassist; "
-       "electric bass; fretless bass; contrabass; sub bass; walking bass"),
-    _c("piano", "instrument", "piano",
-       "piano; the piano part; grand piano; electric piano; keys; keyboard; rhodes; harpsichord; pianist; "
-       "marimba; xylophone; vibraphone; upright piano; celesta; glockenspiel; clavinet; toy piano; "
-       "piano chords; honky-tonk piano"),
-    _c("guitar", "instrument", "guitar",
-       "guitar; acoustic guitar; electric guitar; rhythm guitar; lead guitar; guitar solo; strumming; "
-       "ukulele; banjo; guitarist; mandolin; sitar; twelve-string guitar; slide guitar; distorted guitar; "
-       "guitar riff; fingerpicked guitar; power chords; clean guitar; lute"),
-    _c("strings", "instrument", "strings",
-       "strings; violin; viola; cello; string section; string quartet; fiddle; orchestral strings; harp; "
-       "violins; cellos; violin solo; pizzicato strings; string ensemble; erhu; bowed strings"),
-    _c("brass", "instrument", "brass",
-       "brass; trumpet; trombone; french horn; tuba; brass section; horns; horn section; trumpets; cornet; "
-       "flugelhorn; bugle; sousaphone; euphonium; muted trumpet"),
-    _c("woodwinds", "instrument", "woodwinds",
-       "woodwinds; woodwind instrument; flute; clarinet; oboe; saxophone; bassoon; recorder; piccolo; harmonica; "
-       "accordion; bagpipes; sax; alto saxophone; tenor sax; pan flute; ocarina; tin whistle; english horn; "
-       "melodica; penny whistle"),
-    _c("organ_synth", "instrument", "organ or synthesizer",
-       "organ; synthesizer; synth; synth pad; synth lead; hammond organ; church organ; electronic keyboard pad; "
-       "pipe organ; electric organ; analog synth; arpeggiator; moog; electronic synth sounds"),
-    _c("crowd", "noise", "crowd and babble",
-       "crowd noise; babble; chatter; background chatter; people talking in the background; background conversations; "
-       "audience; cafe noise; restaurant ambience; murmur of voices; cheering crowd; applause; "
-       "audience applause; cheering; stadium crowd; party chatter; classroom noise; background voices; "
-       "a crowd laughing; clapping audience; children playing; kids shouting; playground noise; laugh track; "
-       "sitcom laughter; audience laughing"),
-    _c("traffic", "noise", "traffic, engines and machines",
-       "traffic; traffic noise; street noise; street recording; cars passing; engine noise; road noise; city ambience; "
-       "trucks; motorcycle; construction noise; engine; car engine; helicopter; airplane; jet overhead; train; "
-       "lawnmower; leaf blower; vacuum cleaner; drill; chainsaw; generator; machinery; washing machine; "
-       "bus; tram; subway; tractor; combine harvester; farm machinery; boat engine"),
-    _c("wind", "noise", "wind",
-       "wind; wind noise; gusts of wind; breeze; wind rumble on the microphone; windy; howling wind; "
-       "wind buffeting the microphone; gale"),
-    _c("rain", "noise", "rain and water",
-       "rain; rain noise; rainfall; downpour; running water; waves; dripping water; shower; stream; river; "
-       "waterfall; ocean waves; splashing; a tap running; drizzle; rain on the roof; water flowing"),
-    _c("hum", "noise", "hum and buzz",
-       "hum; mains hum; electrical buzz; 50 hz hum; 60 hz hum; ground loop hum; buzzing; electrical hum; "
-       "transformer buzz; fluorescent light buzz; refrigerator hum; amplifier hum; low hum"),
-    _c("hiss", "noise", "hiss and broadband noise",
-       "hiss; static; white noise; background noise; noise; tape hiss; fan noise; air conditioner; "
-       "hvac noise; microphone noise; radio static; pink noise; computer fan; room tone; electrical noise; "
-       "air conditioning; noise floor"),
-    _c("dog", "event", "dog",
-       "dog barking; barking dog; dog; bark; puppy; howling; growling dog; dogs barking; puppy whining; "
-       "yelping dog; wolf howling; dog whimpering"),
-    _c("bird", "event", "birds",
-       "birds; birdsong; bird chirping; tweeting; crow cawing; seagulls; songbird; cuckoo; owl hooting; "
-       "woodpecker; rooster crowing; pigeons cooing; ducks quacking; parrot; sparrows; blackbird singing; "
-       "robin; geese honking; hawk screech; gulls"),
-    _c("cat", "event", "cat",
-       "cat; cat meowing; meow; kitten; purring cat; cats; cat hissing; kitten mewing"),
-    _c("animal", "event", "other animals",
-       "cow mooing; horse neighing; sheep bleating; goat; pig oinking; frog croaking; crickets chirping; "
-       "insects buzzing; bees; lion roaring; elephant trumpeting; monkey; donkey braying; farm animals; "
-       "cicadas; wolf; bear growling; whale song; dolphins; seals"),
-    _c("alarm", "event", "alarms, bells and phones",
-       "alarm; siren; phone ringing; ringtone; doorbell; bell; beeping; smoke alarm; church bells; "
-       "notification sound; car horn; alarm clock; timer beeping; microwave beep; kettle whistling; whistle; "
-       "bicycle bell; car alarm; fire alarm; police siren; ambulance siren; buzzer; chime; gong; "
-       "telephone; clock chiming; horn honking; foghorn; air horn; ship horn; wind chimes; train whistle"),
-    _c("knock", "event", "knocks and impacts",
-       "knocking; knock on the door; door knocks; footsteps; banging; impact; hammering; door slam; "
-       "clapping; tapping; something falling; typing on a keyboard; clicks; door closing; glass breaking; "
-       "dishes clattering; clock ticking; keys jingling; coins dropping; chopping; thumps; snapping fingers; "
-       "hand claps; mouse clicks; footsteps on gravel; hammer blows"),
+    _c(
+        "speech",
+        "voice",
+        "speech",
+        "speech; the speaker; a person talking; the main speaker; voice; spoken words; narrator; dialogue; "
+        "a man speaking; a woman speaking; the presenter; conversation; interview; podcast host; announcer; "
+        "someone speaking; a voice reading aloud; lecturer; commentator; reporter; the interviewer; the guest; "
+        "a child talking; whispering; talking; spoken dialogue; the voice-over; the host; sermon; lecture; "
+        "a talk; monologue; a toast; announcement; voicemail; presentation; what they are saying; the words",
+    ),
+    _c(
+        "singing_voice",
+        "voice",
+        "singing voice",
+        "lead vocals; the singer; singing voice; vocals; the vocal track; vocalist; choir; backing vocals; "
+        "the singer's voice; a cappella singing; rapper; the vocal melody; singing; lead singer; harmonies; "
+        "chorus vocals; soprano; the vocal line; rap vocals; crooning",
+    ),
+    _c(
+        "music",
+        "music",
+        "music",
+        "music; background music; the accompaniment; backing track; the instrumental; the band; "
+        "the song without vocals; karaoke track; soundtrack; the music bed; the instruments; orchestra; "
+        "film score; a radio playing music; the arrangement; the backing band",
+    ),
+    _c(
+        "drums",
+        "instrument",
+        "drums",
+        "drums; percussion; drum kit; the beat; kick drum; snare drum; hi-hat; cymbals; toms; drum loop; "
+        "bongos; drummer; bass drum; tom-toms; tambourine; shaker; cowbell; congas; tabla; djembe; timpani; "
+        "cajon; drum machine; ride cymbal; crash cymbal; rimshot; drum fill; woodblock",
+    ),
+    _c(
+        "bass",
+        "instrument",
+        "bass",
+        "bass; bass guitar; the bass line; double bass; upright bass; slap bass; synth bass; bassist; "
+        "electric bass; fretless bass; contrabass; sub bass; walking bass",
+    ),
+    _c(
+        "piano",
+        "instrument",
+        "piano",
+        "piano; the piano part; grand piano; electric piano; keys; keyboard; rhodes; harpsichord; pianist; "
+        "marimba; xylophone; vibraphone; upright piano; celesta; glockenspiel; clavinet; toy piano; "
+        "piano chords; honky-tonk piano",
+    ),
+    _c(
+        "guitar",
+        "instrument",
+        "guitar",
+        "guitar; acoustic guitar; electric guitar; rhythm guitar; lead guitar; guitar solo; strumming; "
+        "ukulele; banjo; guitarist; mandolin; sitar; twelve-string guitar; slide guitar; distorted guitar; "
+        "guitar riff; fingerpicked guitar; power chords; clean guitar; lute",
+    ),
+    _c(
+        "strings",
+        "instrument",
+        "strings",
+        "strings; violin; viola; cello; string section; string quartet; fiddle; orchestral strings; harp; "
+        "violins; cellos; violin solo; pizzicato strings; string ensemble; erhu; bowed strings",
+    ),
+    _c(
+        "brass",
+        "instrument",
+        "brass",
+        "brass; trumpet; trombone; french horn; tuba; brass section; horns; horn section; trumpets; cornet; "
+        "flugelhorn; bugle; sousaphone; euphonium; muted trumpet",
+    ),
+    _c(
+        "woodwinds",
+        "instrument",
+        "woodwinds",
+        "woodwinds; woodwind instrument; flute; clarinet; oboe; saxophone; bassoon; recorder; piccolo; harmonica; "
+        "accordion; bagpipes; sax; alto saxophone; tenor sax; pan flute; ocarina; tin whistle; english horn; "
+        "melodica; penny whistle",
+    ),
+    _c(
+        "organ_synth",
+        "instrument",
+        "organ or synthesizer",
+        "organ; synthesizer; synth; synth pad; synth lead; hammond organ; church organ; electronic keyboard pad; "
+        "pipe organ; electric organ; analog synth; arpeggiator; moog; electronic synth sounds",
+    ),
+    _c(
+        "crowd",
+        "noise",
+        "crowd and babble",
+        "crowd noise; babble; chatter; background chatter; people talking in the background; background conversations; "
+        "audience; cafe noise; restaurant ambience; murmur of voices; cheering crowd; applause; "
+        "audience applause; cheering; stadium crowd; party chatter; classroom noise; background voices; "
+        "a crowd laughing; clapping audience; children playing; kids shouting; playground noise; laugh track; "
+        "sitcom laughter; audience laughing",
+    ),
+    _c(
+        "traffic",
+        "noise",
+        "traffic, engines and machines",
+        "traffic; traffic noise; street noise; street recording; cars passing; engine noise; road noise; "
+        "city ambience; trucks; motorcycle; construction noise; engine; car engine; helicopter; airplane; "
+        "jet overhead; train; "
+        "lawnmower; leaf blower; vacuum cleaner; drill; chainsaw; generator; machinery; washing machine; "
+        "bus; tram; subway; tractor; combine harvester; farm machinery; boat engine",
+    ),
+    _c(
+        "wind",
+        "noise",
+        "wind",
+        "wind; wind noise; gusts of wind; breeze; wind rumble on the microphone; windy; howling wind; "
+        "wind buffeting the microphone; gale",
+    ),
+    _c(
+        "rain",
+        "noise",
+        "rain and water",
+        "rain; rain noise; rainfall; downpour; running water; waves; dripping water; shower; stream; river; "
+        "waterfall; ocean waves; splashing; a tap running; drizzle; rain on the roof; water flowing",
+    ),
+    _c(
+        "hum",
+        "noise",
+        "hum and buzz",
+        "hum; mains hum; electrical buzz; 50 hz hum; 60 hz hum; ground loop hum; buzzing; electrical hum; "
+        "transformer buzz; fluorescent light buzz; refrigerator hum; amplifier hum; low hum",
+    ),
+    _c(
+        "hiss",
+        "noise",
+        "hiss and broadband noise",
+        "hiss; static; white noise; background noise; noise; tape hiss; fan noise; air conditioner; "
+        "hvac noise; microphone noise; radio static; pink noise; computer fan; room tone; electrical noise; "
+        "air conditioning; noise floor",
+    ),
+    _c(
+        "dog",
+        "event",
+        "dog",
+        "dog barking; barking dog; dog; bark; puppy; howling; growling dog; dogs barking; puppy whining; "
+        "yelping dog; wolf howling; dog whimpering",
+    ),
+    _c(
+        "bird",
+        "event",
+        "birds",
+        "birds; birdsong; bird chirping; tweeting; crow cawing; seagulls; songbird; cuckoo; owl hooting; "
+        "woodpecker; rooster crowing; pigeons cooing; ducks quacking; parrot; sparrows; blackbird singing; "
+        "robin; geese honking; hawk screech; gulls",
+    ),
+    _c("cat", "event", "cat", "cat; cat meowing; meow; kitten; purring cat; cats; cat hissing; kitten mewing"),
+    _c(
+        "animal",
+        "event",
+        "other animals",
+        "cow mooing; horse neighing; sheep bleating; goat; pig oinking; frog croaking; crickets chirping; "
+        "insects buzzing; bees; lion roaring; elephant trumpeting; monkey; donkey braying; farm animals; "
+        "cicadas; wolf; bear growling; whale song; dolphins; seals",
+    ),
+    _c(
+        "alarm",
+        "event",
+        "alarms, bells and phones",
+        "alarm; siren; phone ringing; ringtone; doorbell; bell; beeping; smoke alarm; church bells; "
+        "notification sound; car horn; alarm clock; timer beeping; microwave beep; kettle whistling; whistle; "
+        "bicycle bell; car alarm; fire alarm; police siren; ambulance siren; buzzer; chime; gong; "
+        "telephone; clock chiming; horn honking; foghorn; air horn; ship horn; wind chimes; train whistle",
+    ),
+    _c(
+        "knock",
+        "event",
+        "knocks and impacts",
+        "knocking; knock on the door; door knocks; footsteps; banging; impact; hammering; door slam; "
+        "clapping; tapping; something falling; typing on a keyboard; clicks; door closing; glass breaking; "
+        "dishes clattering; clock ticking; keys jingling; coins dropping; chopping; thumps; snapping fingers; "
+        "hand claps; mouse clicks; footsteps on gravel; hammer blows",
+    ),
 )
 
 OWN_NAMES = 4

@@ -83,116 +83,376 @@ AMBIGUOUS_ACTIONS = "get take leave clean clean up clear up tidy up fix repair"
 # A sound that does something to another: "the music drowns out the voice" (remove the subject).
 ANNOYING_ACTIONS = "drown out drown cover mask overpower bury overwhelm obscure interfere with"
 # "de-hum", "denoise": the action names the sound it removes; its object is only where.
-_DE_VERBS = {"denoise": "noise", "de-noise": "noise", "dehum": "hum", "de-hum": "hum", "dereverb": "reverb",
-             "de-reverb": "reverb", "declick": "clicks", "de-click": "clicks", "decrackle": "crackle",
-             "de-crackle": "crackle", "deess": "sibilance", "de-ess": "sibilance"}
+_DE_VERBS = {
+    "denoise": "noise",
+    "de-noise": "noise",
+    "dehum": "hum",
+    "de-hum": "hum",
+    "dereverb": "reverb",
+    "de-reverb": "reverb",
+    "declick": "clicks",
+    "de-click": "clicks",
+    "decrackle": "crackle",
+    "de-crackle": "crackle",
+    "deess": "sibilance",
+    "de-ess": "sibilance",
+}
 # Multi-word entries of the lexicons above (matched whole, longest first).
-_MULTI = """
+_MULTI = (
+    """
 single out|pull out|pick out|bring out|tease out|fish out|draw out|dig out|lift out|give me|get me|hand me|send me
 show me|listen to|focus on|bring up|turn up|would like|leave only|leave just|play only|let me hear|take only
 get only|get rid of|take out|take away|take off|turn down|tone down|turn off|knock out|edit out|leave out|cut out
 phase out|tune out|shut off|blot out|weed out|do away with|cut down|fade out|filter out|strip out|clean up
 clear up|tidy up|drown out|interfere with
-""".replace("\n", "|").strip("|").split("|")
+""".replace("\n", "|")
+    .strip("|")
+    .split("|")
+)
 
 # Words that carry no meaning at the start of a clause: greetings, politeness, "can you", "make".
-FILLERS = frozenset("""
-hey hi hello ok okay so well please pls kindly now then also and but just really quickly simply basically can could
-would will you i we us me to id im mind do does is it this that possible way there a an how help for try trying am are be
-able like love need want wanna gotta going time lets let go ahead should must sure if maybe perhaps somehow hmm
-um uh yes yeah first next finally actually honestly thanks thank cheers thx ty make makes making made create
+FILLERS = frozenset(
+    """
+hey hi hello ok okay so well please pls kindly now then also and but just really quickly simply basically can
+could would will you i we us me to id im mind do does is it this that possible way there a an how help for try trying
+am are be able like love need want wanna gotta going time lets let go ahead should must sure if maybe perhaps somehow
+hmm um uh yes yeah first next finally actually honestly thanks thank cheers thx ty make makes making made create
 produce render generate prepare build convert into turn have has had got what whats here heres favour favor
-""".split())
+""".split()
+)
 _DESIRE = ("want", "need", "like", "would like", "wish", "prefer")
-KEEP_MARKERS = ("only", "just", "nothing but", "solely", "purely", "exclusively", "all i want is",
-                "all i need is", "all i care about is", "the only thing i want is", "the only thing i care about is",
-                "what i want is", "what i care about is", "i only care about", "with only", "with just",
-                "leaving only", "leaving just")
+KEEP_MARKERS = (
+    "only",
+    "just",
+    "nothing but",
+    "solely",
+    "purely",
+    "exclusively",
+    "all i want is",
+    "all i need is",
+    "all i care about is",
+    "the only thing i want is",
+    "the only thing i care about is",
+    "what i want is",
+    "what i care about is",
+    "i only care about",
+    "with only",
+    "with just",
+    "leaving only",
+    "leaving just",
+)
 # What is left when a mix is cut down: "strip it down to an a cappella".
 REDUCE_TO = ("down to", "down to just", "down to only", "to just", "to only", "to nothing but")
 # A clause that only says what is not wanted turns the sound named before it into the one kept:
 # "the speaker, not the music".
 CONTRASTS = ("not", "but not", "and not", "rather than", "instead of")
-REMOVE_MARKERS = ("no", "without", "minus", "sans", "less", "zero", "not", "with no", "free of", "removal of",
-                  "instead of", "rather than", "but not", "and not", "nor")
-NEGATIONS = ("do not", "does not", "never", "not", "no need to", "stop", "cannot", "can not", "should not",
-             "must not", "nor")
+REMOVE_MARKERS = (
+    "no",
+    "without",
+    "minus",
+    "sans",
+    "less",
+    "zero",
+    "not",
+    "with no",
+    "free of",
+    "removal of",
+    "instead of",
+    "rather than",
+    "but not",
+    "and not",
+    "nor",
+)
+NEGATIONS = (
+    "do not",
+    "does not",
+    "never",
+    "not",
+    "no need to",
+    "stop",
+    "cannot",
+    "can not",
+    "should not",
+    "must not",
+    "nor",
+)
 # After the phrase: "take the bass out", "the vocals removed", "the traffic gone", "drums only".
-REMOVE_PARTICLES = ("out", "away", "off", "down", "gone", "removed", "muted", "deleted", "eliminated", "erased",
-                    "cut", "cut out", "taken out", "stripped", "stripped out", "filtered out", "suppressed",
-                    "silenced", "dropped", "killed", "reduced", "turned down", "to go", "has to go", "have to go",
-                    "must go", "needs to go", "need to go", "should go", "can go", "gotta go", "go away",
-                    "to disappear", "disappear", "is distracting", "are distracting", "is annoying",
-                    "are annoying", "is too loud", "are too loud", "is ruining it", "quieter", "softer",
-                    "less loud", "inaudible", "vanish", "to vanish", "go", "be gone")
-KEEP_PARTICLES = ("only", "alone", "isolated", "extracted", "soloed", "in", "up", "louder", "clearer", "clear",
-                  "cleaner", "stand out", "stands out", "more audible", "audible", "by itself", "on its own",
-                  "by themselves", "on their own", "clearly", "better", "pop", "shine")
+REMOVE_PARTICLES = (
+    "out",
+    "away",
+    "off",
+    "down",
+    "gone",
+    "removed",
+    "muted",
+    "deleted",
+    "eliminated",
+    "erased",
+    "cut",
+    "cut out",
+    "taken out",
+    "stripped",
+    "stripped out",
+    "filtered out",
+    "suppressed",
+    "silenced",
+    "dropped",
+    "killed",
+    "reduced",
+    "turned down",
+    "to go",
+    "has to go",
+    "have to go",
+    "must go",
+    "needs to go",
+    "need to go",
+    "should go",
+    "can go",
+    "gotta go",
+    "go away",
+    "to disappear",
+    "disappear",
+    "is distracting",
+    "are distracting",
+    "is annoying",
+    "are annoying",
+    "is too loud",
+    "are too loud",
+    "is ruining it",
+    "quieter",
+    "softer",
+    "less loud",
+    "inaudible",
+    "vanish",
+    "to vanish",
+    "go",
+    "be gone",
+)
+KEEP_PARTICLES = (
+    "only",
+    "alone",
+    "isolated",
+    "extracted",
+    "soloed",
+    "in",
+    "up",
+    "louder",
+    "clearer",
+    "clear",
+    "cleaner",
+    "stand out",
+    "stands out",
+    "more audible",
+    "audible",
+    "by itself",
+    "on its own",
+    "by themselves",
+    "on their own",
+    "clearly",
+    "better",
+    "pop",
+    "shine",
+)
 # "pull the vocals out" extracts; "take the bass out" removes.
-_EXTRACT_OUT = frozenset(("pull", "pick", "bring", "single", "tease", "fish", "draw", "dig", "lift", "separate",
-                          "split", "isolate", "extract", "carve"))
+_EXTRACT_OUT = frozenset(
+    (
+        "pull",
+        "pick",
+        "bring",
+        "single",
+        "tease",
+        "fish",
+        "draw",
+        "dig",
+        "lift",
+        "separate",
+        "split",
+        "isolate",
+        "extract",
+        "carve",
+    )
+)
 
-EXCEPT = ("except for", "except", "but", "other than", "apart from", "aside from", "besides", "save for",
-          "excluding", "bar", "barring", "not including", "with the exception of")
+EXCEPT = (
+    "except for",
+    "except",
+    "but",
+    "other than",
+    "apart from",
+    "aside from",
+    "besides",
+    "save for",
+    "excluding",
+    "bar",
+    "barring",
+    "not including",
+    "with the exception of",
+)
 # "X from Y", "X behind Y": Y is on the other side; "X without Y": Y is removed whatever X's side.
-OTHER_SIDE = ("out of", "away from", "from", "behind", "under", "underneath", "beneath", "over", "on top of",
-              "in front of", "against", "amid", "amidst", "among", "versus", "vs")
+OTHER_SIDE = (
+    "out of",
+    "away from",
+    "from",
+    "behind",
+    "under",
+    "underneath",
+    "beneath",
+    "over",
+    "on top of",
+    "in front of",
+    "against",
+    "amid",
+    "amidst",
+    "among",
+    "versus",
+    "vs",
+)
 FOREGROUND = ("behind", "under", "underneath", "beneath")
 REMOVED_SIDE = ("without", "with no", "minus", "but not", "and not", "instead of", "rather than", "not")
 
 # The rest of the recording, not a sound: "keep the rest", "everything", "the audio".
-GENERIC_WORDS = frozenset("""
+GENERIC_WORDS = frozenset(
+    """
 everything anything all rest remainder else other others sounds sound things thing stuff audio recording
 recordings track tracks song songs mix clip file files it this that them these those background whatever one ones
 parts part whole entire good original version video take bits bit noises material content tune piece up
 stem stems
-""".split())
+""".split()
+)
 # Words that name no particular sound: "remove noise", "make it better", "clean up the mess".
-VAGUE_WORDS = GENERIC_WORDS | frozenset("""
+VAGUE_WORDS = GENERIC_WORDS | frozenset(
+    """
 noise noises unwanted bad annoying extra clean cleaner cleanup clear clearer better nicer nice good quality make fix
 improve enhance sounding louder quieter more less some any the a an of in on to for with and or me my our your
 please bit little junk garbage crap artifacts artefacts issues problems mess weird strange random
-""".split())
+""".split()
+)
 # What "X without Y" says of the whole mix: "a backing track without the guitar" removes the guitar.
 MIX_WORDS = frozenset("music backing accompaniment instrumental band arrangement beat".split())
 # Quantifiers that make "X except Y" mean "everything except Y": "all instruments except the piano".
 QUANTIFIERS = frozenset(("all", "every", "everything", "any", "anything", "each", "rest", "other", "others"))
 _DETERMINERS = frozenset("the a an this that these those my our your his her their its some".split())
 # Dropped from the start of a phrase.
-_LEADING = frozenset("""
+_LEADING = frozenset(
+    """
 the a an this that these those my our your his her their its some any all of both each every whole entire only just
 also even really very please kindly sound sounds noise out up off away down me us with into onto to and
-""".split())
+""".split()
+)
 # Politeness at the end of a clause, and what else is dropped from the end of a phrase.
-POLITE = ("please", "thanks", "thank you", "thx", "for me", "for us", "if possible", "if you can", "if you could",
-          "asap", "right now", "now", "please thanks", "thank you so much", "cheers")
-_TRAILING = (*POLITE, "as much as possible", "as well", "too", "also", "now", "here", "there", "again",
-             "completely", "entirely", "totally", "fully", "altogether", "a bit", "a little", "slightly", "only",
-             "alone", "part", "parts", "stem", "stems", "version", "versions", "mix", "edit", "copy", "take",
-             "out", "isolated", "by itself", "on its own",
-             "by themselves", "on their own", "in it", "in there", "throughout", "the whole time",
-             "all the way through", "at all", "cleanly", "better", "clearly", "more clearly", "it", "this",
-             "that", "bit", "more", "up", "away", "off", "is", "are", "be", "should be", "must be", "to be",
-             "has to be", "needs to be", "get", "gets", "got", "separated", "split", "extracted", "soloed",
-             "pulled out")
+POLITE = (
+    "please",
+    "thanks",
+    "thank you",
+    "thx",
+    "for me",
+    "for us",
+    "if possible",
+    "if you can",
+    "if you could",
+    "asap",
+    "right now",
+    "now",
+    "please thanks",
+    "thank you so much",
+    "cheers",
+)
+_TRAILING = (
+    *POLITE,
+    "as much as possible",
+    "as well",
+    "too",
+    "also",
+    "now",
+    "here",
+    "there",
+    "again",
+    "completely",
+    "entirely",
+    "totally",
+    "fully",
+    "altogether",
+    "a bit",
+    "a little",
+    "slightly",
+    "only",
+    "alone",
+    "part",
+    "parts",
+    "stem",
+    "stems",
+    "version",
+    "versions",
+    "mix",
+    "edit",
+    "copy",
+    "take",
+    "out",
+    "isolated",
+    "by itself",
+    "on its own",
+    "by themselves",
+    "on their own",
+    "in it",
+    "in there",
+    "throughout",
+    "the whole time",
+    "all the way through",
+    "at all",
+    "cleanly",
+    "better",
+    "clearly",
+    "more clearly",
+    "it",
+    "this",
+    "that",
+    "bit",
+    "more",
+    "up",
+    "away",
+    "off",
+    "is",
+    "are",
+    "be",
+    "should be",
+    "must be",
+    "to be",
+    "has to be",
+    "needs to be",
+    "get",
+    "gets",
+    "got",
+    "separated",
+    "split",
+    "extracted",
+    "soloed",
+    "pulled out",
+)
 # Version words: the sound a version leaves out (an instrumental has no vocals) or keeps.
 VERSIONS: dict[str, tuple[str, bool]] = {  # word -> (sound, True when that sound is removed)
-    "instrumental": ("vocals", True), "karaoke": ("vocals", True), "minusone": ("vocals", True),
-    "acappella": ("vocals", False), "vocals-only": ("vocals", False),
+    "instrumental": ("vocals", True),
+    "karaoke": ("vocals", True),
+    "minusone": ("vocals", True),
+    "acappella": ("vocals", False),
+    "vocals-only": ("vocals", False),
 }
 # Stems of "drumless", "bass-free" that name sounds (other "-less" words are not requests).
-SOUND_STEMS = frozenset("""
+SOUND_STEMS = frozenset(
+    """
 drum drums bass vocal vocals voice voices noise hum hiss guitar guitars piano keys string strings horn horns brass
 click clicks beat beats percussion music speech talk talking wind rain crowd reverb echo static buzz synth synths
 organ sax saxophone violin cello flute singer singing lyric lyrics dialogue dialog applause bird birds dog dogs
 traffic chatter breath breaths crackle pops
-""".split())
+""".split()
+)
 # Sounds whose "clean up" means removal; "clean up the vocals" keeps the vocals.
-NOISE_WORDS = frozenset("""
+NOISE_WORDS = frozenset(
+    """
 noise noises hum hiss buzz buzzing static crackle crackling click clicks pops popping rumble reverb echo wind rain
 chatter babble traffic distortion feedback whine whistle sibilance hissing humming interference clipping
 breathing breaths plosives
-""".split())
+""".split()
+)
 PRONOUNS = frozenset(("it", "them", "that", "this", "those", "these", "one", "ones", "they"))
 # "the hum is really distracting": a complaint about a sound asks for its removal.
 _COMPLAINT = re.compile(
@@ -205,27 +465,58 @@ _COMPLAINT = re.compile(
 _MODALS = frozenset(("to", "can", "could", "will", "would", "should", "must", "may", "might"))
 _SUBJECTS = frozenset(("it", "they", "he", "she", "we", "i", "you"))
 # A wish that a sound were not there: "I wish the lawnmower wasn't in the background".
-_WISH_GONE = re.compile(r"^(?:i\s+)?(?:wish|hope|would like it if)\s+(?:that\s+)?(?P<subject>.+?)\s+"
-                        r"(?:was|were|is|are|would be|could be)\s+(?:not|gone|quieter|silent)\b")
+_WISH_GONE = re.compile(
+    r"^(?:i\s+)?(?:wish|hope|would like it if)\s+(?:that\s+)?(?P<subject>.+?)\s+"
+    r"(?:was|were|is|are|would be|could be)\s+(?:not|gone|quieter|silent)\b"
+)
 # Clauses that only thank, greet or apologise: "thanks in advance", "sorry to bother you".
-_COURTESIES = frozenset(("thanks", "thank", "cheers", "sorry", "appreciate", "appreciated", "regards", "hi",
-                         "hello", "hey", "greetings", "apologies", "ty", "thx"))
+_COURTESIES = frozenset(
+    (
+        "thanks",
+        "thank",
+        "cheers",
+        "sorry",
+        "appreciate",
+        "appreciated",
+        "regards",
+        "hi",
+        "hello",
+        "hey",
+        "greetings",
+        "apologies",
+        "ty",
+        "thx",
+    )
+)
 # Purpose clauses keep what they name: "so I can hear the speaker", "so that the voice is clear".
 _PURPOSE = (
-    re.compile(r"^(?:so(?: that)?|in order to|to)\s+(?:(?:i|we|you|one|they|people)\s+)?"
-               r"(?:(?:can|could|will|would|may|might)\s+)?(?:(?:better|finally|actually|really|clearly)\s+)?"
-               r"(?:hear|listen to|focus on|understand)\s+(?P<phrase>.+)$"),
-    re.compile(r"^(?:so(?: that)?|to make)\s+(?:only\s+)?(?P<phrase>.+?)\s+(?:is|are|becomes?|sounds?|comes? through|"
-               r"stands? out|remains?|stays?|can be heard)\b.*$"),
+    re.compile(
+        r"^(?:so(?: that)?|in order to|to)\s+(?:(?:i|we|you|one|they|people)\s+)?"
+        r"(?:(?:can|could|will|would|may|might)\s+)?(?:(?:better|finally|actually|really|clearly)\s+)?"
+        r"(?:hear|listen to|focus on|understand)\s+(?P<phrase>.+)$"
+    ),
+    re.compile(
+        r"^(?:so(?: that)?|to make)\s+(?:only\s+)?(?P<phrase>.+?)\s+(?:is|are|becomes?|sounds?|comes? through|"
+        r"stands? out|remains?|stays?|can be heard)\b.*$"
+    ),
 )
 
 
 # --- normalising and splitting ---------------------------------------------------------------------
 
 _CONTRACTIONS = (
-    (r"\bwon't\b", "will not"), (r"\bcan't\b", "cannot"), (r"\bshan't\b", "shall not"), (r"n't\b", " not"),
-    (r"\bi'm\b", "i am"), (r"\blet's\b", "let us"), (r"'re\b", " are"), (r"'ve\b", " have"), (r"'ll\b", " will"),
-    (r"'d\b", " would"), (r"\b(it|that|there|what|here|who|he|she)'s\b", r"\1 is"), (r"'s\b", ""),
+    (r"\bwon't\b", "will not"),
+    (r"\bcan't\b", "cannot"),
+    (r"\bshan't\b", "shall not"),
+    (r"n't\b", " not"),
+    (r"\bi'm\b", "i am"),
+    (r"\blet's\b", "let us"),
+    (r"'re\b", " are"),
+    (r"'ve\b", " have"),
+    (r"'ll\b", " will"),
+    (r"'d\b", " would"),
+    (r"\b(it|that|there|what|here|who|he|she)'s\b", r"\1 is"),
+    (r"'s\b", ""),
     (r"s'(\s|$)", r"s\1"),
 )
 _SPELLINGS = (
@@ -241,8 +532,11 @@ _SPELLINGS = (
 _UNIT = r"\s*(?:s|sec|secs|seconds?|mins?|minutes?|ms)?\b"
 _TIME = re.compile(
     r"\b(?:(?:between|from|at|after|before|around|until|till|during|for|in)\s+(?:the\s+)?"
-    r"(?:(?:first|last|final|opening|closing)\s+)?)?\d[\d:.]*" + _UNIT
-    + r"(?:\s*(?:and|to|-|until|till)\s*\d[\d:.]*" + _UNIT + ")?"
+    r"(?:(?:first|last|final|opening|closing)\s+)?)?\d[\d:.]*"
+    + _UNIT
+    + r"(?:\s*(?:and|to|-|until|till)\s*\d[\d:.]*"
+    + _UNIT
+    + ")?"
 )
 
 
@@ -265,14 +559,33 @@ def _forms(base: str) -> set[str]:
     """A verb phrase and its inflections (of the first word): remove, removes, removed, removing."""
     head, _, rest = base.partition(" ")
     tail = f" {rest}" if rest else ""
-    irregular = {"take": ("took", "taken"), "get": ("got", "gotten"), "lose": ("lost",), "keep": ("kept",),
-                 "leave": ("left",), "bring": ("brought",), "give": ("gave", "given"), "hear": ("heard",),
-                 "draw": ("drew", "drawn"), "dig": ("dug",), "send": ("sent",), "show": ("shown",),
-                 "bury": ("buried",)}
+    irregular = {
+        "take": ("took", "taken"),
+        "get": ("got", "gotten"),
+        "lose": ("lost",),
+        "keep": ("kept",),
+        "leave": ("left",),
+        "bring": ("brought",),
+        "give": ("gave", "given"),
+        "hear": ("heard",),
+        "draw": ("drew", "drawn"),
+        "dig": ("dug",),
+        "send": ("sent",),
+        "show": ("shown",),
+        "bury": ("buried",),
+    }
     stem = head[:-1] if head.endswith("e") and not head.endswith("ee") else head
     doubled = head + head[-1] if re.fullmatch(r"[^aeiou]*[aeiou][bdgklmnprtz]", head) else stem
-    forms = {head, head + "s", head + "es", stem + "ed", stem + "ing", doubled + "ed", doubled + "ing",
-             *irregular.get(head, ())}
+    forms = {
+        head,
+        head + "s",
+        head + "es",
+        stem + "ed",
+        stem + "ing",
+        doubled + "ed",
+        doubled + "ing",
+        *irregular.get(head, ()),
+    }
     if head.endswith("y") and head[-2:-1] not in "aeiou":
         forms |= {head[:-1] + "ies", head[:-1] + "ied"}
     return {f + tail for f in forms}
@@ -301,7 +614,9 @@ def _phrases(entries: Iterable[str]) -> list[tuple[str, ...]]:
 _KEEP = _lexicon(KEEP_ACTIONS)
 _REMOVE = {**_lexicon(REMOVE_ACTIONS), ("getrid", "of"): "get rid of", ("getrid",): "get rid of"}
 # Their past forms ("got a party tonight", "the left channel") tell a story rather than ask.
-_AMBIGUOUS = {k: v for k, v in _lexicon(AMBIGUOUS_ACTIONS).items() if k[0] not in ("got", "gotten", "took", "taken", "left")}
+_AMBIGUOUS = {
+    k: v for k, v in _lexicon(AMBIGUOUS_ACTIONS).items() if k[0] not in ("got", "gotten", "took", "taken", "left")
+}
 _ANNOYING = _lexicon(ANNOYING_ACTIONS)
 _ACTIONS: dict[tuple[str, ...], str] = {**_ANNOYING, **_AMBIGUOUS, **_KEEP, **_REMOVE}
 _LONGEST = max(len(k) for k in _ACTIONS)
@@ -324,10 +639,12 @@ _P_CONTRASTS = _phrases(CONTRASTS)
 _P_REDUCE_TO = _phrases(REDUCE_TO)
 # Verbs that take "X to do Y" / "X done": "I want my students to play along".
 _CAUSATIVE = frozenset((*_DESIRE, "get", "have", "make"))
-_PEOPLE = frozenset("""
+_PEOPLE = frozenset(
+    """
 students kids children people everyone everybody anyone someone him her them us me you listeners viewers class
 friends family son daughter wife husband mom mum dad parents audience fans clients customers
-""".split())
+""".split()
+)
 _ING_NOUNS = frozenset("everything anything nothing something thing string strings ring king wing swing sting".split())
 
 # Clauses also end before a purpose ("so I can hear ...", "by removing ..."), but not
@@ -357,8 +674,12 @@ def _split_at_conjunctions(words: list[str]) -> list[list[str]]:
         j = i + 1
         while j < len(words) and words[j] in ("then", "also", "just", "please", "i", "we", "you", "to"):
             j += 1
-        if j < len(words) and (_action_at(words, j) or _match(words, j, _P_NEGATIONS)
-                               or _match(words, j, _P_REMOVE_MARKERS) or _match(words, j, _P_KEEP_MARKERS)):
+        if j < len(words) and (
+            _action_at(words, j)
+            or _match(words, j, _P_NEGATIONS)
+            or _match(words, j, _P_REMOVE_MARKERS)
+            or _match(words, j, _P_KEEP_MARKERS)
+        ):
             out.append(words[start:i])
             start = i + 1
     out.append(words[start:])
@@ -428,7 +749,11 @@ def read_clause(words: list[str]) -> list[Mention]:
         return [Mention(p.phrase, "remove", implied=True) for p in _mention(_strip_fillers(subject.split()), None)]
     for i in range(len(words)):
         # Markers that act alone: "no wind", "only the drums", "nothing but the kick".
-        for markers, side in ((_P_REMOVE_MARKERS, "remove"), (_P_KEEP_MARKERS, "keep")):
+        marked: tuple[tuple[list[tuple[str, ...]], Side], ...] = (
+            (_P_REMOVE_MARKERS, "remove"),
+            (_P_KEEP_MARKERS, "keep"),
+        )
+        for markers, side in marked:
             n = _match(words, i, markers)
             if n and _only_fillers(words[:i]) and words[i + n :] and not _action_at(words, i + n):
                 return _object(words[i + n :], _negate(side, words[:i]))
@@ -480,7 +805,7 @@ def _side_of(base: str, prefix: list[str], rest: list[str]) -> Side:
 
 
 def _out_side(base: str, rest: list[str]) -> Side:
-    """"get the vocals" keeps; "get the noise out (of this)", "get it gone" remove; "get the dog
+    """ "get the vocals" keeps; "get the noise out (of this)", "get it gone" remove; "get the dog
     out of the street noise" extracts the dog; "leave out the bass" removes; "leave the drums" keeps."""
     if not {"out", "away", "off"} & set(rest) and not _ends_with(rest, _P_REMOVE_PARTICLES):
         return "keep"
@@ -505,7 +830,7 @@ def _object(words: list[str], side: Side | None, action: str | None = None) -> l
             return _object(words[i + n :], "keep")
     side = _particles(words, side, action)
     if action in _CAUSATIVE and "to" in words[1:]:
-        agent, purpose = words[: words.index("to")], words[words.index("to") :]
+        agent = words[: words.index("to")]
         if set(agent) & _PEOPLE:
             return []  # "I want my students to play along": their doing, not a sound
         words = agent  # "a bass-less version to practise over": the purpose is not the sound
@@ -609,8 +934,11 @@ def _version(phrase: str) -> tuple[str, bool, str] | None:
         stem = re.fullmatch(r"(.+?)-?(?:less|free)", word)
         if stem and stem[1] in SOUND_STEMS:
             s = stem[1]
-            return (s if s.endswith("s") or s in ("bass", "music", "speech", "noise", "hum", "hiss") else s + "s",
-                    True, others)
+            return (
+                s if s.endswith("s") or s in ("bass", "music", "speech", "noise", "hum", "hiss") else s + "s",
+                True,
+                others,
+            )
     return None
 
 
@@ -618,8 +946,10 @@ def _version(phrase: str) -> tuple[str, bool, str] | None:
 
 _RELATIVE = re.compile(r"(?<=\w)\s+(?:that|which|who|whom|where|when|while|i|we|you)\s+.*$")
 # Who or what the result is for: "(a drumless mix) for a drummer to play along to".
-_FOR_WHOM = re.compile(r"(?<=\w)\s+for\s+(?:a|an|my|our|your|me|us|him|her|them|practice|practising|"
-                       r"practicing|rehearsal|karaoke|a remix|remixing|sampling)\b.*$")
+_FOR_WHOM = re.compile(
+    r"(?<=\w)\s+for\s+(?:a|an|my|our|your|me|us|him|her|them|practice|practising|"
+    r"practicing|rehearsal|karaoke|a remix|remixing|sampling)\b.*$"
+)
 _CONTEXT = re.compile(
     r"(?<=\w)\s+(?:in|on|from|of|throughout|across|during|at|for)\s+(?:the|this|that|my|our|your|a)?\s*"
     r"(?:[\w-]+\s+){0,2}?"
@@ -653,8 +983,9 @@ def is_vague(phrase: str) -> bool:
 
 def _is_generic(phrase: str) -> bool:
     """True for "the rest", "everything else", "this recording": the other side, not a sound."""
-    return all(w in GENERIC_WORDS or w in _DETERMINERS or w in ("of", "in", "around")
-               for w in phrase.replace("-", " ").split())
+    return all(
+        w in GENERIC_WORDS or w in _DETERMINERS or w in ("of", "in", "around") for w in phrase.replace("-", " ").split()
+    )
 
 
 # --- the whole prompt -------------------------------------------------------------------------------

@@ -108,8 +108,11 @@ def match_concepts(phrases: list[str]) -> list[SoundMatch]:
         confidence = float(row[best])
         concept = BY_NAME[names[best]] if confidence >= MIN_CONFIDENCE else OTHER
         exact = bool(row[(names == concept.name) & own].max(initial=0.0) >= EXACT_CONFIDENCE)
-        out.append(SoundMatch(concept=concept.name, family=concept.family, phrase=phrase,
-                              confidence=round(confidence, 3), exact=exact))
+        out.append(
+            SoundMatch(
+                concept=concept.name, family=concept.family, phrase=phrase, confidence=round(confidence, 3), exact=exact
+            )
+        )
     return out
 
 

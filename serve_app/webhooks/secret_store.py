@@ -8,7 +8,7 @@ import json
 import redis.asyncio as aioredis
 
 from serve_app.clock import now_iso
-from serve_app.redis_keys import RedisKeys
+from serve_app.store.keys import RedisKeys
 from serve_app.webhooks.signing import new_secret
 
 

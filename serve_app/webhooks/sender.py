@@ -14,21 +14,24 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from serve_app import __version__
-from serve_app.api.views import webhook_payload
-from serve_app.claim_loop import ClaimLoop
+from serve_app.access.apikeys import KeyStore
+from serve_app.access.signed_urls import SigningKey
 from serve_app.clock import now_iso
 from serve_app.config import Settings
-from serve_app.context import ServiceContext
+from serve_app.contract.views import webhook_payload
 from serve_app.errors import ServiceError, UnsafeURL
-from serve_app.fetch import http_client, open_url
-from serve_app.webhooks.outbox import Delivery, DeliveryClaim, DeliveryState
+from serve_app.jobs.claim_loop import ClaimLoop
+from serve_app.jobs.store import JobStore
+from serve_app.outbound.fetch import http_client, open_url
+from serve_app.webhooks.outbox import Delivery, DeliveryClaim, DeliveryState, Outbox
+from serve_app.webhooks.secret_store import WebhookSecrets
 from serve_app.webhooks.signing import sign_headers
 
 log = logging.getLogger(__name__)
@@ -52,8 +55,8 @@ def retry_after_s(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def backoff_s(attempt: int, settings: Settings, retry_after: float | None) -> float:
@@ -82,15 +85,28 @@ class Outcome:
 
 
 class WebhookSender:
-    def __init__(self, ctx: ServiceContext, concurrency: int = 8):
-        self.ctx = ctx
-        settings = ctx.settings
+    def __init__(
+        self,
+        settings: Settings,
+        outbox: Outbox,
+        jobs: JobStore,
+        api_keys: KeyStore,
+        secrets: WebhookSecrets,
+        signing: SigningKey,
+        concurrency: int = 8,
+    ):
+        self.settings = settings
+        self.outbox = outbox
+        self.jobs = jobs
+        self.api_keys = api_keys
+        self.secrets = secrets
+        self.signing = signing
         self.loop = ClaimLoop(
             "webhook delivery",
-            claim=lambda: ctx.outbox.claim(
+            claim=lambda: outbox.claim(
                 settings.webhook_timeout_s + LEASE_MARGIN_S, settings.webhook_max_attempts, now_iso()
             ),
-            wait_for_work=lambda: ctx.outbox.wait_for_work(max_s=1.0),
+            wait_for_work=lambda: outbox.wait_for_work(max_s=1.0),
             handle=self._attempt,
             key=lambda claim: claim.request_id,
             concurrency=concurrency,
@@ -111,29 +127,33 @@ class WebhookSender:
             log.exception("webhook attempt for %s failed unexpectedly", claim.request_id)
 
     async def _send(self, claim: DeliveryClaim) -> None:
-        settings = self.ctx.settings
-        delivery = await self.ctx.outbox.get(claim.request_id)
+        settings = self.settings
+        delivery = await self.outbox.require(claim.request_id)
         at, started = now_iso(), time.monotonic()
-        if await self.ctx.api_keys.exists(delivery.owner):
+        if await self.api_keys.exists(delivery.owner):
             outcome = await self._post(claim, delivery)
         else:
             outcome = Outcome({"error": "the API key that submitted the request was revoked"}, "failed")
-        attempt = {"attempt": claim.attempt, "at": at, "duration_ms": round((time.monotonic() - started) * 1000),
-                   **outcome.record}
+        attempt = {
+            "attempt": claim.attempt,
+            "at": at,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+            **outcome.record,
+        }
         state, delay = outcome.state, 0.0
         if state is None:
             if claim.attempt < settings.webhook_max_attempts:
                 state, delay = "pending", backoff_s(claim.attempt, settings, outcome.retry_after)
             else:
                 state = "failed"
-        if not await self.ctx.outbox.complete(claim, attempt, state, delay):
+        if not await self.outbox.complete(claim, attempt, state, delay):
             log.warning("lost the lease on the webhook of %s; its attempt is not recorded", claim.request_id)
 
     async def _post(self, claim: DeliveryClaim, delivery: Delivery) -> Outcome:
         """Sign and POST the delivery's body once; what came of it."""
-        settings = self.ctx.settings
-        body = (delivery.body or await self.ctx.outbox.freeze_body(claim.request_id, await self._body(claim))).encode()
-        secret = (await self.ctx.webhook_secrets.get(delivery.owner))["secret"]
+        settings = self.settings
+        body = (delivery.body or await self.outbox.freeze_body(claim.request_id, await self._body(claim))).encode()
+        secret = (await self.secrets.get(delivery.owner))["secret"]
         headers = {
             "content-type": "application/json",
             "user-agent": f"AudioLasso/{__version__}",
@@ -158,6 +178,6 @@ class WebhookSender:
         return Outcome(record, retry_after=retry_after_s(response.headers.get("retry-after")))
 
     async def _body(self, claim: DeliveryClaim) -> str:
-        job = await self.ctx.jobs.get(claim.request_id)
-        base = job.base_url or self.ctx.settings.public_url or ""
-        return webhook_payload(job, base, await self.ctx.signing.signer()).model_dump_json(exclude_none=True)
+        job = await self.jobs.require(claim.request_id)
+        base = job.base_url or self.settings.public_url or ""
+        return webhook_payload(job, base, await self.signing.signer()).model_dump_json(exclude_none=True)

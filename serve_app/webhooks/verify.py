@@ -1,8 +1,8 @@
 """Verify a webhook from AudioLasso in the receiver (Standard Webhooks).
 
-    from serve_app.webhooks.verify import verify, WebhookVerificationError
+from serve_app.webhooks.verify import verify, WebhookVerificationError
 
-    event = verify(secret, request.headers, raw_body)   # the parsed JSON body, or raises
+event = verify(secret, request.headers, raw_body)   # the parsed JSON body, or raises
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import binascii
 import hmac
 import json
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from serve_app.webhooks.signing import signature
 
@@ -20,9 +21,7 @@ class WebhookVerificationError(ValueError):
     """The request is not an authentic, fresh webhook; answer it with 4xx."""
 
 
-def verify(
-    secret: str, headers: Mapping[str, str], body: bytes | str, tolerance_s: float = 300.0
-) -> dict[str, Any]:
+def verify(secret: str, headers: Mapping[str, str], body: bytes | str, tolerance_s: float = 300.0) -> dict[str, Any]:
     """Check the ``webhook-signature`` of ``body`` (the raw bytes received)
     with ``secret`` (``whsec_...``) and that ``webhook-timestamp`` is within
     ``tolerance_s`` of now (replay protection). Returns the parsed body."""

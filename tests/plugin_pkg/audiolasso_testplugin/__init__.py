@@ -12,6 +12,12 @@ from serve_app.backend import Backend, BackendInfo, Plan, Reading, SeparationIte
 from serve_app.hookspecs import hookimpl
 
 
+class LowpassPlan(Plan):
+    """A plan of one's own: the service carries it as a Plan, ``LowpassPlan.of`` gives it back."""
+
+    cutoff_hz: float
+
+
 class LowpassBackend(Backend):
     info = BackendInfo(
         name="lowpass",
@@ -31,7 +37,9 @@ class LowpassBackend(Backend):
         if "low" not in sound and "bass" not in sound:
             raise UnsupportedPrompt('The "lowpass" backend only understands prompts about "the low end" or "the bass".')
         cutoff = float(self.options.get("cutoff_hz", 300.0))
-        return Plan(sound=sound, concept=reading.target.concept, method=f"fft-lowpass-{cutoff:g}hz", cutoff_hz=cutoff)
+        return LowpassPlan(
+            sound=sound, concept=reading.target.concept, method=f"fft-lowpass-{cutoff:g}hz", cutoff_hz=cutoff
+        )
 
     def load(self, device: str) -> None:
         self.delay = float(self.options.get("seconds_per_chunk", 0.0))
@@ -42,7 +50,7 @@ class LowpassBackend(Backend):
             time.sleep(self.delay)
             spectrum = np.fft.rfft(item.audio)
             freqs = np.fft.rfftfreq(len(item.audio), 1 / self.info.sample_rate)
-            keep = freqs < item.plan.cutoff_hz
+            keep = freqs < LowpassPlan.of(item.plan).cutoff_hz
             out.append(np.fft.irfft(spectrum * keep, n=len(item.audio)).astype(np.float32))
         return out
 

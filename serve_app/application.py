@@ -1,0 +1,103 @@
+"""``build_app``: the one entry point for ``serve run`` and the Serve config files.
+
+    import_path: serve_app.application:build_app
+    args:
+      backends:
+        - name: dsp            # a registered backend
+          variant: default
+          options: {}          # passed to the backend
+          device: null         # null: cuda when available, else cpu
+      routes: {piano: [dsp, learned]} # optional: concept -> deployed backend key(s)
+      worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
+
+Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
+(``Separator-<name>-<variant>`` for a non-default variant), so a config file
+can set replicas, autoscaling and ``user_config`` (batch size) for each. Each
+backend entry is one Separator, routed to by its key (``serve_app.routing``);
+the same backend may be listed once per variant. ``routes`` send jobs that
+name no backend to another deployed backend by the concept the default
+backend reads in the prompt (``serve_app.routing.concept_route``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from ray.serve import Application
+
+from serve_app.deployments.ingress import Ingress
+from serve_app.deployments.queue_worker import QueueWorker
+from serve_app.deployments.separator import Separator
+from serve_app.registry import get_backend
+from serve_app.routing import backend_key
+from serve_app.understanding.catalog import BY_NAME
+
+
+class BackendSpec(BaseModel):
+    name: str
+    variant: str = "default"
+    options: dict[str, Any] = {}
+    device: str | None = None
+
+    @property
+    def key(self) -> str:
+        return backend_key(self.name, self.variant)
+
+    @property
+    def deployment_name(self) -> str:
+        suffix = "" if self.variant == "default" else f"-{self.variant}"
+        return f"Separator-{self.name}{suffix}"
+
+
+class WorkerSpec(BaseModel):
+    max_concurrent_jobs: int = Field(4, ge=1)
+    chunks_in_flight: int = Field(4, ge=1)
+
+
+class AppArgs(BaseModel):
+    backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
+    # concept -> backend key(s), for jobs that name no backend; several keys: their estimates are averaged
+    routes: dict[str, list[str]] = {}
+    worker: WorkerSpec = WorkerSpec()
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _listed(cls, routes: Any) -> Any:
+        return {c: [k] if isinstance(k, str) else k for c, k in routes.items()} if isinstance(routes, dict) else routes
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AppArgs:
+        keys = [b.key for b in self.backends]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"each backend and variant may be listed once; got {keys}")
+        for concept, routed in self.routes.items():
+            if concept not in BY_NAME:
+                raise ValueError(f"routes: unknown concept {concept!r}; known: {sorted(BY_NAME)}")
+            if not routed or len(set(routed)) != len(routed):
+                raise ValueError(f"routes: {concept} needs one or more distinct backends; got {routed}")
+            if missing := [key for key in routed if key not in keys]:
+                raise ValueError(f"routes: {concept} -> {missing}, which is not deployed; deployed: {keys}")
+        return self
+
+
+def build_app(args: dict[str, Any] | None = None) -> Application:
+    spec = AppArgs.model_validate(args or {})
+    separators = {}
+    for backend in spec.backends:
+        # Constructing (not loading) checks variant and options here, so a typo
+        # fails the deploy; load failures only mark that one Separator unavailable.
+        info = get_backend(backend.name)(backend.variant, backend.options).info
+        res = info.resources
+        # Serve's decorators add .options and .bind, which mypy does not see on a class.
+        separators[backend.key] = Separator.options(  # type: ignore[attr-defined]
+            name=backend.deployment_name,
+            user_config={"max_batch_size": info.max_batch_size},
+            max_ongoing_requests=max(64, 4 * info.max_batch_size),
+            ray_actor_options={"num_cpus": res.num_cpus, "num_gpus": res.num_gpus},
+        ).bind(backend.name, backend.variant, backend.options, backend.device)
+    options = {backend.key: backend.options for backend in spec.backends}
+    worker = QueueWorker.bind(  # type: ignore[attr-defined]
+        separators, options, spec.routes, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight
+    )
+    return Ingress.bind(worker, separators, options, spec.routes)  # type: ignore[attr-defined]

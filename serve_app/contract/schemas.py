@@ -1,0 +1,329 @@
+"""Request and response models: the public contract, as OpenAPI shows it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from serve_app.jobs.record import JobStatus
+from serve_app.understanding.reading import SoundMatch
+
+MAX_PROMPT_CHARS = 500
+MAX_SPANS = 64
+FILE_ID_PATTERN = r"^file_[0-7][0-9a-hjkmnp-tv-z]{25}$"
+
+
+class Span(BaseModel):
+    """A hint about where the target sound is (include) or is not (exclude)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: float = Field(ge=0, description="Start, seconds from the beginning of the audio.")
+    end: float = Field(gt=0, description="End, seconds; must be after start.")
+    include: bool = Field(True, description="true: the target sounds here; false: only non-target sound here.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if not (math.isfinite(self.start) and math.isfinite(self.end)):
+            raise ValueError("span start and end must be finite numbers")
+        if self.end <= self.start:
+            raise ValueError(f"span end ({self.end}) must be greater than start ({self.start})")
+        return self
+
+
+class SeparateInput(BaseModel):
+    """What to separate: one recording (audio_url or file_id) and a text prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    audio_url: str | None = Field(
+        None, max_length=2048, description="Public https URL of the recording. Exactly one of audio_url and file_id."
+    )
+    file_id: str | None = Field(
+        None,
+        pattern=FILE_ID_PATTERN,
+        description="An uploaded file (POST /v1/files). Exactly one of audio_url and file_id.",
+    )
+    prompt: str = Field(
+        min_length=1,
+        max_length=MAX_PROMPT_CHARS,
+        description='What to put in the target track, e.g. "isolate the lead vocal".',
+    )
+    spans: list[Span] = Field(
+        default_factory=list, max_length=MAX_SPANS, description="Optional time-span hints; hints, not hard edits."
+    )
+    backend: str | None = Field(
+        None,
+        max_length=64,
+        description="Which deployed separation backend to use; default: the deployment's default backend "
+        "(or, with model_variant, the first deployed backend offering that variant), or the backends the "
+        "deployment's concept routes give for the sound asked for. See GET /v1/backends.",
+    )
+    model_variant: str | None = Field(
+        None,
+        max_length=64,
+        description='Which variant of the backend, e.g. "large" or "small-tv" for sam-audio; default: the '
+        "backend's first deployed variant. A variant that is not deployed gets a 422 listing the deployed ones.",
+    )
+    video_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="Visual prompting, OFF unless the operator deploys a backend with the visual capability "
+        "(GET /v1/backends: visual_prompting); otherwise a 422 visual_prompting_disabled. Public https URL "
+        "of a video of the recording; give mask_url with it.",
+    )
+    mask_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="Visual prompting (see video_url): public https URL of a mask video of the same length "
+        "and size, in the backend's convention (sam-audio keeps the pixels where the mask is 0).",
+    )
+    output_format: Literal["wav", "flac"] = Field(
+        "wav", description="wav: 32-bit float (target + residual == mixture exactly); flac: 24-bit."
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_has_words(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("prompt must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SeparateInput:
+        if (self.audio_url is None) == (self.file_id is None):
+            raise ValueError("give exactly one of audio_url and file_id")
+        if (self.video_url is None) != (self.mask_url is None):
+            raise ValueError("give video_url and mask_url together, or neither")
+        for inc in (s for s in self.spans if s.include):
+            for exc in (s for s in self.spans if not s.include):
+                if inc.start < exc.end and exc.start < inc.end:
+                    raise ValueError(
+                        f"spans contradict each other: include {inc.start}-{inc.end} overlaps "
+                        f"exclude {exc.start}-{exc.end}"
+                    )
+        return self
+
+
+class SeparateRequest(BaseModel):
+    """Body of POST /v1/queue/audio/separate."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    input: SeparateInput
+    webhook_url: str | None = Field(
+        None, alias="webhookUrl", max_length=2048, description="Public https URL called when the job ends."
+    )
+
+
+class QueueLinks(BaseModel):
+    """Absolute URLs to follow a job."""
+
+    status_url: str
+    stream_url: str
+    result_url: str
+
+
+class Interpretation(BaseModel):
+    """How the service read the prompt, and what separates it: known at submit, so a
+    client can cancel a misread job at once."""
+
+    phrase: str = Field(description='The sound separated, in the prompt\'s words ("cuckoo calls", "drums").')
+    inverted: bool = Field(
+        description='false: the target track is that sound; true: everything except it ("remove the drums").'
+    )
+    concept: str = Field(description="The closest sound of the catalog ('other' when none is close).")
+    family: str = Field(description="voice, music, instrument, noise, event or other.")
+    confidence: float = Field(description="How close the phrase is to that concept (cosine similarity, 0-1).")
+    keep: SoundMatch | None = Field(None, description="The sound the prompt asked to keep, if it named one.")
+    remove: SoundMatch | None = Field(None, description="The sound the prompt asked to remove, if it named one.")
+    vague: bool = Field(description="The prompt names no particular sound; it is served as a general clean-up.")
+    backend: str = Field(description="What separates it: a backend key, or several joined by '+' (averaged).")
+    method: str = Field(description="How the backend separates it.")
+
+
+class SubmitResponse(QueueLinks):
+    """202 Accepted: the job is queued."""
+
+    request_id: str
+    status: JobStatus
+    model: str = "audio/separate"
+    created_at: str = Field(description="ISO-8601 UTC with milliseconds.")
+    interpretation: Interpretation
+    warnings: list[str] | None = None
+
+
+class JobError(BaseModel):
+    """Why a job FAILED."""
+
+    type: str = Field(description="Machine-readable error type.")
+    message: str = Field(description="What went wrong and what to change.")
+    field: str | None = None
+    retryable: bool = Field(description="Whether submitting the same request again can succeed.")
+
+
+class Progress(BaseModel):
+    """How much of a running job is done."""
+
+    chunks_done: int
+    chunks_total: int
+    fraction: float
+
+
+class StatusResponse(QueueLinks):
+    """A job's state: IN_QUEUE -> IN_PROGRESS -> COMPLETED | FAILED | CANCELLED."""
+
+    request_id: str
+    status: JobStatus
+    model: str = "audio/separate"
+    created_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    queue_position: int | None = Field(None, description="Jobs ahead of this one (IN_QUEUE only).")
+    progress: Progress | None = Field(None, description="Chunks separated so far (IN_PROGRESS only).")
+    cancel_requested: bool | None = None
+    error: JobError | None = None
+    interpretation: Interpretation | None = Field(None, description="How the prompt was read (see the 202).")
+    warnings: list[str] | None = None
+
+
+class FileObject(BaseModel):
+    """An audio file the service holds (an upload or a result track)."""
+
+    file_id: str
+    url: str = Field(description="Download URL (GET, with the same API key).")
+    signed_url: str | None = Field(
+        None,
+        description="The same download without an API key, for <audio> tags and webhook receivers; "
+        "it expires (see its `expires` parameter, Unix seconds).",
+    )
+    content_type: str
+    file_name: str
+    file_size: int
+    duration: float
+    sample_rate: int
+    channels: int
+
+
+class FileInfo(FileObject):
+    """File metadata, as returned by the files API."""
+
+    created_at: str
+    purpose: Literal["upload", "result"]
+
+
+class Timings(BaseModel):
+    """Seconds spent in each stage of a job."""
+
+    queue_s: float = Field(description="Time waiting in the queue.")
+    fetch_s: float
+    decode_s: float
+    separate_s: float
+    encode_s: float
+    total_s: float = Field(description="From submit to completion.")
+
+
+class ResultResponse(BaseModel):
+    """A COMPLETED job: the target track (what the prompt asked for) and the
+    residual (everything else; target + residual = mixture)."""
+
+    request_id: str
+    status: JobStatus
+    model: str = "audio/separate"
+    target: FileObject
+    residual: FileObject
+    duration: float
+    sample_rate: int
+    channels: int
+    backend: str
+    interpretation: Interpretation | None = Field(None, description="How the prompt was read and separated.")
+    timings: Timings
+    warnings: list[str] = []
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """One error: a stable machine-readable type, a sentence, and the field at fault."""
+
+    type: str
+    message: str
+    field: str | None = None
+    details: list[FieldError] | None = Field(None, description="Every invalid field, for validation errors.")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error response has this shape."""
+
+    error: ErrorBody
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route that answers these error codes with the envelope."""
+    return {code: {"model": ErrorEnvelope} for code in codes}
+
+
+class CancelResponse(BaseModel):
+    """The job's state after a cancel request."""
+
+    request_id: str
+    status: JobStatus
+    cancel_requested: bool
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookData(StatusResponse):
+    """The status object, plus the result when the job COMPLETED."""
+
+    result: ResultResponse | None = Field(None, description="COMPLETED only: what result_url returns.")
+
+
+class WebhookPayload(BaseModel):
+    """The body POSTed to webhookUrl when a job ends (Standard Webhooks event shape)."""
+
+    type: Literal["request.completed", "request.failed", "request.cancelled"]
+    timestamp: str = Field(description="When the job reached its terminal state (ISO-8601 UTC).")
+    data: WebhookData
+
+
+class WebhookAttempt(BaseModel):
+    attempt: int = Field(description="1 for the first attempt.")
+    at: str = Field(description="When the attempt started.")
+    duration_ms: int | None = None
+    status_code: int | None = Field(None, description="The receiver's HTTP status, when it answered.")
+    error: str | None = Field(None, description="Why no answer counted: timeout, connection error, refused URL...")
+
+
+class WebhookDelivery(BaseModel):
+    webhook_id: str = Field(description="The webhook-id header: the same on every attempt, for deduplication.")
+    url: str
+    state: Literal["pending", "delivered", "failed"] = Field(
+        description="pending: an attempt is due or running; delivered: a 2xx answer; "
+        "failed: 410, a refused URL, or every attempt used."
+    )
+    attempts: list[WebhookAttempt]
+    next_attempt_at: str | None = Field(None, description="When a pending delivery is next attempted.")
+
+
+class WebhookDeliveries(BaseModel):
+    request_id: str
+    webhook_url: str | None
+    deliveries: list[WebhookDelivery] = Field(description="Empty until the job ends, and for jobs without webhookUrl.")
+
+
+class WebhookSecret(BaseModel):
+    """The secret that signs the webhooks of every request made with this API key."""
+
+    key_id: str
+    secret: str = Field(description="whsec_<base64>; the base64-decoded bytes are the HMAC-SHA256 key.")
+    created_at: str

@@ -1,0 +1,109 @@
+"""Every Redis key the service uses, named in one place.
+
+All keys start with the configured prefix (``AUDIOLASSO_REDIS_PREFIX``) so
+several deployments, or test runs, can share one server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    prefix: str = "al"
+
+    EVENTS_SUFFIX = ":events"  # a job's event log is its key plus this (job_claim.lua builds it too)
+
+    # --- jobs -------------------------------------------------------------
+    @property
+    def job_prefix(self) -> str:
+        return f"{self.prefix}:job:"
+
+    def job(self, request_id: str) -> str:
+        """Hash: the job record (status, owner, input, result, error, ...)."""
+        return f"{self.job_prefix}{request_id}"
+
+    def events(self, request_id: str) -> str:
+        """Stream: the job's event log, replayable by id (SSE Last-Event-ID)."""
+        return f"{self.job_prefix}{request_id}{self.EVENTS_SUFFIX}"
+
+    @property
+    def queue(self) -> str:
+        """Sorted set: queued job ids scored by submit sequence (rank = position)."""
+        return f"{self.prefix}:queue"
+
+    @property
+    def leases(self) -> str:
+        """Sorted set: claimed job ids scored by lease deadline (ms, Redis clock)."""
+        return f"{self.prefix}:leases"
+
+    @property
+    def seq(self) -> str:
+        """Counter: submit sequence numbers."""
+        return f"{self.prefix}:seq"
+
+    @property
+    def wakeup(self) -> str:
+        """List: one token per submit, so idle workers wake at once (BLPOP)."""
+        return f"{self.prefix}:wakeup"
+
+    @property
+    def queue_moves(self) -> str:
+        """Stream (capped): one entry whenever a queued job leaves the queue, so
+        status streams of the jobs behind it recompute their position."""
+        return f"{self.prefix}:queue:moves"
+
+    # --- webhook outbox ---------------------------------------------------
+    @property
+    def webhook_prefix(self) -> str:
+        return f"{self.prefix}:webhook:"
+
+    def webhook(self, request_id: str) -> str:
+        """Hash: the completion webhook delivery of a job (url, state, attempt log, body)."""
+        return f"{self.webhook_prefix}{request_id}"
+
+    @property
+    def webhooks_due(self) -> str:
+        """Sorted set: request ids with a delivery to attempt, scored by the time
+        (ms, Redis clock) of the next attempt, or the lease deadline of one in flight."""
+        return f"{self.prefix}:webhooks:due"
+
+    @property
+    def webhooks_wakeup(self) -> str:
+        """List: one token per enqueued delivery, so idle senders wake at once (BLPOP)."""
+        return f"{self.prefix}:webhooks:wakeup"
+
+    def webhook_secret(self, key_id: str) -> str:
+        """String (JSON): an API key's webhook signing secret (whsec_...) and when it was made."""
+        return f"{self.prefix}:whsecret:{key_id}"
+
+    # --- files ------------------------------------------------------------
+    def file(self, file_id: str) -> str:
+        """Hash: file metadata (owner, name, size, audio properties, storage path)."""
+        return f"{self.prefix}:file:{file_id}"
+
+    # --- abuse limits -----------------------------------------------------
+    @property
+    def queued_per_owner(self) -> str:
+        """Hash: API key id -> number of its jobs waiting in the queue."""
+        return f"{self.prefix}:queued-per-key"
+
+    def rate(self, action: str, owner: str, window: int) -> str:
+        """Counter (expiring): one key's ``action`` requests in one rate-limit window."""
+        return f"{self.prefix}:rate:{action}:{owner}:{window}"
+
+    @property
+    def url_signing_key(self) -> str:
+        """String: the shared key that signs download links (when not configured)."""
+        return f"{self.prefix}:url-signing-key"
+
+    # --- API keys ---------------------------------------------------------
+    def api_key(self, key_hash: str) -> str:
+        """Hash: an API key's record, found by the SHA-256 of the secret."""
+        return f"{self.prefix}:apikey:{key_hash}"
+
+    @property
+    def api_key_index(self) -> str:
+        """Hash: key id -> SHA-256 of the secret (for list and revoke)."""
+        return f"{self.prefix}:apikeys"

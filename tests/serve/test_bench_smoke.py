@@ -1,0 +1,103 @@
+"""Smoke test of the benchmarks (bench/): the pieces that need no Ray, at tiny
+sizes, so the scripts do not rot. CI does not run the benchmarks themselves."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench import batching, queue_latency, separation_speed, submit_path
+from serve_app.registry import backends
+
+
+def _positive(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+@pytest.mark.parametrize("module", [submit_path, queue_latency, batching, separation_speed])
+def test_every_script_has_help(module, capsys):
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--help"])
+    assert exc.value.code == 0
+    assert "--output" in capsys.readouterr().out
+
+
+def test_separation_speed_in_process(tmp_path):
+    out = tmp_path / "speed.json"
+    result = separation_speed.main(["--durations", "1", "--repeats", "1", "--no-service", "--output", str(out)])
+    assert json.loads(out.read_text())["benchmark"] == "separation_speed"
+    measured = {row["backend"] for row in result["speed"]}
+    skipped = {row["backend"] for row in result["skipped_backends"]}
+    assert measured | skipped == set(backends()) and "dsp" in measured
+    for row in result["speed"]:
+        assert row["audio_s"] == 1
+        for field in ("wall_s", "rtf", "floor_s", "floor_rtf", "vs_floor", "x_realtime"):
+            assert _positive(row[field]), (field, row)
+        assert math.isclose(row["rtf"], row["wall_s"] / row["audio_s"])
+
+
+def test_submit_path_baseline_app(redis_url, tmp_path):
+    out = tmp_path / "submit.json"
+    result = submit_path.main(
+        [
+            "--targets",
+            "baseline",
+            "--concurrency",
+            "1,4",
+            "--requests",
+            "24",
+            "--warmup",
+            "2",
+            "--repeats",
+            "1",
+            "--redis-url",
+            redis_url,
+            "--output",
+            str(out),
+        ]
+    )
+    saved = json.loads(out.read_text())
+    assert saved["summary"].keys() == {"1", "4"}
+    for c in ("1", "4"):
+        stats = saved["summary"][c]["baseline"]
+        assert stats["errors"] == 0
+        assert _positive(stats["rps"]) and _positive(stats["p50_ms"])
+        assert stats["p99_ms"] >= stats["p50_ms"]
+    assert all(run["ok"] == 32 if run["concurrency"] == 4 else run["ok"] == 24 for run in result["runs"])
+
+
+def test_queue_latency_reads_the_event_log():
+    events = [
+        ("1000-0", {"status": "IN_QUEUE", "at": "2025-01-01T00:00:00.000Z"}),
+        ("1012-0", {"status": "IN_PROGRESS", "at": "2025-01-01T00:00:00.012Z"}),
+        (
+            "1500-0",
+            {
+                "status": "IN_PROGRESS",
+                "at": "2025-01-01T00:00:00.500Z",
+                "progress": {"chunks_done": 1, "chunks_total": 2},
+            },
+        ),
+        (
+            "1900-0",
+            {
+                "status": "IN_PROGRESS",
+                "at": "2025-01-01T00:00:00.900Z",
+                "progress": {"chunks_done": 2, "chunks_total": 2},
+            },
+        ),
+        ("1930-0", {"status": "COMPLETED", "at": "2025-01-01T00:00:00.930Z"}),
+    ]
+    marks = queue_latency.server_side(events)
+    assert marks["claim_delay_ms"] == 12
+    assert marks["model_done_to_terminal_event_ms"] == 30
+    assert marks["terminal_status"] == "COMPLETED"
+    assert math.isclose(marks["model_done_epoch"] % 60, 0.9, abs_tol=1e-6)
+
+
+def test_batching_counts_only_the_batches_of_a_phase():
+    before = {"batch_sizes": {"1": 3, "8": 1}}
+    after = {"batch_sizes": {"1": 3, "8": 4, "5": 2}}
+    assert batching.batch_diff(before, after) == {5: 2, 8: 3}

@@ -1,0 +1,303 @@
+"""The whole service on a real local Ray Serve (started once for this module):
+Serve proxy -> Ingress -> Redis <- QueueWorker -> Separator deployments.
+
+It deploys the shipped configs/local.yaml, extended with the out-of-tree test
+plugin (tests/plugin_pkg), which this module builds as a wheel and installs
+into a private folder that the Ray workers import from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import redis
+import soundfile as sf
+import yaml
+
+from serve_app.audio.metrics import si_sdr
+from support import REPO
+from support.audio import drums_plus_tones, speech_plus_noise
+from support.service import wait_status
+from support.sse_client import SSEEvent, read_events
+
+ROOT = REPO
+APP = "audiolasso"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _install_test_plugin(target: Path) -> None:
+    source, wheels = target.parent / "plugin_src", target.parent / "wheels"
+    shutil.copytree(ROOT / "tests" / "plugin_pkg", source)  # builds write into the source tree
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)], check=True)
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), *map(str, wheels.glob("*.whl"))], check=True)
+
+
+def _config(port: int) -> dict:
+    config = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
+    config["http_options"]["port"] = port
+    app = config["applications"][0]
+    app["args"]["backends"].append({"name": "lowpass", "options": {"seconds_per_chunk": 0.1}})
+    app["deployments"].append(
+        {
+            "name": "Separator-lowpass",
+            "max_ongoing_requests": 16,
+            "user_config": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05},
+            "ray_actor_options": {"num_cpus": 0.25},
+        }
+    )
+    # A SAM Audio variant that cannot load here (no sam_audio, no weights): the
+    # application must deploy anyway and the other backends keep serving.
+    app["args"]["backends"].append(
+        {"name": "sam-audio", "variant": "small", "options": {"model_path": "/nonexistent/sam-audio-small"}}
+    )
+    app["deployments"].append(
+        {"name": "Separator-sam-audio-small", "ray_actor_options": {"num_cpus": 0.25, "num_gpus": 0}}
+    )
+    for deployment in app["deployments"]:
+        if deployment["name"] == "QueueWorker":
+            deployment["health_check_period_s"] = 1  # notice the killed replica quickly
+    return config
+
+
+@pytest.fixture(scope="module")
+def serve_url(redis_url, tmp_path_factory):
+    import ray
+    from ray import serve
+
+    from serve_app import registry
+    from serve_app.launcher import deploy, load_config
+
+    work = tmp_path_factory.mktemp("serve")
+    site = work / "site"
+    _install_test_plugin(site)
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+            "AUDIOLASSO_REDIS_URL": redis_url,
+            "AUDIOLASSO_REDIS_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}",
+            "AUDIOLASSO_DATA_DIR": str(work / "data"),
+            "AUDIOLASSO_VISIBILITY_TIMEOUT_S": "3",
+        }
+    )
+    sys.path.insert(0, str(site))
+    registry.plugin_manager.cache_clear()
+    port = _free_port()
+    config_file = work / "config.yaml"
+    config_file.write_text(yaml.safe_dump(_config(port)))
+    try:
+        deploy(load_config(config_file), num_cpus=4)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+        os.environ.clear()
+        os.environ.update(saved)
+        sys.path.remove(str(site))
+        registry.plugin_manager.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def client(serve_url):
+    from serve_app.access.apikeys import KeyStore
+    from serve_app.config import Settings
+    from serve_app.store.connection import connect
+    from serve_app.store.keys import RedisKeys
+
+    async def make_key() -> str:
+        settings = Settings()
+        r = connect(settings)
+        try:
+            return (await KeyStore(r, RedisKeys(settings.redis_prefix)).create("e2e"))[1]
+        finally:
+            await r.aclose()
+
+    key = asyncio.run(make_key())
+    with httpx.Client(base_url=serve_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
+        yield c
+
+
+def _upload(client, audio: np.ndarray, sr: int) -> str:
+    buf = io.BytesIO()
+    sf.write(buf, audio, sr, format="WAV", subtype="FLOAT")
+    response = client.post("/v1/files", files={"file": ("mix.wav", buf.getvalue())})
+    assert response.status_code == 201, response.text
+    return response.json()["file_id"]
+
+
+def _submit(client, **input_fields) -> dict:
+    response = client.post("/v1/queue/audio/separate", json={"input": input_fields})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def _download(client, obj: dict) -> np.ndarray:
+    audio, _ = sf.read(io.BytesIO(client.get(obj["url"]).content), dtype="float32")
+    return audio
+
+
+def test_speech_separation_through_serve(client):
+    mix, clean, sr = speech_plus_noise(snr_db=0.0, seed=7)
+    body = _submit(client, file_id=_upload(client, mix, sr), prompt="remove the noise and keep the speaker")
+    assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
+    result = client.get(body["result_url"]).json()
+    target, residual = _download(client, result["target"]), _download(client, result["residual"])
+    assert len(target) == len(mix)
+    np.testing.assert_allclose(target + residual, mix, atol=1e-6)
+    improvement = si_sdr(target, clean) - si_sdr(mix, clean)
+    assert improvement >= 3.0, improvement
+
+
+def test_the_shipped_concept_routes_serve_drums_with_the_ensemble(client):
+    mix, drums, sr = drums_plus_tones(seed=3, seconds=4.0, sr=44100)
+    body = _submit(client, file_id=_upload(client, mix, sr), prompt="isolate the drums")
+    assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
+    result = client.get(body["result_url"]).json()
+    assert result["backend"] == "dsp+learned"
+    assert si_sdr(_download(client, result["target"]), drums) - si_sdr(mix, drums) >= 3.0
+
+
+def test_out_of_tree_plugin_serves_a_job_and_batches_form(client):
+    from ray import serve
+
+    sr = 16000
+    t = np.arange(sr * 8) / sr
+    low, high = 0.5 * np.sin(2 * np.pi * 110 * t), 0.3 * np.sin(2 * np.pi * 2000 * t)
+    file_id = _upload(client, (low + high).astype(np.float32), sr)
+    with ThreadPoolExecutor(3) as pool:
+        bodies = list(
+            pool.map(lambda _: _submit(client, file_id=file_id, prompt="keep the low end", backend="lowpass"), range(3))
+        )
+    for body in bodies:
+        assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
+    target = _download(client, client.get(bodies[0]["result_url"]).json()["target"])
+    assert si_sdr(target, low) > 20.0
+    stats = serve.get_deployment_handle("Separator-lowpass", app_name=APP).stats.remote().result()
+    assert max(stats["batch_sizes"]) > 1, stats  # chunks of concurrent jobs shared a forward pass
+    assert max(stats["batch_sizes"]) <= 4  # the configured max_batch_size
+
+
+def test_status_stream_arrives_incrementally_through_the_proxy(client):
+    """SSE through the Serve proxy: each event reaches the client as it is
+    logged, not when the stream ends; a reconnect with Last-Event-ID replays
+    exactly what came after that event."""
+    sr = 16000
+    audio = np.random.default_rng(1).standard_normal(sr * 40).astype(np.float32) * 0.1
+    body = _submit(client, file_id=_upload(client, audio, sr), prompt="keep the low end", backend="lowpass")
+    arrivals: list[tuple[float, SSEEvent]] = []
+    with client.stream("GET", body["stream_url"]) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        for event in read_events(response.iter_lines()):
+            if event.data is None:
+                continue
+            if not arrivals:  # the first event is here while the job still runs
+                status = client.get(body["status_url"]).json()["status"]
+                assert status in ("IN_QUEUE", "IN_PROGRESS"), status
+            arrivals.append((time.monotonic(), event))
+    events = [e for _, e in arrivals]
+    assert events[-1].data["status"] == "COMPLETED"
+    assert events[-1].data == client.get(body["status_url"]).json()
+    done = [e.data["progress"]["chunks_done"] for e in events if e.data.get("progress")]
+    assert len(done) >= 3 and done == sorted(done)
+    assert arrivals[-1][0] - arrivals[0][0] > 0.5  # spread over the job, not delivered at once
+
+    middle = events[len(events) // 2]
+    with client.stream("GET", body["stream_url"], headers={"Last-Event-ID": middle.id}) as response:
+        replayed = [e for e in read_events(response.iter_lines()) if e.data is not None]
+    assert [e.id for e in replayed] == [e.id for e in events[len(events) // 2 + 1 :]]
+
+
+def test_job_survives_the_kill_of_its_worker(client):
+    import ray
+
+    sr = 16000
+    audio = np.random.default_rng(0).standard_normal(sr * 60).astype(np.float32) * 0.1
+    body = _submit(client, file_id=_upload(client, audio, sr), prompt="keep the low end", backend="lowpass")
+    rid = body["request_id"]
+    running = wait_status(client, rid, {"IN_PROGRESS", "COMPLETED", "FAILED"}, timeout=120)
+    assert running["status"] == "IN_PROGRESS"
+
+    workers = [a for a in ray.util.list_named_actors(all_namespaces=True) if "QueueWorker" in a["name"]]
+    assert len(workers) == 1, workers
+    ray.kill(ray.get_actor(workers[0]["name"], namespace=workers[0]["namespace"]), no_restart=True)
+
+    final = wait_status(client, rid, timeout=180)
+    assert final["status"] == "COMPLETED", final
+    r = redis.Redis.from_url(os.environ["AUDIOLASSO_REDIS_URL"], decode_responses=True)
+    prefix = os.environ["AUDIOLASSO_REDIS_PREFIX"]
+    assert r.hget(f"{prefix}:job:{rid}", "attempts") == "2"  # claimed again after the kill
+    statuses = [fields["data"] for _, fields in r.xrange(f"{prefix}:job:{rid}:events")]
+    assert sum('"COMPLETED"' in s or '"FAILED"' in s or '"CANCELLED"' in s for s in statuses) == 1
+    target = _download(client, client.get(body["result_url"]).json()["target"])
+    assert len(target) == len(audio)
+
+
+def test_batch_size_changes_without_a_restart(client, serve_url):
+    import ray
+    from ray import serve
+
+    from serve_app.launcher import deploy, load_config
+
+    def replicas() -> list[str]:
+        return sorted(
+            a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if "Separator-lowpass" in a["name"]
+        )
+
+    handle = serve.get_deployment_handle("Separator-lowpass", app_name=APP)
+    before = replicas()
+    config = _config(int(serve_url.rsplit(":", 1)[1]))
+    for deployment in config["applications"][0]["deployments"]:
+        if deployment["name"] == "Separator-lowpass":
+            deployment["user_config"]["max_batch_size"] = 1
+    path = Path(os.environ["AUDIOLASSO_DATA_DIR"]) / "config-batch1.yaml"
+    path.write_text(yaml.safe_dump(config))
+    deploy(load_config(path))
+    deadline = time.monotonic() + 60
+    while handle.stats.remote().result()["batch_config"].get("max_batch_size") != 1:
+        assert time.monotonic() < deadline, "reconfigure never reached the replica"
+        time.sleep(0.2)
+    assert replicas() == before  # the same replica actor: reconfigured, not restarted
+
+    seen = handle.stats.remote().result()["batch_sizes"]
+    sr = 16000
+    file_id = _upload(client, np.zeros(sr * 6, np.float32) + 0.01, sr)
+    with ThreadPoolExecutor(3) as pool:
+        bodies = list(
+            pool.map(lambda _: _submit(client, file_id=file_id, prompt="keep the low end", backend="lowpass"), range(3))
+        )
+    for body in bodies:
+        assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
+    after = handle.stats.remote().result()["batch_sizes"]
+    new = {size: after[size] - seen.get(size, 0) for size in after if after[size] != seen.get(size, 0)}
+    assert new and set(new) == {1}, new
+
+
+def test_a_backend_that_cannot_load_is_reported_and_its_jobs_fail_typed(client):
+    listed = {(b["backend"], b["model_variant"]): b for b in client.get("/v1/backends").json()["backends"]}
+    sam = listed[("sam-audio", "small")]
+    assert sam["available"] is False and "the sam_audio package is not installed" in sam["error"]
+    assert listed[("dsp", "default")]["available"] and listed[("lowpass", "default")]["available"]
+    sr = 48000
+    file_id = _upload(client, np.zeros(sr, np.float32) + 0.01, sr)
+    body = _submit(client, file_id=file_id, prompt="isolate the dog bark", model_variant="small")
+    failed = wait_status(client, body["request_id"], timeout=120)
+    assert failed["status"] == "FAILED" and failed["error"]["type"] == "backend_unavailable", failed

@@ -1,0 +1,64 @@
+"""The layout of serve_app/ as a rule: its packages form no import cycle, and only
+composition roots build the service context. (The check reads import statements
+with ``ast``, deferred imports inside functions included.)"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+from collections import defaultdict
+from pathlib import Path
+
+from support import REPO
+
+SERVE_APP = REPO / "serve_app"
+COMPOSITION_ROOTS = ("deployments", "cli")
+
+
+def unit_of(module: str) -> str:
+    """The package (or top-level module) of ``serve_app.x.y``: ``x``; ``serve_app`` itself for its own names."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "serve_app"
+    top = parts[1]
+    return top if (SERVE_APP / top).is_dir() or (SERVE_APP / f"{top}.py").exists() else "serve_app"
+
+
+def imports(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "serve_app":
+            out |= {node.module} if node.module != "serve_app" else {f"serve_app.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.split(".")[0] == "serve_app"}
+    return out
+
+
+def package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = defaultdict(set)
+    for path in SERVE_APP.rglob("*.py"):
+        rel = path.relative_to(SERVE_APP.parent).with_suffix("")
+        unit = "serve_app" if len(rel.parts) == 2 and rel.parts[1] == "__init__" else unit_of(".".join(rel.parts))
+        graph[unit] |= {unit_of(m) for m in imports(path)} - {unit}
+    return graph
+
+
+def test_packages_form_no_import_cycle():
+    graph = package_graph()
+    assert {"api", "jobs", "webhooks", "contract", "store", "outbound", "access", "files"} <= set(graph)
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError naming the cycle
+
+
+def test_lower_packages_never_reach_up():
+    graph = package_graph()
+    for lower in ("jobs", "webhooks", "contract", "store", "files", "outbound", "access", "understanding", "audio"):
+        assert not graph[lower] & {"api", "deployments", "context", "cli"}, lower
+
+
+def test_only_composition_roots_build_the_service_context():
+    builders = [
+        str(path.relative_to(SERVE_APP))
+        for path in SERVE_APP.rglob("*.py")
+        if "ServiceContext.create(" in path.read_text() and path.name != "context.py"
+    ]
+    assert builders and all(b.split("/")[0].removesuffix(".py") in COMPOSITION_ROOTS for b in builders), builders
