@@ -90,6 +90,7 @@ def test_separate_and_prepare_need_load():
         backend.prepare(np.zeros(480, np.float32), 48000, plan, [SpanHint(start=0, end=0.005)])
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 @pytest.mark.parametrize("noise, min_gain_db", [("pink", 3.0), ("babble", 1.5)])
 def test_voice(dsp_backend, noise, min_gain_db):
     mixture, clean, _ = speech_plus_noise(snr_db=0.0, seed=1, noise=noise)
@@ -111,17 +112,20 @@ def test_voice(dsp_backend, noise, min_gain_db):
     ],
     ids=["accompaniment", "drums", "bass", "piano", "animal-call", "alarm", "impact", "hum-removal"],
 )
+@pytest.mark.slow  # real separation on seconds of audio
 def test_sound_families(dsp_backend, prompt, make, min_gain_db):
     mixture, reference, _ = make()
     assert gain(run(dsp_backend, prompt, mixture), mixture, reference) >= min_gain_db
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 def test_speech_target_is_sample_aligned(dsp_backend):
     mixture, clean, _ = speech_plus_noise(snr_db=10.0, seed=2)
     target = run(dsp_backend, "isolate the speaker", mixture)
     assert abs(best_lag(target, clean)) <= 2
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 def test_remove_returns_the_complement(dsp_backend):
     mixture, clean, _ = speech_plus_noise(snr_db=0.0, seed=3)
     speech = run(dsp_backend, "isolate the speaker", mixture)
@@ -130,6 +134,7 @@ def test_remove_returns_the_complement(dsp_backend):
     assert gain(rest, mixture, mixture - clean) >= 3.0
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 def test_spans_pick_the_marked_talker(dsp_backend):
     """Two talkers taking turns: the prompt alone cannot say which; the spans can."""
     mixture, talker_a, _, spans = ca.two_talkers()
@@ -138,6 +143,7 @@ def test_spans_pick_the_marked_talker(dsp_backend):
     assert without < 1.0 and with_spans >= without + 4.0, (without, with_spans)
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 def test_spans_teach_the_instrument_a_generic_dictionary_confuses(dsp_backend):
     """Piano then flute, overlapping: the piano dictionary also explains the flute; marked
     examples of each (or of the piano alone) tell them apart."""
@@ -149,6 +155,7 @@ def test_spans_teach_the_instrument_a_generic_dictionary_confuses(dsp_backend):
     assert without < 0 and both >= without + 4.0 and include_only >= without + 4.0, (without, both, include_only)
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 def test_spans_that_mark_nothing_distinct_leave_the_recipe_alone(dsp_backend):
     """The drums play throughout: a marked stretch holds nothing the unmarked ones lack."""
     mixture, drums, _ = drums_plus_tones(seed=4, seconds=3.0)
@@ -157,6 +164,7 @@ def test_spans_that_mark_nothing_distinct_leave_the_recipe_alone(dsp_backend):
     np.testing.assert_array_equal(marked, plain)
 
 
+@pytest.mark.slow  # real separation on seconds of audio
 def test_batch_of_mixed_items_keeps_each_length(dsp_backend):
     rng = np.random.default_rng(5)
     items = [
