@@ -37,7 +37,14 @@ class Settings(AudioLimits):
     redis_prefix: str = Field("al", description="Prefix of every Redis key, so deployments can share a server.")
     data_dir: Path = Field(Path(".audiolasso"), description="Local storage for uploads and results.")
     public_url: str | None = Field(
-        None, description="Base URL used in returned links; default is the URL the request came in on."
+        None,
+        description="Base URL of every returned link (https://audiolasso.example.com). Default: the address "
+        "the server listens on; a request's Host header never shapes a link.",
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-Proto/-Host "
+        "headers give the links' base when public_url is unset; anyone else's are ignored.",
     )
     allow_http_urls: bool = Field(False, description="Accept plain http:// audio_url and webhookUrl.")
     allow_private_urls: bool = Field(

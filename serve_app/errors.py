@@ -18,6 +18,7 @@ class ErrorType(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     HTTP_ERROR = "http_error"
     RATE_LIMITED = "rate_limited"
     OVERLOADED = "overloaded"
@@ -28,6 +29,7 @@ class ErrorType(StrEnum):
     VISUAL_PROMPTING_DISABLED = "visual_prompting_disabled"
     VISUAL_PROMPTING_UNSUPPORTED = "visual_prompting_unsupported"
     BACKEND_UNAVAILABLE = "backend_unavailable"
+    SEPARATION_FAILED = "separation_failed"
     # files and URLs
     FILE_NOT_FOUND = "file_not_found"
     UNSAFE_URL = "unsafe_url"
@@ -81,11 +83,14 @@ class ServiceError(Exception):
         if retry_after_s is not None:
             self.retry_after_s = retry_after_s
         self.field = field
+        self.details: list[dict[str, Any]] | None = None  # every invalid field, for validation errors
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.field:
             out["field"] = self.field
+        if self.details:
+            out["details"] = self.details
         return out
 
     def job_error(self) -> dict[str, Any]:
@@ -130,6 +135,25 @@ class FetchError(ServiceError):
 
     status_code = 422
     type = ErrorType.FETCH_FAILED
+    retryable = True
+
+
+class SeparationFailed(ServiceError):
+    """A backend could not separate a chunk of this job (its own input, or a
+    chunk too large for the device alone); other jobs in the batch are unaffected.
+
+    Its fields are class attributes: Ray re-raises a replica's exception as a
+    subclass of it whose own attributes come from the class, not the instance."""
+
+    status_code = 500
+    type = ErrorType.SEPARATION_FAILED
+    retryable = False
+
+
+class SeparationInterrupted(SeparationFailed):
+    """Separation failed for a reason outside the job (the replica's device
+    failed, an unexpected error): the same request can succeed on retry."""
+
     retryable = True
 
 

@@ -115,12 +115,14 @@ def _stop_on_signals() -> None:
 
 def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
     _stop_on_signals()
+    config = load_config(config_path, host, port)
+    http = config.http_options
+    # Links name the address the service is bound to, unless an operator set a public URL.
+    os.environ.setdefault("AUDIOLASSO_PUBLIC_URL", f"http://{http.host}:{http.port}")
     settings, server = prepare_environment(Settings())
     key = asyncio.run(ensure_dev_key(settings))
-    config = load_config(config_path, host, port)
     deploy(config)
     _stop_on_signals()  # again: ray.init installs a SIGTERM handler that aborts the process
-    http = config.http_options
     print(f"\nAudioLasso is running on http://{http.host}:{http.port}  (docs: /docs)", flush=True)
     print(f"API key: {key}", flush=True)
     print(f'  export AUDIOLASSO_API_KEY="{key}"', flush=True)

@@ -41,7 +41,9 @@ class BearerAuthMiddleware:
         if signed and "signature" in query and scope["method"] in ("GET", "HEAD"):
             signer = await ctx.signing.signer()
             if not signer.verify(signed[1], query.get("expires", [""])[0], query["signature"][0]):
-                error = Unauthorized("The signed link is invalid or has expired; get a fresh one from the API.")
+                error = Unauthorized(
+                    "The signed link is invalid or has expired; get a fresh one from the API.", field="signature"
+                )
                 await self.on_error(error)(scope, receive, send)
                 return
             scope.setdefault("state", {})["signed_file"] = signed[1]
@@ -55,7 +57,8 @@ class BearerAuthMiddleware:
             error = Unauthorized(
                 "Send your API key as 'Authorization: Bearer <key>'."
                 if token is None
-                else "The API key is not valid; create one with `audiolasso keys create`."
+                else "The API key is not valid; create one with `audiolasso keys create`.",
+                field="Authorization",
             )
             await self.on_error(error)(scope, receive, send)
             return

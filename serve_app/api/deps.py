@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -22,4 +24,32 @@ async def get_owner(request: Request, credentials: HTTPAuthorizationCredentials 
 
 
 def base_url(request: Request, ctx: ServiceContext) -> str:
-    return (ctx.settings.public_url or str(request.base_url)).rstrip("/")
+    """The base of every link the API returns: the configured public URL; else, from a
+    trusted proxy, the address it says the client used; else the address this server
+    listens on. Never the Host header, which any client can set."""
+    settings = ctx.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    scheme = request.scope.get("scheme", "http")
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    netloc = host if (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    client = request.client.host if request.client else None
+    if client and _trusted(client, settings.trusted_proxies):
+        scheme = _first(request.headers.get("x-forwarded-proto")) or scheme
+        netloc = _first(request.headers.get("x-forwarded-host")) or netloc
+    return f"{scheme}://{netloc}"
+
+
+def _first(header: str | None) -> str | None:
+    """The first of a comma-separated forwarded header's values (the client's end)."""
+    if not header:
+        return None
+    return header.split(",")[0].strip() or None
+
+
+def _trusted(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)

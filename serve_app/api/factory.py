@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -15,9 +16,10 @@ from serve_app import __version__
 from serve_app.api import backends, files, queue, stream, webhooks
 from serve_app.api.auth import BearerAuthMiddleware
 from serve_app.api.body_limit import BodyLimitMiddleware
+from serve_app.api.problems import validation_problem
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import ErrorEnvelope
-from serve_app.errors import ServiceError
+from serve_app.errors import ErrorType, ServiceError
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
 
@@ -33,20 +35,22 @@ Submit a job with `POST /v1/queue/audio/separate`, follow it with `status_url`
 """
 
 
-def _envelope(
-    status: int, type_: str, message: str, field: str | None = None, headers: dict | None = None, **extra
-) -> JSONResponse:
-    body = {"type": type_, "message": message, **extra}
-    if field:
-        body["field"] = field
-    if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+def _envelope(error: ServiceError) -> JSONResponse:
+    """Every error response: ``{"error": {type, message, field?, details?}}``."""
+    headers = {"Retry-After": str(error.retry_after_s)} if error.retry_after_s else {}
+    if error.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse({"error": error.to_dict()}, status_code=error.status_code, headers=headers or None)
 
 
-def _field(loc: tuple) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or None
+# What each framework HTTP error means for the client, and the part of the request at fault.
+_HTTP_ERRORS: dict[int, tuple[ErrorType, str | None, str | None]] = {
+    400: (ErrorType.MALFORMED_REQUEST, None, None),
+    404: (ErrorType.NOT_FOUND, "path", "There is no such route; see /docs for the API's routes."),
+    405: (ErrorType.METHOD_NOT_ALLOWED, "method", None),
+    413: (ErrorType.PAYLOAD_TOO_LARGE, "body", None),
+    415: (ErrorType.UNSUPPORTED_MEDIA_TYPE, "Content-Type", None),
+}
 
 
 def _allowed_methods(request: Request) -> str:
@@ -62,7 +66,8 @@ def _allowed_methods(request: Request) -> str:
 def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], planner: Planner) -> FastAPI:
     """The API; ``separators`` (by key, as in ``ctx.backends``) tell it what each backend can
     do and whether it loaded; ``planner`` plans each submitted job."""
-    api = FastAPI(
+    # Swagger UI and ReDoc from files inside the fastapi-offline package: no CDN.
+    api = FastAPIOffline(
         title="AudioLasso",
         version=__version__,
         description=DESCRIPTION,
@@ -82,9 +87,7 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
         json_limit=ctx.settings.max_json_body_bytes,
         upload_limit=ctx.settings.max_upload_bytes,
     )
-    api.add_middleware(
-        BearerAuthMiddleware, on_error=lambda exc: _envelope(exc.status_code, exc.type, exc.message, exc.field)
-    )
+    api.add_middleware(BearerAuthMiddleware, on_error=_envelope)
     api.include_router(queue.router)
     api.include_router(stream.router)
     api.include_router(webhooks.router)
@@ -94,29 +97,35 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
 
     @api.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
-        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
-        return _envelope(exc.status_code, exc.type, exc.message, exc.field, headers=headers)
+        return _envelope(exc)
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
-        errors = exc.errors()
-        first = errors[0] if errors else {"msg": "invalid request", "loc": ()}
-        details = [{"field": _field(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in errors]
-        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
-        return _envelope(422, "invalid_request", message, _field(tuple(first.get("loc", ()))), details=details)
+        return _envelope(validation_problem(exc.errors(), exc.body, request.headers.get("content-type", "")))
 
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        kinds = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        headers = dict(exc.headers or {})
+        kind, field, message = _HTTP_ERRORS.get(exc.status_code, (ErrorType.HTTP_ERROR, None, None))
         if exc.status_code == 405:
-            headers["Allow"] = _allowed_methods(request)
-        return _envelope(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail), headers=headers)
+            allowed = _allowed_methods(request)
+            message = f"{request.method} is not allowed here; use {allowed}."
+        error = ServiceError(message or str(exc.detail), type=kind, field=field, status_code=exc.status_code)
+        response = _envelope(error)
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed
+        return response
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _envelope(500, "internal_error", "The service failed unexpectedly; retry later.")
+        return _envelope(
+            ServiceError(
+                "The service failed unexpectedly; retry later.",
+                type=ErrorType.INTERNAL_ERROR,
+                status_code=500,
+                retryable=True,
+            )
+        )
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz():

@@ -14,8 +14,10 @@ from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import (
     CancelResponse,
+    ErrorEnvelope,
     ResultResponse,
     SeparateRequest,
+    Span,
     StatusResponse,
     SubmitResponse,
     error_responses,
@@ -30,6 +32,23 @@ from serve_app.routing import resolve_backend
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
 _errors = error_responses(401, 404, 409, 422, 429, 503)
+
+
+# Spans may run this far past the end of a file (rounding in clients' waveform views).
+SPAN_END_TOLERANCE_S = 0.05
+
+
+def _check_spans_within(spans: list[Span], duration: float) -> None:
+    """A 422 naming the first span outside a file whose duration is known (an upload)."""
+    for i, span in enumerate(spans):
+        if span.end > duration + SPAN_END_TOLERANCE_S:
+            raise ServiceError(
+                f"The span {span.start:g}-{span.end:g} s reaches past the end of the audio ({duration:.2f} s); "
+                "keep spans within the recording.",
+                type=ErrorType.INVALID_REQUEST,
+                field=f"input.spans[{i}]",
+                status_code=422,
+            )
 
 
 async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
@@ -64,7 +83,7 @@ async def submit(
     inp = body.input
     if inp.file_id is not None:
         try:
-            await ctx.files.get_owned(inp.file_id, owner)
+            upload = await ctx.files.get_owned(inp.file_id, owner)
         except ServiceError:
             raise ServiceError(
                 f"No uploaded file with id {inp.file_id!r}; upload it with POST /v1/files first.",
@@ -72,6 +91,7 @@ async def submit(
                 field="input.file_id",
                 status_code=422,
             ) from None
+        _check_spans_within(inp.spans, upload.duration)
     backend = resolve_backend(ctx.backends, inp.backend, inp.model_variant)
     if inp.video_url is not None:
         await require_visual(backend, separators)
@@ -159,17 +179,27 @@ async def result(
 @router.put(
     "/requests/{request_id}/cancel",
     response_model=CancelResponse,
-    status_code=202,
-    responses=_errors,
+    responses={
+        **_errors,
+        200: {"model": CancelResponse, "description": "The job is CANCELLED (now, or already before)."},
+        202: {"model": CancelResponse, "description": "The job is running; it stops at its next chunk."},
+        409: {"model": ErrorEnvelope, "description": "The job already COMPLETED or FAILED."},
+    },
     summary="Cancel a job",
 )
-async def cancel(
-    request_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)
-) -> CancelResponse:
-    """A queued job is cancelled at once and never starts; a running one stops at
-    its next chunk (``cancel_requested`` is true until it does)."""
+async def cancel(request_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)):
+    """Idempotent; the answer depends only on the job's state:
+
+    | state | answer |
+    |---|---|
+    | IN_QUEUE | 200, `status: CANCELLED`: it never starts |
+    | IN_PROGRESS | 202, `status: IN_PROGRESS`, `cancel_requested: true`: it stops at its next chunk |
+    | CANCELLED | 200, `status: CANCELLED`, as the first cancel answered |
+    | COMPLETED, FAILED | 409 `conflict`: there is nothing to cancel |
+    """
     await ctx.jobs.get_owned(request_id, owner)
     after = await ctx.jobs.cancel(request_id)
     if after in (JobStatus.COMPLETED, JobStatus.FAILED):
         raise Conflict(f"The request already finished with status {after.value}; there is nothing to cancel.")
-    return CancelResponse(request_id=request_id, status=after, cancel_requested=after is JobStatus.IN_PROGRESS)
+    body = CancelResponse(request_id=request_id, status=after, cancel_requested=True)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202 if after is JobStatus.IN_PROGRESS else 200)

@@ -59,6 +59,7 @@ def probe(path: str | os.PathLike, limits: AudioLimits | None = None) -> AudioIn
         subtype=header.subtype,
     )
     _check_limits(info, limits)
+    _check_complete(header.extra_info, info)
     return info
 
 
@@ -117,6 +118,28 @@ def _check_limits(info: AudioInfo, limits: AudioLimits) -> None:
             f"The audio would decode to {decoded_bytes} bytes; at most "
             f"{limits.max_decoded_bytes} are accepted. Send a shorter recording or fewer channels.",
             type=ErrorType.AUDIO_TOO_LARGE,
+        )
+
+
+# libsndfile's header report for WAV-like files: "data : 88200 (should be 44078)".
+_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+# A streaming writer that did not know the length writes 0 or the 32-bit maximum.
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
+
+
+def _check_complete(report: str, info: AudioInfo) -> None:
+    """Refuse a file whose header promises more audio than it holds (a cut-off download
+    or copy): serving what is there would quietly lose the rest."""
+    match = _DATA_SIZE.search(report)
+    if not match:
+        return
+    declared, present = int(match[1]), int(match[2])
+    if declared > present and declared not in _UNKNOWN_SIZES:
+        promised = declared / max(present, 1) * info.duration
+        raise AudioError(
+            f"The file is truncated: its header promises {promised:.1f} s of audio but it holds "
+            f"{info.duration:.1f} s. Upload the complete file.",
+            type=ErrorType.CORRUPT_AUDIO,
         )
 
 

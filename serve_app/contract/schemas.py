@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from serve_app.errors import ErrorType
 from serve_app.jobs.record import JobStatus
 from serve_app.understanding.reading import SoundMatch
 
@@ -16,20 +16,21 @@ FILE_ID_PATTERN = r"^file_[0-7][0-9a-hjkmnp-tv-z]{25}$"
 
 
 class Span(BaseModel):
-    """A hint about where the target sound is (include) or is not (exclude)."""
+    """A hint about where the sound the prompt names is (include) or is not (exclude)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: "0.1" is not a number and "yes" is not a boolean; NaN and infinity are refused.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     start: float = Field(ge=0, description="Start, seconds from the beginning of the audio.")
     end: float = Field(gt=0, description="End, seconds; must be after start.")
-    include: bool = Field(True, description="true: the target sounds here; false: only non-target sound here.")
+    include: bool = Field(
+        True, description="true: the sound the prompt names is heard here; false: only other sounds are."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Span:
-        if not (math.isfinite(self.start) and math.isfinite(self.end)):
-            raise ValueError("span start and end must be finite numbers")
         if self.end <= self.start:
-            raise ValueError(f"span end ({self.end}) must be greater than start ({self.start})")
+            raise ValueError(f"A span must end after it starts; this one runs from {self.start} to {self.end} s.")
         return self
 
 
@@ -52,7 +53,10 @@ class SeparateInput(BaseModel):
         description='What to put in the target track, e.g. "isolate the lead vocal".',
     )
     spans: list[Span] = Field(
-        default_factory=list, max_length=MAX_SPANS, description="Optional time-span hints; hints, not hard edits."
+        default_factory=list,
+        max_length=MAX_SPANS,
+        description="Optional time-span hints about the sound the prompt names; hints, not hard edits. "
+        "null is the same as none.",
     )
     backend: str | None = Field(
         None,
@@ -83,6 +87,11 @@ class SeparateInput(BaseModel):
     output_format: Literal["wav", "flac"] = Field(
         "wav", description="wav: 32-bit float (target + residual == mixture exactly); flac: 24-bit."
     )
+
+    @field_validator("spans", mode="before")
+    @classmethod
+    def _no_spans(cls, value: Any) -> Any:
+        return [] if value is None else value  # like every other optional field, null means absent
 
     @field_validator("prompt")
     @classmethod
@@ -252,12 +261,19 @@ class FieldError(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """One error: a stable machine-readable type, a sentence, and the field at fault."""
+    """One error: a stable machine-readable type, a sentence saying what to change, and the
+    part of the request at fault."""
 
-    type: str
-    message: str
-    field: str | None = None
-    details: list[FieldError] | None = Field(None, description="Every invalid field, for validation errors.")
+    type: ErrorType = Field(description="What kind of error, stable across releases.")
+    message: str = Field(description="What went wrong and what to change, in one or two sentences.")
+    field: str | None = Field(
+        None,
+        description="The part of the request at fault: a body field (input.spans[0].start), a header "
+        "(Authorization, Content-Type), the method, the path, or the body.",
+    )
+    details: list[FieldError] | None = Field(
+        None, description="Validation errors only: every invalid field, when there are several."
+    )
 
 
 class ErrorEnvelope(BaseModel):
@@ -275,8 +291,8 @@ class CancelResponse(BaseModel):
     """The job's state after a cancel request."""
 
     request_id: str
-    status: JobStatus
-    cancel_requested: bool
+    status: JobStatus = Field(description="CANCELLED, or IN_PROGRESS while a running job reaches its next chunk.")
+    cancel_requested: bool = Field(description="Always true: the cancel took (the job ended, or it will stop).")
 
 
 # --- webhooks ---------------------------------------------------------------------------------

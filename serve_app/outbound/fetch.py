@@ -40,13 +40,16 @@ async def check_url(url: str, settings: Settings, field: str) -> None:
     allowed = {"https", "http"} if settings.allow_http_urls else {"https"}
     if parts.scheme not in allowed:
         need = "http or https" if settings.allow_http_urls else "https"
-        raise UnsafeURL(
-            f"Only {need} URLs are accepted, not {parts.scheme or 'a relative URL'!r}; "
-            "upload local files with POST /v1/files and pass file_id instead.",
-            field=field,
+        got = f"{parts.scheme}:" if parts.scheme else "a relative URL"
+        # What to do instead depends on what the URL is for.
+        instead = (
+            " To separate a local file, upload it with POST /v1/files and pass its file_id instead."
+            if field == "input.audio_url"
+            else ""
         )
+        raise UnsafeURL(f"{field} must be an {need} URL, not {got}.{instead}", field=field)
     if not host:
-        raise UnsafeURL("The URL has no host name.", field=field)
+        raise UnsafeURL(f"{field} has no host name; give a full URL such as https://example.com/a.wav.", field=field)
     if settings.allow_private_urls:
         return
     if addresses.is_local_name(host):

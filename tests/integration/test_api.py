@@ -237,13 +237,30 @@ def test_cancel_running_job_stops_at_next_chunk(client, uploaded):
     rid = body["request_id"]
     assert wait_status(client, rid, {"IN_PROGRESS"}, timeout=20)["status"] == "IN_PROGRESS"
     response = client.put(f"/v1/queue/requests/{rid}/cancel")
-    assert response.status_code == 202 and response.json()["cancel_requested"] is True
+    assert response.status_code == 202 and response.json() == {
+        "request_id": rid,
+        "status": "IN_PROGRESS",
+        "cancel_requested": True,
+    }
+    assert client.get(f"/v1/queue/requests/{rid}/status").json().get("cancel_requested") in (True, None)
     final = wait_status(client, rid)
     assert final["status"] == "CANCELLED"
     assert final.get("progress") is None
     assert client.get(body["result_url"]).status_code == 409
-    # Cancelling again is harmless; cancelling a finished job is a conflict.
-    assert client.put(f"/v1/queue/requests/{rid}/cancel").json()["status"] == "CANCELLED"
+    # Cancelling again answers as a cancelled job does.
+    again = client.put(f"/v1/queue/requests/{rid}/cancel")
+    assert again.status_code == 200 and again.json() == {
+        "request_id": rid,
+        "status": "CANCELLED",
+        "cancel_requested": True,
+    }
+
+
+def test_cancelling_a_finished_job_is_a_conflict(client, uploaded):
+    body = submit(client, file_id=uploaded["file_id"], prompt="the low end", backend="lowpass")
+    assert wait_status(client, body["request_id"])["status"] == "COMPLETED"
+    response = client.put(f"/v1/queue/requests/{body['request_id']}/cancel")
+    assert response.status_code == 409 and response.json()["error"]["type"] == "conflict"
 
 
 def test_queue_positions_and_cancel_before_start(redis_url, tmp_path, dsp_backend, mixture):
@@ -258,11 +275,13 @@ def test_queue_positions_and_cancel_before_start(redis_url, tmp_path, dsp_backen
             assert positions == [0, 1, 2]
             pending = c.get(f"/v1/queue/requests/{ids_[0]}/result")
             assert pending.status_code == 202 and pending.json()["status"] == "IN_QUEUE"
-            assert c.put(f"/v1/queue/requests/{ids_[0]}/cancel").json() == {
-                "request_id": ids_[0],
-                "status": "CANCELLED",
-                "cancel_requested": False,
-            }
+            for _ in range(2):  # the same answer every time
+                answer = c.put(f"/v1/queue/requests/{ids_[0]}/cancel")
+                assert answer.status_code == 200 and answer.json() == {
+                    "request_id": ids_[0],
+                    "status": "CANCELLED",
+                    "cancel_requested": True,
+                }
             assert c.get(f"/v1/queue/requests/{ids_[2]}/status").json()["queue_position"] == 1
             # Now a worker starts: the cancelled job never runs, the others complete.
             svc.call(_run_worker_until_idle(svc))
@@ -339,13 +358,13 @@ def test_one_key_never_sees_another_keys_data(service, client, uploaded):
         ({"input": {"audio_url": "https://a.example/a.wav", "prompt": "x" * 501}}, "input.prompt", "at most 500"),
         (
             {"input": {"audio_url": "https://a.example/a.wav", "prompt": "x", "spans": [{"start": 3, "end": 2}]}},
-            "input.spans.0",
-            "greater than start",
+            "input.spans[0]",
+            "must end after it starts",
         ),
         (
             {"input": {"audio_url": "https://a.example/a.wav", "prompt": "x", "spans": [{"start": -1, "end": 2}]}},
-            "input.spans.0.start",
-            "greater than or equal",
+            "input.spans[0].start",
+            "must be 0 or more",
         ),
         (
             {
@@ -370,6 +389,22 @@ def test_one_key_never_sees_another_keys_data(service, client, uploaded):
             "input.output_format",
             "wav",
         ),
+        (
+            {"input": {"audio_url": "https://a.example/a.wav", "prompt": "x", "spans": [{"start": "0.1", "end": 1}]}},
+            "input.spans[0].start",
+            "must be a number (a JSON number, not a string)",
+        ),
+        (
+            {
+                "input": {
+                    "audio_url": "https://a.example/a.wav",
+                    "prompt": "x",
+                    "spans": [{"start": 0, "end": 1, "include": "yes"}],
+                }
+            },
+            "input.spans[0].include",
+            "must be true or false",
+        ),
     ],
     ids=[
         "no-source",
@@ -383,6 +418,8 @@ def test_one_key_never_sees_another_keys_data(service, client, uploaded):
         "unknown-field",
         "bad-file-id",
         "bad-format",
+        "span-start-string",
+        "span-include-string",
     ],
 )
 def test_invalid_input_gets_one_error_envelope(client, body, field, words):
@@ -394,10 +431,84 @@ def test_invalid_input_gets_one_error_envelope(client, body, field, words):
     assert words in error["message"]
 
 
-def test_non_finite_span_is_rejected(client):
-    raw = '{"input": {"audio_url": "https://a.example/a.wav", "prompt": "x", "spans": [{"start": 0, "end": Infinity}]}}'
+@pytest.mark.parametrize("value", ["Infinity", "NaN"])
+def test_non_finite_span_is_rejected(client, value):
+    raw = '{"input": {"audio_url": "https://a.example/a.wav", "prompt": "x", "spans": [{"start": %s, "end": 1}]}}'
+    response = client.post(
+        "/v1/queue/audio/separate", content=raw % value, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error == {
+        "type": "invalid_request",
+        "field": "input.spans[0].start",
+        "message": "input.spans[0].start must be a finite number, not NaN or infinity.",
+    }
+
+
+def test_a_form_body_is_told_to_send_json(client):
+    response = client.post("/v1/queue/audio/separate", data={"prompt": "the speaker"})
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["type"] == "unsupported_media_type" and error["field"] == "Content-Type"
+    assert "Content-Type: application/json" in error["message"]
+
+
+def test_broken_json_names_the_line_and_column(client):
+    raw = '{"input": {\n  "prompt": "x",\n  "audio_url": }}'
     response = client.post("/v1/queue/audio/separate", content=raw, headers={"Content-Type": "application/json"})
-    assert response.status_code == 422 and response.json()["error"]["type"] == "invalid_request"
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "malformed_request" and "field" not in error
+    assert "line 3, column 16" in error["message"] and "Content-Type: application/json" in error["message"]
+
+
+def test_null_means_absent_for_every_optional_field(client, uploaded):
+    body = {"input": {"file_id": uploaded["file_id"], "prompt": "the speaker", "spans": None}, "webhookUrl": None}
+    assert client.post("/v1/queue/audio/separate", json=body).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "request_kwargs, status, error_type, field",
+    [
+        (
+            {"method": "GET", "url": "/v1/backends", "headers": {"Authorization": ""}},
+            401,
+            "unauthorized",
+            "Authorization",
+        ),
+        ({"method": "DELETE", "url": "/v1/backends"}, 405, "method_not_allowed", "method"),
+        ({"method": "GET", "url": "/v1/nothing-here"}, 404, "not_found", "path"),
+        (
+            {
+                "method": "POST",
+                "url": "/v1/queue/audio/separate",
+                "content": b"{" + b" " * 70_000 + b"}",
+                "headers": {"Content-Type": "application/json"},
+            },
+            413,
+            "payload_too_large",
+            "body",
+        ),
+    ],
+    ids=["401", "405", "404", "413"],
+)
+def test_framework_errors_have_a_type_and_the_part_at_fault(client, request_kwargs, status, error_type, field):
+    response = client.request(**request_kwargs)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert (error["type"], error["field"]) == (error_type, field) and len(error["message"]) > 10
+
+
+def test_openapi_lists_every_error_type(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schema["ErrorType"]["enum"]) >= {
+        "invalid_request",
+        "unsupported_prompt",
+        "rate_limited",
+        "unsupported_media_type",
+        "worker_lost",
+    }
 
 
 def test_unknown_backend_is_rejected_with_the_deployed_list(client):
@@ -452,3 +563,39 @@ def test_openapi_describes_every_model(service):
     inp = schemas["SeparateInput"]["properties"]
     for name in ("audio_url", "file_id", "prompt", "spans", "output_format", "backend"):
         assert inp[name].get("description"), name
+
+
+# --- links and docs ---------------------------------------------------------------------------
+
+
+def test_links_never_follow_the_host_header(client, uploaded, service):
+    body = client.post(
+        "/v1/queue/audio/separate",
+        json={"input": {"file_id": uploaded["file_id"], "prompt": "the speaker"}},
+        headers={"Host": "attacker.example", "X-Forwarded-Host": "attacker.example"},
+    ).json()
+    assert body["status_url"].startswith(f"{service.url}/v1/queue/requests/")  # the address it listens on
+    assert "attacker" not in str(body)
+
+
+def test_links_follow_a_configured_public_url_or_a_trusted_proxy(live_service, dsp_backend):
+    public = live_service({"dsp": dsp_backend}, worker=False, public_url="https://audiolasso.example.com/")
+    proxied = live_service({"dsp": dsp_backend}, worker=False, trusted_proxies=["127.0.0.0/8"])
+    for service, expected in ((public, "https://audiolasso.example.com"), (proxied, "https://api.example.org")):
+        with service.client(service.new_key()) as c:
+            headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example.org, internal:8000"}
+            info = c.post(
+                "/v1/files", files={"file": ("a.wav", wav_bytes(np.zeros(8000, np.float32), 8000))}, headers=headers
+            ).json()
+            assert info["url"] == f"{expected}/v1/files/{info['file_id']}/content"
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_load_with_no_internet(client, page):
+    html = client.get(page).text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets and all(a.startswith("/") for a in assets), assets  # nothing from a CDN
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 1000, asset
+    assert 'url: "/openapi.json"' in html or 'spec-url="/openapi.json"' in html or "/openapi.json" in html

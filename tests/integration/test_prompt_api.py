@@ -134,16 +134,14 @@ def test_a_prompt_and_its_opposite_swap_target_and_residual(client, file_id, bac
     np.testing.assert_allclose(kept_residual, removed_target, atol=1e-5)
 
 
-def test_spans_past_the_end_are_clipped_with_a_warning(client, file_id):
-    spans = [
-        {"start": 0.2, "end": 1.0, "include": True},
-        {"start": 1.5, "end": 9.0, "include": False},
-        {"start": 12.0, "end": 13.0, "include": False},
-    ]
-    _, status, result = finish(client, "keep only the speaker I marked", file_id, spans)
-    assert status["status"] == "COMPLETED"
-    cut, ignored = result["warnings"]
-    assert "1.5-9 s ends after the audio (2.00 s)" in cut and "12-13 s starts after the audio" in ignored
-    assert result["interpretation"]["method"] == "deepfilternet3+span-gate"
-    target = sf.read(io.BytesIO(client.get(result["target"]["url"]).content))[0]
-    assert np.isfinite(target).all() and len(target) == 2 * result["sample_rate"]
+def test_spans_past_the_end_of_an_upload_are_refused_naming_the_span(client, file_id):
+    spans = [{"start": 0.2, "end": 1.0, "include": True}, {"start": 1.5, "end": 9.0, "include": False}]
+    response = client.post(
+        "/v1/queue/audio/separate",
+        json={"input": {"file_id": file_id, "prompt": "keep only the speaker I marked", "spans": spans}},
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (
+        error["field"] == "input.spans[1]" and "1.5-9 s reaches past the end of the audio (2.00 s)" in error["message"]
+    )

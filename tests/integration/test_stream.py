@@ -134,14 +134,14 @@ def test_queue_positions_keepalives_and_a_cancelled_end(redis_url, tmp_path, low
                 keepalive = next(blocks)
                 assert keepalive.data is None and keepalive.comments == ["keep-alive"]
 
-                assert c.put(f"/v1/queue/requests/{ids_[0]}/cancel").status_code == 202
+                assert c.put(f"/v1/queue/requests/{ids_[0]}/cancel").status_code == 200
                 got.append(next(e for e in blocks if e.data is not None))
                 assert got[-1].data["status"] == "IN_QUEUE" and got[-1].data["queue_position"] == 1
                 assert svc.call(svc.ctx.jobs.claim(lease_s=30, max_attempts=3)).request_id == ids_[1]
                 got.append(next(e for e in blocks if e.data is not None))
                 assert got[-1].data["status"] == "IN_QUEUE" and got[-1].data["queue_position"] == 0
 
-                assert c.put(f"/v1/queue/requests/{watched}/cancel").status_code == 202
+                assert c.put(f"/v1/queue/requests/{watched}/cancel").status_code == 200
                 got.append(next(e for e in blocks if e.data is not None))
                 assert got[-1].data["status"] == "CANCELLED" and "queue_position" not in got[-1].data
                 assert list(blocks) == []  # the stream closed after the terminal event
@@ -157,7 +157,7 @@ def test_stream_is_private_and_checks_last_event_id(service, client, file_id):
         assert response.status_code == 404 and response.json()["error"]["type"] == "not_found"
     response = client.get(f"/v1/queue/requests/{rid}/status/stream", headers={"Last-Event-ID": "nonsense"})
     assert response.status_code == 422 and response.json()["error"]["field"] == "Last-Event-ID"
-    assert client.put(f"/v1/queue/requests/{rid}/cancel").status_code == 202
+    assert client.put(f"/v1/queue/requests/{rid}/cancel").status_code in (200, 202)  # queued, or already running
     assert events_of(client.get(f"/v1/queue/requests/{rid}/status/stream"))[-1].data["status"] == "CANCELLED"
 
 

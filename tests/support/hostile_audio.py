@@ -58,6 +58,7 @@ CORPUS: dict[str, tuple[bytes, str]] = {
         "invalid_audio_samples",
     ),
     "flac-truncated": (valid_flac()[: len(valid_flac()) // 2], "corrupt_audio"),
+    "wav-truncated": (valid_wav()[: len(valid_wav()) // 2], "corrupt_audio"),
     "flac-header-only": (valid_flac()[:50], "unsupported_audio"),
     "flac-claims-two-hours": (flac_claiming(7200), "audio_too_long"),
     "ogg-magic-then-garbage": (b"OggS" + np.random.default_rng(3).bytes(3000), "unsupported_audio"),
