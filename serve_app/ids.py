@@ -27,5 +27,19 @@ def encode(u: uuid.UUID) -> str:
     return "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
 
 
+def pattern(prefix: str) -> str:
+    """The regular expression of ids with ``prefix`` (the first character carries only 3 bits)."""
+    return rf"^{prefix}_[0-7][{_ALPHABET}]{{25}}$"
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}_{encode(uuid7())}"
+
+
+def bound_at(prefix: str, ms: int, upper: bool = False) -> str:
+    """The smallest (or, ``upper``, largest) id of ``prefix`` made in millisecond ``ms``:
+    ids sort by creation time, so these bound a time range in a sorted index."""
+    value = (ms & ((1 << 48) - 1)) << 80
+    if upper:
+        value |= (1 << 80) - 1
+    return f"{prefix}_{encode(uuid.UUID(int=value))}"

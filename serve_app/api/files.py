@@ -1,19 +1,21 @@
-"""The files API: upload (checked on arrival), metadata, content, delete."""
+"""The files API: upload (checked on arrival), list, metadata, content, delete."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from serve_app import ids
 from serve_app.api.deps import base_url, bearer, get_ctx, get_owner
+from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.decode import decode, probe
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
-from serve_app.contract.schemas import FileInfo, error_responses
+from serve_app.contract.schemas import FileInfo, FileList, error_responses
 from serve_app.contract.views import file_info
 from serve_app.errors import AudioError, ErrorType, PayloadTooLarge
 from serve_app.files.store import FileRecord
@@ -85,6 +87,22 @@ async def upload(
     finally:
         tmp.unlink(missing_ok=True)
     return file_info(record, base_url(request, ctx), await ctx.signing.signer())
+
+
+@router.get("", response_model=FileList, responses=error_responses(401, 422, 429), summary="List this key's files")
+async def list_files(
+    request: Request,
+    purpose: Literal["upload", "result"] | None = Query(None, description="Only uploads, or only result tracks."),
+    page: IdRange = Depends(id_range("file")),
+    owner: str = Depends(get_owner),
+    ctx: ServiceContext = Depends(get_ctx),
+) -> FileList:
+    """Newest first, a page at a time: follow `next_cursor` until it is null."""
+    records, next_cursor = await ctx.files.list_owned(
+        owner, newest=page.newest, oldest=page.oldest, limit=page.limit, purpose=purpose
+    )
+    base, signer = base_url(request, ctx), await ctx.signing.signer()
+    return FileList(data=[file_info(r, base, signer) for r in records], next_cursor=next_cursor)
 
 
 @router.get("/{file_id}", response_model=FileInfo, responses=_errors, summary="File metadata")

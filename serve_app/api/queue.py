@@ -1,20 +1,23 @@
-"""The queue API: submit, status, result, cancel."""
+"""The queue API: submit, list, status, result, cancel, delete."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from serve_app import ids
 from serve_app.api.backends import get_separators, require_visual
 from serve_app.api.deps import base_url, get_ctx, get_owner
+from serve_app.api.listing import IdRange, id_range
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import (
     CancelResponse,
     ErrorEnvelope,
+    RequestList,
     ResultResponse,
     SeparateRequest,
     Span,
@@ -23,7 +26,7 @@ from serve_app.contract.schemas import (
     error_responses,
 )
 from serve_app.contract.views import interpretation_view, links, result_view, status_view
-from serve_app.errors import Conflict, ErrorType, FetchError, ServiceError
+from serve_app.errors import Conflict, ErrorType, FetchError, NotFound, ServiceError
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.record import JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
@@ -132,6 +135,56 @@ async def submit(
         warnings=plan.warnings or None,
         **links(base_url(request, ctx), request_id).model_dump(),
     )
+
+
+@router.get(
+    "/requests",
+    response_model=RequestList,
+    responses=error_responses(401, 422, 429),
+    summary="List this key's requests",
+)
+async def list_requests(
+    request: Request,
+    status: list[JobStatus] | None = Query(None, description="Only requests in these states (repeat to give several)."),
+    page: IdRange = Depends(id_range("req")),
+    owner: str = Depends(get_owner),
+    ctx: ServiceContext = Depends(get_ctx),
+) -> JSONResponse:
+    """Newest first, a page at a time: follow `next_cursor` until it is null. Each item is the
+    request's status object, as `status_url` returns it."""
+    jobs, next_cursor = await ctx.jobs.list_owned(
+        owner, newest=page.newest, oldest=page.oldest, limit=page.limit, statuses=frozenset(status) if status else None
+    )
+    base = base_url(request, ctx)
+    views = [
+        status_view(
+            job, base, await ctx.jobs.queue_position(job.request_id) if job.status is JobStatus.IN_QUEUE else None
+        )
+        for job in jobs
+    ]
+    # Items as status_url shows them (no nulls), while next_cursor is always present.
+    return JSONResponse(
+        {"data": [v.model_dump(mode="json", exclude_none=True) for v in views], "next_cursor": next_cursor}
+    )
+
+
+@router.delete(
+    "/requests/{request_id}",
+    status_code=204,
+    responses={**_errors, 409: {"model": ErrorEnvelope, "description": "The job has not finished."}},
+    summary="Delete a finished request and its result files",
+)
+async def delete_request(request_id: str, owner: str = Depends(get_owner), ctx: ServiceContext = Depends(get_ctx)):
+    """Removes a COMPLETED, FAILED or CANCELLED request: its status, events, webhook delivery
+    log and result tracks. The uploaded input file stays (delete it with `DELETE /v1/files/{id}`).
+    A queued or running request answers 409: cancel it first."""
+    job = await ctx.jobs.delete(request_id, owner)
+    for role in ("target", "residual"):
+        track = (job.result or {}).get(role)
+        if track:
+            with contextlib.suppress(NotFound):  # already deleted through the files API
+                await ctx.files.delete(track["file_id"], owner)
+    return Response(status_code=204)
 
 
 @router.get(

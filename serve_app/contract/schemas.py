@@ -6,13 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from serve_app import ids
 from serve_app.errors import ErrorType
 from serve_app.jobs.record import JobStatus
 from serve_app.understanding.reading import SoundMatch
 
 MAX_PROMPT_CHARS = 500
 MAX_SPANS = 64
-FILE_ID_PATTERN = r"^file_[0-7][0-9a-hjkmnp-tv-z]{25}$"
+FILE_ID_PATTERN = ids.pattern("file")
 
 
 class Span(BaseModel):
@@ -222,6 +223,20 @@ class FileInfo(FileObject):
 
     created_at: str
     purpose: Literal["upload", "result"]
+
+
+class RequestList(BaseModel):
+    """A page of this API key's requests, newest first."""
+
+    data: list[StatusResponse]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class FileList(BaseModel):
+    """A page of this API key's files (uploads and result tracks), newest first."""
+
+    data: list[FileInfo]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
 class Timings(BaseModel):

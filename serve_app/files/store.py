@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel
 
 from serve_app.errors import NotFound
+from serve_app.store import index
 from serve_app.store.keys import RedisKeys
 
 
@@ -51,7 +52,10 @@ class FileStore:
         record never points at a missing file."""
         shutil.move(src, self.path(record.file_id))
         fields = {k: ("" if v is None else str(v)) for k, v in record.model_dump().items()}
-        await self.redis.hset(self.keys.file(record.file_id), mapping=fields)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.file(record.file_id), mapping=fields)
+        pipe.zadd(self.keys.owner_files(record.owner), {record.file_id: 0})
+        await pipe.execute()
         return record
 
     async def get(self, file_id: str) -> FileRecord:
@@ -59,7 +63,7 @@ class FileStore:
         data = await self.redis.hgetall(self.keys.file(file_id))
         if not data:
             raise NotFound(f"No file with id {file_id!r}.", field="file_id")
-        return FileRecord.model_validate({k: v for k, v in data.items() if v != ""})
+        return _record(data)
 
     async def get_owned(self, file_id: str, owner: str) -> FileRecord:
         record = await self.get(file_id)
@@ -67,7 +71,28 @@ class FileStore:
             raise NotFound(f"No file with id {file_id!r}.", field="file_id")
         return record
 
+    async def list_owned(
+        self, owner: str, *, newest: str, oldest: str, limit: int, purpose: str | None = None
+    ) -> tuple[list[FileRecord], str | None]:
+        """A page of the owner's files, newest first, within the id range (see ``store.index``)."""
+
+        async def load(file_ids: list[str]) -> list[FileRecord | None]:
+            pipe = self.redis.pipeline(transaction=False)
+            for file_id in file_ids:
+                pipe.hgetall(self.keys.file(file_id))
+            records = [_record(data) if data else None for data in await pipe.execute()]
+            return [r if r is not None and purpose in (None, r.purpose) else None for r in records]
+
+        return await index.page(self.redis, self.keys.owner_files(owner), newest, oldest, limit, load)
+
     async def delete(self, file_id: str, owner: str) -> None:
         await self.get_owned(file_id, owner)
-        await self.redis.delete(self.keys.file(file_id))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self.keys.file(file_id))
+        pipe.zrem(self.keys.owner_files(owner), file_id)
+        await pipe.execute()
         self.path(file_id).unlink(missing_ok=True)
+
+
+def _record(data: dict[str, str]) -> FileRecord:
+    return FileRecord.model_validate({k: v for k, v in data.items() if v != ""})

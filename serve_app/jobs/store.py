@@ -20,9 +20,9 @@ import redis.asyncio as aioredis
 
 from serve_app import ids
 from serve_app.clock import now_iso
-from serve_app.errors import NotFound, Overloaded, RateLimited
+from serve_app.errors import Conflict, NotFound, Overloaded, RateLimited
 from serve_app.jobs.record import JobRecord, JobStatus, to_hash
-from serve_app.store import scripts
+from serve_app.store import index, scripts
 from serve_app.store.keys import RedisKeys
 
 _UNBOUNDED = 10**15
@@ -59,6 +59,7 @@ class JobStore:
         self._finish = scripts.register(redis, "job_finish")
         self._cancel = scripts.register(redis, "job_cancel")
         self._position = scripts.register(redis, "job_position")
+        self._delete = scripts.register(redis, "job_delete")
 
     # --- reads -------------------------------------------------------------
     async def get(self, request_id: str) -> JobRecord | None:
@@ -78,6 +79,20 @@ class JobStore:
         if job is None or job.owner != owner:
             raise NotFound(f"No request with id {request_id!r}.", field="request_id")
         return job
+
+    async def list_owned(
+        self, owner: str, *, newest: str, oldest: str, limit: int, statuses: frozenset[JobStatus] | None = None
+    ) -> tuple[list[JobRecord], str | None]:
+        """A page of the owner's jobs, newest first, within the id range (see ``store.index``)."""
+
+        async def load(request_ids: list[str]) -> list[JobRecord | None]:
+            pipe = self.redis.pipeline(transaction=False)
+            for request_id in request_ids:
+                pipe.hgetall(self.keys.job(request_id))
+            jobs = [JobRecord.from_hash(data) if data else None for data in await pipe.execute()]
+            return [job if job is not None and (statuses is None or job.status in statuses) else None for job in jobs]
+
+        return await index.page(self.redis, self.keys.owner_requests(owner), newest, oldest, limit, load)
 
     async def queue_position(self, request_id: str) -> int | None:
         """How many jobs are ahead of this one, or None when it is not queued."""
@@ -163,7 +178,15 @@ class JobStore:
         flat = [item for pair in fields.items() for item in pair]
         k = self.keys
         position = await self._submit(
-            keys=[k.job(request_id), k.queue, k.seq, k.events(request_id), k.wakeup, k.queued_per_owner],
+            keys=[
+                k.job(request_id),
+                k.queue,
+                k.seq,
+                k.events(request_id),
+                k.wakeup,
+                k.queued_per_owner,
+                k.owner_requests(owner),
+            ],
             args=[
                 request_id,
                 _event(JobStatus.IN_QUEUE),
@@ -201,6 +224,27 @@ class JobStore:
         if status is None:
             raise NotFound(f"No request with id {request_id!r}.", field="request_id")
         return JobStatus(status)
+
+    async def delete(self, request_id: str, owner: str) -> JobRecord:
+        """Forget a finished job (its record, events, webhook); returns what it was, so the
+        caller can remove its result files. Conflict while it is queued or running."""
+        job = await self.get_owned(request_id, owner)
+        k = self.keys
+        status = await self._delete(
+            keys=[
+                k.job(request_id),
+                k.events(request_id),
+                k.webhook(request_id),
+                k.webhooks_due,
+                k.owner_requests(owner),
+            ],
+            args=[request_id],
+        )
+        if status is None:
+            raise NotFound(f"No request with id {request_id!r}.", field="request_id")
+        if not JobStatus(status).terminal:
+            raise Conflict(f"The request is {status}; cancel it and wait for it to finish before deleting it.")
+        return job
 
     # --- worker transitions ------------------------------------------------
     async def claim(self, lease_s: float, max_attempts: int) -> Claim | None:

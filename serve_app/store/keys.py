@@ -83,6 +83,15 @@ class RedisKeys:
         """Hash: file metadata (owner, name, size, audio properties, storage path)."""
         return f"{self.prefix}:file:{file_id}"
 
+    # --- one API key's own items, for listings ----------------------------
+    def owner_requests(self, owner: str) -> str:
+        """Sorted set (all scores 0, so ordered by id = by creation time): a key's request ids."""
+        return f"{self.prefix}:owner:{owner}:requests"
+
+    def owner_files(self, owner: str) -> str:
+        """Sorted set (as owner_requests): a key's file ids, uploads and results."""
+        return f"{self.prefix}:owner:{owner}:files"
+
     # --- abuse limits -----------------------------------------------------
     @property
     def queued_per_owner(self) -> str:
