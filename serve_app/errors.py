@@ -44,6 +44,7 @@ class ErrorType(StrEnum):
     UNSUPPORTED_SAMPLE_RATE = "unsupported_sample_rate"
     AUDIO_TOO_LARGE = "audio_too_large"
     AUDIO_TOO_LONG = "audio_too_long"
+    UNSUPPORTED_OUTPUT_FORMAT = "unsupported_output_format"
     # the service itself
     WORKER_LOST = "worker_lost"
     INTERNAL_ERROR = "internal_error"

@@ -13,6 +13,7 @@ from serve_app import ids
 from serve_app.api.deps import base_url, bearer, get_ctx, get_owner
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.decode import decode, probe
+from serve_app.audio.formats import CONTAINERS
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import FileInfo, FileList, error_responses
@@ -23,19 +24,6 @@ from serve_app.files.store import FileRecord
 router = APIRouter(prefix="/v1/files", tags=["files"])
 _errors = error_responses(401, 404, 413, 422, 429)
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
-# libsndfile's container names -> MIME types; the type comes from the decoded
-# content, never from what the client claimed.
-_MIME = {
-    "WAV": "audio/wav",
-    "WAVEX": "audio/wav",
-    "RF64": "audio/wav",
-    "W64": "audio/wav",
-    "FLAC": "audio/flac",
-    "OGG": "audio/ogg",
-    "MP3": "audio/mpeg",
-    "AIFF": "audio/aiff",
-    "CAF": "audio/x-caf",
-}
 
 
 def _clean_name(name: str | None) -> str:
@@ -73,7 +61,7 @@ async def upload(
             owner=owner,
             purpose="upload",
             file_name=_clean_name(file.filename),
-            content_type=_MIME.get(info.format, "application/octet-stream"),
+            content_type=CONTAINERS.get(info.format, ("application/octet-stream", ""))[0],
             file_size=size,
             duration=info.duration,
             sample_rate=info.sample_rate,

@@ -12,6 +12,7 @@ from serve_app import ids
 from serve_app.api.backends import get_separators, require_visual
 from serve_app.api.deps import base_url, get_ctx, get_owner
 from serve_app.api.listing import IdRange, id_range
+from serve_app.audio.formats import ENCODINGS
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import (
@@ -95,6 +96,8 @@ async def submit(
                 status_code=422,
             ) from None
         _check_spans_within(inp.spans, upload.duration)
+        if inp.output_format in ENCODINGS:  # "same" always fits the input
+            ENCODINGS[inp.output_format].check_channels(upload.channels)
     backend = resolve_backend(ctx.backends, inp.backend, inp.model_variant)
     if inp.video_url is not None:
         await require_visual(backend, separators)

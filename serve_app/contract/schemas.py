@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from serve_app import ids
+from serve_app.audio.formats import OUTPUT_FORMATS_DOC, OutputFormat
 from serve_app.errors import ErrorType
 from serve_app.jobs.record import JobStatus
 from serve_app.understanding.reading import SoundMatch
@@ -85,9 +86,7 @@ class SeparateInput(BaseModel):
         description="Visual prompting (see video_url): public https URL of a mask video of the same length "
         "and size, in the backend's convention (sam-audio keeps the pixels where the mask is 0).",
     )
-    output_format: Literal["wav", "flac"] = Field(
-        "wav", description="wav: 32-bit float (target + residual == mixture exactly); flac: 24-bit."
-    )
+    output_format: OutputFormat = Field("wav", description=OUTPUT_FORMATS_DOC)
 
     @field_validator("spans", mode="before")
     @classmethod

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from serve_app import ids
-from serve_app.audio.decode import decode
-from serve_app.audio.encode import CONTENT_TYPES, encode
+from serve_app.audio.decode import decode, probe
+from serve_app.audio.encode import encode
+from serve_app.audio.formats import encoding_for
 from serve_app.backend import SpanHint
 from serve_app.clock import now_iso, parse_iso
 from serve_app.config import Settings
@@ -53,8 +54,11 @@ async def run_job(
         timings["fetch_s"] = time.perf_counter() - t0
 
         t = time.perf_counter()
+        info = await asyncio.to_thread(probe, source, settings)
         mixture, sample_rate = await asyncio.to_thread(decode, source, settings)
         timings["decode_s"] = time.perf_counter() - t
+        encoding = encoding_for(job.input.get("output_format", "wav"), info.format, info.subtype)
+        encoding.check_channels(mixture.shape[0])  # before the separation it would waste
 
         spans, warnings = clip_spans(spans, mixture.shape[1] / sample_rate)
         t = time.perf_counter()
@@ -65,22 +69,21 @@ async def run_job(
         timings["separate_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        fmt = job.input.get("output_format", "wav")
         result: dict[str, Any] = {}
         for role, audio in (("target", target), ("residual", residual)):
             file_id = ids.new_id("file")
             path = files.temp_path(file_id)
             made.append(path)
-            size = await asyncio.to_thread(encode, audio, sample_rate, fmt, path)
+            size, rate = await asyncio.to_thread(encode, audio, sample_rate, encoding, path)
             record = FileRecord(
                 file_id=file_id,
                 owner=job.owner,
                 purpose="result",
-                file_name=f"{job.request_id}_{role}.{fmt}",
-                content_type=CONTENT_TYPES[fmt],
+                file_name=f"{job.request_id}_{role}.{encoding.extension}",
+                content_type=encoding.content_type,
                 file_size=size,
                 duration=mixture.shape[1] / sample_rate,
-                sample_rate=sample_rate,
+                sample_rate=rate,
                 channels=mixture.shape[0],
                 created_at=now_iso(),
                 request_id=job.request_id,
@@ -88,6 +91,11 @@ async def run_job(
             await files.add(record, path)
             result[role] = record.model_dump()
         timings["encode_s"] = time.perf_counter() - t
+        if encoding.rate_for(sample_rate) != sample_rate:
+            warnings.append(
+                f"{encoding.extension} does not take {sample_rate} Hz audio; the tracks were resampled to "
+                f"{encoding.rate_for(sample_rate)} Hz."
+            )
     finally:
         work.unlink(missing_ok=True)
         for path in made:

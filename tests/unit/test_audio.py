@@ -11,11 +11,12 @@ import soundfile as sf
 from serve_app.audio import decode as decode_module
 from serve_app.audio.chunking import overlap_add, plan_windows
 from serve_app.audio.decode import AudioInfo, decode, probe
-from serve_app.audio.encode import CONTENT_TYPES, encode
+from serve_app.audio.encode import encode
+from serve_app.audio.formats import ENCODINGS, encoding_for
 from serve_app.audio.metrics import si_sdr
 from serve_app.audio.resample import resample
 from serve_app.config import AudioLimits
-from serve_app.errors import AudioError
+from serve_app.errors import AudioError, ServiceError
 from support.audio import AUDIO_DIR
 
 LIMITS = AudioLimits()
@@ -220,26 +221,93 @@ def test_overlap_add_rejects_short_pieces():
 def test_encode_wav_is_exact(tmp_path):
     x = np.random.default_rng(1).uniform(-1.5, 1.5, (2, 4800)).astype(np.float32)
     path = tmp_path / "out.wav"
-    size = encode(x, 48000, "wav", path)
-    assert size == path.stat().st_size > x.nbytes
+    size, rate = encode(x, 48000, ENCODINGS["wav"], path)
+    assert size == path.stat().st_size > x.nbytes and rate == 48000
     y, sr = sf.read(path, dtype="float32", always_2d=True)
     assert sr == 48000
     np.testing.assert_array_equal(y.T, x)
 
 
-def test_encode_flac_is_24_bit_and_clipped(tmp_path):
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "bits"),
+    [
+        ("flac", "PCM_24", 24),
+        ("flac16", "PCM_16", 16),
+        ("wav16", "PCM_16", 16),
+        ("wav24", "PCM_24", 24),
+        ("wav32", "PCM_32", 32),
+    ],
+)
+def test_encode_pcm_rounds_to_its_bit_depth_and_clips(tmp_path, fmt, subtype, bits):
     x = np.random.default_rng(2).uniform(-1, 1, (1, 4800)).astype(np.float32)
     x[0, :2] = [1.7, -3.0]
-    path = tmp_path / "out.flac"
-    assert encode(x, 44100, "flac", path) == path.stat().st_size
-    assert sf.info(path).subtype == "PCM_24"
+    encoding = ENCODINGS[fmt]
+    path = tmp_path / f"out.{encoding.extension}"
+    assert encode(x, 44100, encoding, path) == (path.stat().st_size, 44100)
+    assert sf.info(path).subtype == subtype and not encoding.exact
     y, _ = sf.read(path, dtype="float64", always_2d=True)
-    np.testing.assert_allclose(y.T[0, :2], [1.0, -1.0], atol=2**-23)
-    np.testing.assert_allclose(y.T[0, 2:], x[0, 2:], atol=2**-23)
+    step = 2.0 ** (1 - bits)
+    np.testing.assert_allclose(y.T[0, :2], [1.0, -1.0], atol=step)
+    np.testing.assert_allclose(y.T[0, 2:], x[0, 2:], atol=max(step, 2**-24))
 
 
-def test_content_types():
-    assert CONTENT_TYPES == {"wav": "audio/wav", "flac": "audio/flac"}
+@pytest.mark.parametrize(
+    ("fmt", "rate_in", "rate_out"),
+    [
+        ("mp3", 44100, 44100),
+        ("mp3", 96000, 48000),
+        ("ogg", 44100, 44100),
+        ("opus", 44100, 48000),
+        ("opus", 16000, 16000),
+    ],
+)
+def test_encode_lossy_keeps_the_sound_and_takes_a_rate_the_codec_accepts(tmp_path, fmt, rate_in, rate_out):
+    x = (0.5 * np.sin(2 * np.pi * 440 * np.arange(rate_in) / rate_in)).astype(np.float32)[None]
+    encoding = ENCODINGS[fmt]
+    path = tmp_path / f"out.{encoding.extension}"
+    size, rate = encode(x, rate_in, encoding, path)
+    assert rate == rate_out and size < x.nbytes / 4
+    y, sr = sf.read(path, dtype="float32")
+    assert sr == rate_out and sf.info(path).format == encoding.container
+    # A compressed tone is still that tone (codec delay aside): compare the spectra's peaks.
+    assert abs(np.argmax(np.abs(np.fft.rfft(y))) * sr / len(y) - 440) < 5
+
+
+def test_mp3_refuses_more_than_two_channels(tmp_path):
+    with pytest.raises(ServiceError) as info:
+        encode(np.zeros((3, 4410), np.float32), 44100, ENCODINGS["mp3"], tmp_path / "x.mp3")
+    assert info.value.type == "unsupported_output_format" and info.value.field == "input.output_format"
+
+
+@pytest.mark.parametrize(
+    ("container", "subtype", "expected"),
+    [
+        ("FLAC", "PCM_16", ("FLAC", "PCM_16")),
+        ("WAV", "PCM_U8", ("WAV", "PCM_U8")),
+        ("AIFF", "PCM_16", ("AIFF", "PCM_16")),
+        ("OGG", "OPUS", ("OGG", "OPUS")),
+        ("MP3", "MPEG_LAYER_II", ("MP3", "MPEG_LAYER_III")),
+        ("WAV", "IMA_ADPCM", ("WAV", "IMA_ADPCM")),
+        ("SD2", "PCM_16", ("WAV", "FLOAT")),  # read, but not a container the service writes
+    ],
+)
+def test_same_keeps_the_inputs_container_and_encoding(container, subtype, expected):
+    encoding = encoding_for("same", container, subtype)
+    assert (encoding.container, encoding.subtype) == expected
+
+
+def test_content_types_and_extensions():
+    assert {f: (e.content_type, e.extension) for f, e in ENCODINGS.items()} == {
+        "wav": ("audio/wav", "wav"),
+        "wav16": ("audio/wav", "wav"),
+        "wav24": ("audio/wav", "wav"),
+        "wav32": ("audio/wav", "wav"),
+        "flac": ("audio/flac", "flac"),
+        "flac16": ("audio/flac", "flac"),
+        "mp3": ("audio/mpeg", "mp3"),
+        "ogg": ("audio/ogg", "ogg"),
+        "opus": ("audio/ogg", "opus"),
+    }
 
 
 # --- SI-SDR -------------------------------------------------------------------
