@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--batch-size",
         type=int,
         default=None,
-        help="the batched phase's max_batch_size (default: the config's, configs/local.yaml)",
+        help="the batched phase's max_batch_size (default: the config's, configs/local.yaml, or 8 where "
+        "the config does not batch, as for dsp)",
     )
     p.add_argument("--repeats", type=int, default=2, help="repeats of both phases, alternating order (default 2)")
     p.add_argument("--backend", default="dsp", help="backend to deploy (default dsp)")
@@ -148,6 +149,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         chunks_in_flight=args.chunks_in_flight,
     )
     configured = args.batch_size or int(separator_user_config(make(None), args.backend).get("max_batch_size", 8))
+    if configured == 1:  # the config does not batch this backend: measure what batching would give
+        configured = 8
     sizes = [1, configured]
     result: dict[str, Any] = {
         "benchmark": "batching",

@@ -28,6 +28,7 @@ import soundfile as sf
 import yaml
 
 from serve_app.audio.metrics import si_sdr
+from serve_app.clock import parse_iso
 from support import REPO
 from support.audio import drums_plus_tones, speech_plus_noise
 from support.service import wait_status
@@ -61,6 +62,18 @@ def _config(port: int) -> dict:
             "name": "Separator-lowpass",
             "max_ongoing_requests": 16,
             "user_config": {"max_batch_size": 4, "batch_wait_timeout_s": 0.05},
+            "ray_actor_options": {"num_cpus": 0.25},
+        }
+    )
+    # The test plugin's failure-prone twin of lowpass: a poisoned word, and out of memory above 2 chunks a batch.
+    app["args"]["backends"].append(
+        {"name": "flaky", "options": {"seconds_per_chunk": 0.1, "oom_above_items": 2, "poison_word": "poison"}}
+    )
+    app["deployments"].append(
+        {
+            "name": "Separator-flaky",
+            "max_ongoing_requests": 16,
+            "user_config": {"max_batch_size": 4, "batch_wait_timeout_s": 0.1},
             "ray_actor_options": {"num_cpus": 0.25},
         }
     )
@@ -226,6 +239,29 @@ def test_status_stream_arrives_incrementally_through_the_proxy(client):
     assert [e.id for e in replayed] == [e.id for e in events[len(events) // 2 + 1 :]]
 
 
+def test_progress_reaches_the_client_as_each_chunk_finishes(client):
+    """The shipped config's default backend (dsp): one progress event per chunk, in order,
+    logged as each chunk finishes, so they spread over the separation instead of arriving
+    together at its end."""
+    sr = 16000
+    audio = np.random.default_rng(2).standard_normal(sr * 40).astype(np.float32) * 0.1
+    body = _submit(client, file_id=_upload(client, audio, sr), prompt="isolate the speaker")
+    arrivals: list[tuple[float, dict]] = []
+    with client.stream("GET", body["stream_url"]) as response:
+        for event in read_events(response.iter_lines()):
+            if event.data is not None:
+                arrivals.append((time.monotonic(), event.data))
+    final = arrivals[-1][1]
+    assert final["status"] == "COMPLETED"
+    progress = [(t, e["progress"]) for t, e in arrivals if e.get("progress")]
+    total = progress[-1][1]["chunks_total"]
+    assert total >= 4 and [p["chunks_done"] for _, p in progress] == list(range(1, total + 1))
+    running = (parse_iso(final["completed_at"]) - parse_iso(final["started_at"])).total_seconds()
+    # Chunks of equal length one after another: the first is done about 1/total of the way in.
+    spread = progress[-1][0] - progress[0][0]
+    assert spread > 0.4 * running * (total - 1) / total, (spread, running, total)
+
+
 def test_job_survives_the_kill_of_its_worker(client):
     import ray
 
@@ -301,3 +337,27 @@ def test_a_backend_that_cannot_load_is_reported_and_its_jobs_fail_typed(client):
     body = _submit(client, file_id=file_id, prompt="isolate the dog bark", model_variant="small")
     failed = wait_status(client, body["request_id"], timeout=120)
     assert failed["status"] == "FAILED" and failed["error"]["type"] == "backend_unavailable", failed
+
+
+def test_a_poisoned_chunk_fails_only_its_job_and_out_of_memory_shrinks_only_its_batch(client):
+    """Three jobs on the flaky backend at once: their chunks share batches; the one
+    whose sound is "poisoned" fails, typed, and the others complete. Batches above
+    two chunks run out of memory and are split, without failing anyone."""
+    from ray import serve
+
+    sr = 16000
+    t = np.arange(sr * 6) / sr
+    file_id = _upload(client, (0.5 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), sr)
+    prompts = ["keep the low end", "keep the poisoned low end", "keep the bass"]
+    with ThreadPoolExecutor(3) as pool:
+        bodies = list(pool.map(lambda p: _submit(client, file_id=file_id, prompt=p, backend="flaky"), prompts))
+    good, poisoned, other = (wait_status(client, body["request_id"], timeout=120) for body in bodies)
+    assert good["status"] == other["status"] == "COMPLETED", (good, other)
+    assert poisoned["status"] == "FAILED", poisoned
+    error = poisoned["error"]
+    assert error["type"] == "separation_failed" and error["retryable"] is False, error
+    assert "could not separate a chunk of this job" in error["message"] and "poisoned chunk" in error["message"]
+    stats = serve.get_deployment_handle("Separator-flaky", app_name=APP).stats.remote().result()
+    assert max(stats["batch_sizes"]) > 2, stats  # batches formed across the jobs
+    assert stats["failures"]["oom_splits"] >= 1 and stats["failures"]["failed_items"] >= 1, stats
+    assert stats["device_error"] is None
