@@ -171,13 +171,13 @@ def test_non_public_addresses_are_refused_before_connecting(address, settings, t
     ],
 )
 def test_only_http_schemes(url, settings, tmp_path):
-    with pytest.raises(UnsafeURL, match="Only"):
+    with pytest.raises(UnsafeURL, match="must be an http"):
         fetch(url, settings, tmp_path)
 
 
 def test_plain_http_needs_configuration(tmp_path):
     strict = Settings(redis_url="redis://unused", data_dir=tmp_path)
-    with pytest.raises(UnsafeURL, match="Only https"):
+    with pytest.raises(UnsafeURL, match="must be an https URL, not http:"):
         fetch("http://8.8.8.8/a.wav", strict, tmp_path)
 
 

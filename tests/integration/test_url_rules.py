@@ -23,9 +23,9 @@ def strict(live_service, dsp_backend):
 @pytest.mark.parametrize(
     "url, words",
     [
-        ("file:///etc/passwd", "Only https"),
-        ("ftp://example.com/a.wav", "Only https"),
-        ("http://example.com/a.wav", "Only https"),
+        ("file:///etc/passwd", "must be an https URL, not file:"),
+        ("ftp://example.com/a.wav", "must be an https URL, not ftp:"),
+        ("http://example.com/a.wav", "must be an https URL, not http:"),
         ("https://localhost/a.wav", "local, private or reserved"),
         ("https://127.0.0.1/a.wav", "local, private or reserved"),
         ("https://[::1]/a.wav", "local, private or reserved"),

@@ -2,6 +2,10 @@
 
 It is deliberately simple (an FFT brick-wall mask) but real: it separates audio.
 The option ``seconds_per_chunk`` slows it down so tests can catch a job mid-run.
+
+``flaky`` is the same backend with failures to order, for the Separator's
+failure isolation: a chunk whose sound names ``poison_word`` raises, and a
+batch of more than ``oom_above_items`` chunks raises CUDA's out-of-memory error.
 """
 
 import time
@@ -55,6 +59,24 @@ class LowpassBackend(Backend):
         return out
 
 
+class FlakyBackend(LowpassBackend):
+    info = LowpassBackend.info.model_copy(
+        update={"name": "flaky", "description": "lowpass, with a poisoned word and an out-of-memory threshold"}
+    )
+
+    def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
+        poison = str(self.options.get("poison_word", "poison"))
+        if any(poison in item.plan.sound for item in batch):
+            raise ValueError(f"this backend cannot take {poison!r} (a poisoned chunk)")
+        limit = int(self.options.get("oom_above_items", 1_000_000))
+        if len(batch) > limit:
+            import torch
+
+            raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (test: a batch of {len(batch)} > {limit})")
+        return super().separate(batch)
+
+
 @hookimpl
 def register_backends(register):
     register(LowpassBackend)
+    register(FlakyBackend)
