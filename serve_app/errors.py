@@ -12,6 +12,8 @@ class ErrorType(StrEnum):
 
     # requests
     INVALID_REQUEST = "invalid_request"
+    INVALID_SPANS = "invalid_spans"  # well-formed spans that do not fit together or the recording
+    INVALID_TIME_RANGE = "invalid_time_range"
     MALFORMED_REQUEST = "malformed_request"
     UNAUTHORIZED = "unauthorized"
     NOT_FOUND = "not_found"

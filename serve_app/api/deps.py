@@ -5,9 +5,11 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from serve_app.context import ServiceContext
+from serve_app.errors import ErrorType, ServiceError
 
 bearer = HTTPBearer(auto_error=False, description="An AudioLasso API key.")
 
@@ -53,3 +55,29 @@ def _trusted(address: str, networks: list[str]) -> bool:
     except ValueError:
         return False
     return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not take: a misspelt filter
+    (``?stauts=FAILED``) must not silently list everything."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _query_names(dependant)
+    for name in request.query_params:
+        if name not in allowed:
+            takes = ", ".join(sorted(allowed)) or "none"
+            raise ServiceError(
+                f"{name!r} is not a query parameter of this route (it takes: {takes}).",
+                type=ErrorType.INVALID_REQUEST,
+                field=name,
+                status_code=422,
+            )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
@@ -13,9 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from serve_app import __version__
-from serve_app.api import backends, files, queue, stream, webhooks
+from serve_app.api import backends, files, openapi, queue, stream, webhooks
 from serve_app.api.auth import BearerAuthMiddleware
 from serve_app.api.body_limit import BodyLimitMiddleware
+from serve_app.api.deps import known_query_only
 from serve_app.api.problems import validation_problem
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import ErrorEnvelope
@@ -71,6 +72,10 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
         title="AudioLasso",
         version=__version__,
         description=DESCRIPTION,
+        # operationIds are the route functions' names (submit, status, upload, ...), for client
+        # generators and the OpenAPI links (serve_app/api/openapi.py).
+        generate_unique_id_function=lambda route: route.name,
+        dependencies=[Depends(known_query_only)],
         responses={
             400: {"model": ErrorEnvelope, "description": "The body could not be parsed."},
             401: {"model": ErrorEnvelope, "description": "Missing or invalid API key."},
@@ -126,6 +131,15 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
                 retryable=True,
             )
         )
+
+    generate = api.openapi
+
+    def complete_openapi() -> dict:
+        if api.openapi_schema is None:
+            api.openapi_schema = openapi.complete(generate())
+        return api.openapi_schema
+
+    api.openapi = complete_openapi  # type: ignore[method-assign]
 
     @api.get("/healthz", include_in_schema=False)
     async def healthz():

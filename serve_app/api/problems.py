@@ -66,8 +66,13 @@ def validation_problem(errors: Sequence[dict[str, Any]], body: Any, content_type
             )
         return ServiceError("The body must be a JSON object.", type=ErrorType.INVALID_REQUEST, status_code=422)
     details = [{"field": field_name(e.get("loc", ())), "message": describe(e)} for e in errors]
+    # Our validators name their own type (PydanticCustomError) for what a schema cannot express.
+    own = {t.value: t for t in ErrorType}
     error = ServiceError(
-        describe(first), type=ErrorType.INVALID_REQUEST, field=field_name(first.get("loc", ())), status_code=422
+        describe(first),
+        type=own.get(str(kind), ErrorType.INVALID_REQUEST),
+        field=field_name(first.get("loc", ())),
+        status_code=422,
     )
     error.details = details if len(details) > 1 else None
     return error

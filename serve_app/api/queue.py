@@ -49,7 +49,7 @@ def _check_spans_within(spans: list[Span], duration: float) -> None:
             raise ServiceError(
                 f"The span {span.start:g}-{span.end:g} s reaches past the end of the audio ({duration:.2f} s); "
                 "keep spans within the recording.",
-                type=ErrorType.INVALID_REQUEST,
+                type=ErrorType.INVALID_SPANS,
                 field=f"input.spans[{i}]",
                 status_code=422,
             )

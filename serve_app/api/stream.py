@@ -60,6 +60,23 @@ async def follow(ctx: ServiceContext, request_id: str, base: str, last_event_id:
             await jobs.log_position(request_id)
 
 
+# One event of the stream (OpenAPI 3.1 reads a text/event-stream schema per event): its
+# `data` is the status object as JSON.
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["data", "id"],
+    "properties": {
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/StatusResponse"},
+        },
+        "id": {"type": "string", "description": "Send it back as Last-Event-ID to resume after it."},
+        "event": {"type": "string", "enum": ["message"]},
+    },
+}
+
+
 @router.get(
     "/requests/{request_id}/status/stream",
     response_class=StreamingResponse,
@@ -68,7 +85,7 @@ async def follow(ctx: ServiceContext, request_id: str, base: str, last_event_id:
             "description": "Server-Sent Events. Each `data:` is the status object (as the status "
             "endpoint returns it) and each event has an `id:`; comment lines (`: keep-alive`) "
             "are sent while nothing changes. The stream ends after a terminal event.",
-            "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/StatusResponse"}}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
         },
         **{code: {"model": ErrorEnvelope} for code in (401, 404, 422)},
     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from serve_app import ids
 from serve_app.audio.formats import OUTPUT_FORMATS_DOC, OutputFormat
@@ -32,14 +33,41 @@ class Span(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Span:
         if self.end <= self.start:
-            raise ValueError(f"A span must end after it starts; this one runs from {self.start} to {self.end} s.")
+            raise PydanticCustomError(
+                ErrorType.INVALID_SPANS.value,
+                "A span must end after it starts; this one runs from {start} to {end} s.",
+                {"start": self.start, "end": self.end},
+            )
         return self
 
 
 class SeparateInput(BaseModel):
     """What to separate: one recording (audio_url or file_id) and a text prompt."""
 
-    model_config = ConfigDict(extra="forbid")
+    # What the validators below check, as JSON Schema, so clients and tools can generate valid
+    # requests: exactly one source (the other absent or null), a video only with its mask.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "oneOf": [
+                        {"required": ["audio_url"], "properties": {"audio_url": {"type": "string"}}},
+                        {"required": ["file_id"], "properties": {"file_id": {"type": "string"}}},
+                    ]
+                },
+                {
+                    "anyOf": [
+                        {"properties": {"video_url": {"type": "null"}, "mask_url": {"type": "null"}}},
+                        {
+                            "required": ["video_url", "mask_url"],
+                            "properties": {"video_url": {"type": "string"}, "mask_url": {"type": "string"}},
+                        },
+                    ]
+                },
+            ]
+        },
+    )
 
     audio_url: str | None = Field(
         None, max_length=2048, description="Public https URL of the recording. Exactly one of audio_url and file_id."
@@ -52,6 +80,7 @@ class SeparateInput(BaseModel):
     prompt: str = Field(
         min_length=1,
         max_length=MAX_PROMPT_CHARS,
+        pattern=r"\S",  # not blank
         description='What to put in the target track, e.g. "isolate the lead vocal".',
     )
     spans: list[Span] = Field(
@@ -93,12 +122,14 @@ class SeparateInput(BaseModel):
     def _no_spans(cls, value: Any) -> Any:
         return [] if value is None else value  # like every other optional field, null means absent
 
-    @field_validator("prompt")
+    @field_validator("prompt", mode="before")
     @classmethod
-    def _prompt_has_words(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("prompt must not be blank")
+    def _prompt_has_words(cls, value: Any) -> Any:
+        # Before the pattern check, for a clearer message than the pattern's.
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError('prompt must not be blank: say what to keep, e.g. "isolate the lead vocal"')
         return value
 
     @model_validator(mode="after")
@@ -110,9 +141,11 @@ class SeparateInput(BaseModel):
         for inc in (s for s in self.spans if s.include):
             for exc in (s for s in self.spans if not s.include):
                 if inc.start < exc.end and exc.start < inc.end:
-                    raise ValueError(
-                        f"spans contradict each other: include {inc.start}-{inc.end} overlaps "
-                        f"exclude {exc.start}-{exc.end}"
+                    raise PydanticCustomError(
+                        ErrorType.INVALID_SPANS.value,
+                        "Spans contradict each other: include {inc} overlaps exclude {exc}; "
+                        "a moment is either where the sound is or where it is not.",
+                        {"inc": f"{inc.start}-{inc.end}", "exc": f"{exc.start}-{exc.end}"},
                     )
         return self
 
@@ -347,7 +380,7 @@ class WebhookDelivery(BaseModel):
 
 class WebhookDeliveries(BaseModel):
     request_id: str
-    webhook_url: str | None
+    webhook_url: str | None = Field(None, description="Absent for jobs submitted without webhookUrl.")
     deliveries: list[WebhookDelivery] = Field(description="Empty until the job ends, and for jobs without webhookUrl.")
 
 

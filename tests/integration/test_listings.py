@@ -3,23 +3,16 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-import soundfile as sf
 
+from support.audio import wav_bytes
 from support.service import wait_status
 
 
-def _wav(seed: int) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, np.random.default_rng(seed).normal(0, 0.1, 16000), 16000, format="WAV", subtype="PCM_16")
-    return buf.getvalue()
-
-
 def _upload(client, seed: int) -> dict:
-    response = client.post("/v1/files", files={"file": (f"take{seed}.wav", _wav(seed), "audio/wav")})
+    audio = np.random.default_rng(seed).normal(0, 0.1, 16000)
+    response = client.post("/v1/files", files={"file": (f"take{seed}.wav", wav_bytes(audio, 16000), "audio/wav")})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -110,7 +103,9 @@ def test_a_bad_listing_query_is_a_422_naming_the_parameter(queued, params, field
     with queued.client(queued.new_key()) as client:
         response = client.get("/v1/queue/requests", params=params)
     assert response.status_code == 422, response.text
-    assert response.json()["error"]["field"] == field
+    error = response.json()["error"]
+    assert error["field"] == field
+    assert error["type"] == ("invalid_time_range" if "created_before" in params else "invalid_request")
 
 
 def test_an_unfinished_request_cannot_be_deleted(queued):

@@ -142,6 +142,5 @@ def test_spans_past_the_end_of_an_upload_are_refused_naming_the_span(client, fil
     )
     assert response.status_code == 422
     error = response.json()["error"]
-    assert (
-        error["field"] == "input.spans[1]" and "1.5-9 s reaches past the end of the audio (2.00 s)" in error["message"]
-    )
+    assert error["type"] == "invalid_spans" and error["field"] == "input.spans[1]"
+    assert "1.5-9 s reaches past the end of the audio (2.00 s)" in error["message"]

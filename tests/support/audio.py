@@ -6,6 +6,7 @@ rate; the mixture is exactly the sum of its parts.
 
 from __future__ import annotations
 
+import io
 from typing import Literal
 
 import numpy as np
@@ -110,3 +111,10 @@ def drums_plus_tones(
     peak = np.max(np.abs(drums + tones))
     drums, tones = drums * (0.9 / peak), tones * (0.9 / peak)
     return drums + tones, drums, sr
+
+
+def wav_bytes(audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> bytes:
+    """A WAV file's bytes, for uploads."""
+    buf = io.BytesIO()
+    sf.write(buf, audio, sr, format="WAV", subtype=subtype)
+    return buf.getvalue()
