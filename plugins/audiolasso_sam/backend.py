@@ -1,21 +1,30 @@
 """The ``sam-audio`` backend: one instance per variant, chunks of concurrent jobs
-collated into as few ``SAMAudio.separate`` calls as the memory budget allows."""
+collated into as few ``SAMAudio.separate`` calls as the memory budget allows.
+
+Under the service's contract the backend estimates the plan's sound (the
+model's ``target``); for "remove X" the service returns the mixture minus it.
+The model's own ``residual`` is generated alongside and not used (README).
+
+Precision: ``dtype`` bf16/fp16 runs the DiT and the vision encoder under
+``torch.autocast``; the codec (encoding, and decoding the waveform), the flow's
+ODE state and the output stay float32.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import math
 from typing import Any
 
 import numpy as np
 
-from audiolasso_sam import video
 from audiolasso_sam.anchors import to_anchors
-from audiolasso_sam.batching import MemoryModel, plan_sub_batches
+from audiolasso_sam.batching import DTYPE_MEMORY_FACTOR, MemoryModel, plan_sub_batches
 from audiolasso_sam.loader import SAMPLE_RATE, load_sam_audio
 from audiolasso_sam.options import SAMOptions
 from audiolasso_sam.variants import VARIANTS
+from audiolasso_sam.video import VisualFrames
 from serve_app.backend import (
     CHUNKING_OPTIONS,
     Backend,
@@ -27,10 +36,10 @@ from serve_app.backend import (
 
 log = logging.getLogger(__name__)
 
-# Half-precision autocast roughly halves the convolutions' feature maps; norms stay float32.
-_DTYPE_MEMORY_FACTOR = {"float32": 1.0, "bfloat16": 0.6, "float16": 0.6}
 # Of the GPU memory free after loading, what one call may use (the rest: allocator slack).
 _FREE_MEMORY_FRACTION = 0.9
+# The submodules that run under autocast at bf16/fp16: the flow's network and the vision encoder.
+AUTOCAST_MODULES = ("transformer", "vision_encoder")
 
 
 class SAMAudioBackend(Backend):
@@ -57,13 +66,16 @@ class SAMAudioBackend(Backend):
         self._processor: Any = None
         self._device = "cpu"
         self._memory: MemoryModel | None = None
+        self._frames = VisualFrames()
 
     def load(self, device: str) -> None:
         self._model, self._processor = load_sam_audio(self.variant, self.settings, device)
         self._device = device
+        if self.settings.dtype != "float32":
+            autocast_submodules(self._model, device, self.settings.dtype)
         per_second = self.settings.activation_mb_per_second or VARIANTS[self.variant].activation_mb_per_second
         self._memory = MemoryModel(
-            bytes_per_second=per_second * 2**20 * _DTYPE_MEMORY_FACTOR[self.settings.dtype],
+            bytes_per_second=per_second * 2**20 * DTYPE_MEMORY_FACTOR[self.settings.dtype],
             candidates=self.settings.reranking_candidates,
             budget_bytes=self._budget_bytes(device),
         )
@@ -80,7 +92,7 @@ class SAMAudioBackend(Backend):
             raise RuntimeError("SAMAudioBackend.load() must be called before separate()")
         # One call takes anchors for all items or none (and predicts spans only
         # when none), and masked videos for all or none.
-        groups = [(self.settings.predict_spans and not item.spans, item.visual is not None) for item in batch]
+        groups = [(self._predicts_spans(item), item.visual is not None) for item in batch]
         seconds = [len(item.audio) / SAMPLE_RATE for item in batch]
         results: dict[int, np.ndarray] = {}
         for indices in plan_sub_batches(seconds, groups, self._memory):
@@ -95,19 +107,31 @@ class SAMAudioBackend(Backend):
                 results[i] = target
         return [results[i] for i in range(len(batch))]
 
+    def _predicts_spans(self, item: SeparationItem) -> bool:
+        return self.settings.predict_spans and not item.spans
+
     def _separate_call(self, items: list[SeparationItem]) -> list[np.ndarray]:
         import torch
 
-        inputs = self._processor_inputs(items)
+        inputs = self._processor_inputs(items)  # host work first: a bad visual prompt never reaches the device
         batch = self._processor(**inputs).to(self._device)
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode():
+            if self._predicts_spans(items[0]):
+                batch = self._predict_spans(batch)
             result = self._model.separate(
                 batch,
                 ode_opt=self.settings.ode_opt,
                 reranking_candidates=self.settings.reranking_candidates,
-                predict_spans=self.settings.predict_spans and "anchors" not in inputs,
+                predict_spans=False,  # done above, where the anchors reach the flow on every sam-audio version
             )
         return [_restore(item, wav) for item, wav in zip(items, result.target, strict=True)]
+
+    def _predict_spans(self, batch: Any) -> Any:
+        """Anchors from the span predictor, set on the batch before ``separate``: on
+        sam-audio before PR #100, ``separate(predict_spans=True)`` computes them after
+        the flow's inputs and never uses them (facebookresearch/sam-audio#98)."""
+        features = self._model._get_audio_features(batch.audios)
+        return self._model.predict_spans(batch=batch, audio_features=features, audio_pad_mask=batch.audio_pad_mask)
 
     def _processor_inputs(self, items: list[SeparationItem]) -> dict[str, Any]:
         """Keyword arguments of ``SAMAudioProcessor.__call__`` for one call: it pads
@@ -123,17 +147,13 @@ class SAMAudioBackend(Backend):
         if any(anchors):
             inputs["anchors"] = anchors  # an item without spans gets [], the same as no anchors
         if items[0].visual is not None:  # a call holds items with a visual prompt, or none (``separate``)
+            size = int(self._model.vision_encoder.image_size)
             inputs["masked_videos"] = [
-                video.masked_video(self._processor, item.visual) for item in items if item.visual is not None
+                self._frames.masked_video(self._processor, item.visual, len(item.audio), size)
+                for item in items
+                if item.visual is not None
             ]
         return inputs
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        import torch
-
-        if self.settings.dtype == "float32":
-            return contextlib.nullcontext()
-        return torch.autocast(torch.device(self._device).type, dtype=getattr(torch, self.settings.dtype))
 
     def _budget_bytes(self, device: str) -> float:
         import torch
@@ -144,6 +164,26 @@ class SAMAudioBackend(Backend):
             free, _total = torch.cuda.mem_get_info(torch.device(device))
             return free * _FREE_MEMORY_FRACTION
         return math.inf  # on the CPU the batch size alone bounds a call
+
+
+def autocast_submodules(model: Any, device: str, dtype: str, names: tuple[str, ...] = AUTOCAST_MODULES) -> None:
+    """Run ``model``'s submodules ``names`` under autocast at ``dtype``, their
+    floating outputs returned as float32: everything between them (the codec,
+    the projections, the ODE state that ``torchdiffeq`` integrates) stays float32."""
+    import torch
+
+    device_type, cast = torch.device(device).type, getattr(torch, dtype)
+    for name in names:
+        module = getattr(model, name)
+        forward = module.forward
+
+        @functools.wraps(forward)
+        def autocast_forward(*args: Any, _forward: Any = forward, **kwargs: Any) -> Any:
+            with torch.autocast(device_type, dtype=cast):
+                out = _forward(*args, **kwargs)
+            return out.float() if torch.is_tensor(out) and out.is_floating_point() else out
+
+        module.forward = autocast_forward
 
 
 def _restore(item: SeparationItem, wav: Any) -> np.ndarray:

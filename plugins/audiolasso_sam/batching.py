@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+# Working memory at bf16/fp16 relative to float32. Only the DiT and the vision
+# encoder run at half precision; the codec's 48 kHz decoder feature maps, which
+# dominate, stay float32. An estimate: bench/sam_gpu_smoke.py measures it
+# (its JSON's "fit" section), as it measures the variants' per-second figures.
+DTYPE_MEMORY_FACTOR = {"float32": 1.0, "bfloat16": 0.8, "float16": 0.8}
+
 
 @dataclass(frozen=True)
 class MemoryModel:

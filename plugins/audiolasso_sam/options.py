@@ -28,10 +28,24 @@ class SAMOptions(BaseModel):
     text_encoder_path: str | None = Field(
         None, description="Local copy of the t5-base text encoder; unset: the Hugging Face cache (offline)."
     )
+    span_predictor_path: str | None = Field(
+        None,
+        description="Local copy of facebook/pe-a-frame-large (revision perception_models), used with "
+        "predict_spans; unset: the Hugging Face cache (offline).",
+    )
+    clap_checkpoint: str | None = Field(
+        None, description="Local 630k-best.pt for a CLAP ranker (reranking); unset: the Hugging Face cache."
+    )
+    judge_path: str | None = Field(
+        None, description="Local copy of facebook/sam-audio-judge for a judge ranker; unset: the Hugging Face cache."
+    )
+    imagebind_checkpoint: str | None = Field(
+        None, description="Local imagebind_huge.pth for an ImageBind ranker (required by one)."
+    )
     dtype: Dtype = Field(
         "float32",
-        description="Compute precision (torch.autocast); weights stay float32 because the official "
-        "code casts nothing at module boundaries.",
+        description="Compute precision of the networks (torch.autocast); weights, the ODE state and "
+        "the output stay float32.",
     )
     reranking_candidates: int = Field(
         1, ge=1, le=16, description="Candidates per chunk, best kept by the rankers (loaded only when > 1)."

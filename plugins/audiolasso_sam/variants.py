@@ -10,7 +10,7 @@ class Variant(BaseModel):
     # Working memory per second of audio per item (and per reranking candidate)
     # at float32, dominated by the DAC-VAE decoder's 48 kHz feature maps, for
     # target and residual both. A conservative starting point, not a
-    # measurement: measure on your GPU and set ``activation_mb_per_second``.
+    # measurement: bench/sam_gpu_smoke.py fits it on your GPU; set ``activation_mb_per_second``.
     activation_mb_per_second: float
 
 

@@ -64,7 +64,8 @@ def test_undeployed_choices_are_422s_listing_what_is_deployed(backend, variant, 
 
 def fake_sam(mp: pytest.MonkeyPatch, weights, variant: str, **options) -> tuple[SAMAudioBackend, sam_fake.Calls]:
     calls = sam_fake.install(mp, weights)
-    backend = SAMAudioBackend(variant, {"model_path": str(weights), "chunk_seconds": 4.0, **options})
+    paths = {"model_path": str(weights), "text_encoder_path": str(calls.text_encoder_path)}
+    backend = SAMAudioBackend(variant, {**paths, "chunk_seconds": 4.0, **options})
     backend.load("cpu")
     return backend, calls
 
@@ -185,10 +186,17 @@ def test_openapi_documents_the_new_inputs(client):
 @pytest.fixture(scope="module")
 def visual_service(redis_url, tmp_path_factory, dsp_backend):
     """sam-audio large-tv with visual prompting switched on, beside dsp."""
-    frames = torch.arange(200, dtype=torch.uint8).view(200, 1, 1, 1).expand(200, 3, 2, 2)
     with pytest.MonkeyPatch.context() as mp:
-        # read_frames wraps OpenCV (installed with sam_audio); these frames encode their index.
-        mp.setattr(video, "read_frames", lambda data: (frames if data == b"VIDEO" else torch.zeros_like(frames), 50.0))
+        # torchcodec (installed with sam_audio) stand-ins: a 25 fps video whose frames hold their index.
+        mp.setattr(video, "probe", lambda path: video.VideoInfo(width=64, height=48, fps=25.0, duration_s=10.0))
+
+        def decode_frames(path, times, info, size):
+            if path.read_bytes() != b"VIDEO":
+                return torch.zeros((len(times), 3, size, size), dtype=torch.uint8)
+            index = torch.tensor([round(t * 25) for t in times], dtype=torch.uint8)
+            return index.view(-1, 1, 1, 1).expand(-1, 3, size, size).clone()
+
+        mp.setattr(video, "decode_frames", decode_frames)
         tv, calls = fake_sam(
             mp,
             tmp_path_factory.mktemp("weights") / "large-tv",
@@ -228,8 +236,12 @@ def test_a_visual_backend_receives_the_fetched_video_cut_to_each_chunk(visual_se
             failed = wait_status(c, missing["request_id"])
     finally:
         httpd.shutdown()
-    # 1.5 s in 1 s windows overlapping 0.25 s: windows at 0 and 0.75 s; 50 fps frames 0-49 and 37-74.
-    firsts = sorted(int(call["masked_videos"][0][0, 0, 0, 0]) for call in visual_service.calls.processor)
-    assert firsts == [0, 37]
+    # 1.5 s in 1 s windows overlapping 0.25 s: windows at 0 and 0.75 s; the frames shown at 0 s and 0.75 s
+    # (25 fps: frames 0 and 19), one per codec frame of each window (25 and 19 of them).
+    shown = sorted(
+        (int(call["masked_videos"][0][0, 0, 0, 0]), len(call["masked_videos"][0]))
+        for call in visual_service.calls.processor
+    )
+    assert shown == [(0, 25), (19, 19)]
     assert failed["status"] == "FAILED" and failed["error"]["field"] == "input.video_url"
     assert "Fetching video_url answered HTTP 404" in failed["error"]["message"]

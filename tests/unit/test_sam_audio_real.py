@@ -1,15 +1,16 @@
 """The real SAM Audio model, end to end on a real mixture (speech over pink
 noise), through the service's windowing and blending.
 
-Opt-in, and the one test the suite skips by default: the sam_audio package
-(not on PyPI) and its weights cannot exist on machines without a GPU and a
-Hugging Face account. To run it:
+Opt-in: the sam_audio package (not on PyPI) and its weights cannot exist on
+machines without a GPU and a Hugging Face account (test_sam_real_code.py runs
+the real code with a tiny random model). To run it, in the environment of
+plugins/audiolasso_sam/scripts/setup_real_env.sh:
 
     AUDIOLASSO_SAM_AUDIO_PATH=/models/sam-audio-small \
-    AUDIOLASSO_SAM_AUDIO_VARIANT=small \
-    .venv/bin/pytest tests/test_sam_audio_real.py
+    AUDIOLASSO_SAM_AUDIO_VARIANT=small AUDIOLASSO_SAM_AUDIO_T5_PATH=/models/t5-base \
+    .venv-sam/bin/pytest tests/unit/test_sam_audio_real.py
 
-(optional: AUDIOLASSO_SAM_AUDIO_DTYPE=bf16, AUDIOLASSO_SAM_AUDIO_T5_PATH=/models/t5-base).
+(optional: AUDIOLASSO_SAM_AUDIO_DTYPE=bf16; without the T5 path, t5-base must be in the HF cache).
 """
 
 from __future__ import annotations

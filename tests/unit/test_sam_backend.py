@@ -1,10 +1,11 @@
 """The ``sam-audio`` backend adapter, against ``sam_fake`` (a stand-in with the
-real SAMAudio / SAMAudioProcessor call signatures: the real package and its
-weights cannot exist on a machine without a GPU and network access)."""
+real sam_audio signatures at the pinned commit; test_sam_real_code.py runs the
+real code where it is installed)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 import numpy as np
@@ -12,7 +13,7 @@ import pydantic
 import pytest
 import torch
 
-from audiolasso_sam import video
+from audiolasso_sam import loader, video
 from audiolasso_sam.anchors import to_anchors
 from audiolasso_sam.backend import SAMAudioBackend
 from audiolasso_sam.batching import MemoryModel, plan_sub_batches
@@ -21,6 +22,7 @@ from audiolasso_sam.options import SAMOptions
 from serve_app.audio.chunking import plan_windows
 from serve_app.backend import SeparationItem, SpanHint, VisualPrompt
 from serve_app.deployments.separator import Separator
+from serve_app.errors import ServiceError
 from serve_app.jobs.separation import separate_audio
 from serve_app.jobs.separator_client import LocalSeparator
 from serve_app.registry import backends
@@ -36,7 +38,8 @@ def fake(monkeypatch, tmp_path) -> sam_fake.Calls:
 
 
 def loaded(tmp_path, variant: str = "small", **options) -> SAMAudioBackend:
-    backend = SAMAudioBackend(variant, {"model_path": str(tmp_path / "sam-audio-small"), **options})
+    paths = {"model_path": str(tmp_path / "sam-audio-small"), "text_encoder_path": str(tmp_path / "sam-audio-small-t5")}
+    backend = SAMAudioBackend(variant, {**paths, **options})
     backend.load("cpu")
     return backend
 
@@ -112,7 +115,9 @@ def test_sub_batches_fit_the_memory_budget():
 def test_load_fails_clearly_without_the_package(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "sam_audio", None)  # what an absent package looks like to import
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(SAMLoadError, match=r"sam_audio package is not installed.*pip install 'git\+https://github"):
+    with pytest.raises(
+        SAMLoadError, match=r"sam_audio package is not installed.*pip install 'sam_audio @ git\+https://"
+    ):
         SAMAudioBackend("large", {"model_path": str(tmp_path)}).load("cpu")
 
 
@@ -122,20 +127,83 @@ def test_load_fails_clearly_without_weights(fake, tmp_path):
     with pytest.raises(SAMLoadError) as missing:
         SAMAudioBackend("large", {"model_path": str(empty)}).load("cpu")
     assert "missing config.json, checkpoint.pt" in str(missing.value)
-    assert f"huggingface-cli download facebook/sam-audio-large --local-dir {empty}" in str(missing.value)
+    assert f"hf download facebook/sam-audio-large --local-dir {empty}" in str(missing.value)
     with pytest.raises(SAMLoadError, match="set options.model_path"):
         SAMAudioBackend("large").load("cpu")
-    assert fake.from_pretrained == []
+    assert fake.built == []
 
 
-def test_load_builds_only_the_models_the_settings_use(fake, tmp_path):
+def local_weights(tmp_path, monkeypatch) -> dict[str, str]:
+    """Local files for every optional model; roberta-base "in the HF cache"."""
+    spans = tmp_path / "pe-a-frame-large"
+    spans.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (spans / name).write_text("{}")
+    for name in ("630k-best.pt", "imagebind_huge.pth"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setattr(
+        loader, "_cached_snapshot", lambda repo, revision=None: tmp_path if repo == "roberta-base" else None
+    )
+    return {
+        "span_predictor_path": str(spans),
+        "clap_checkpoint": str(tmp_path / "630k-best.pt"),
+        "imagebind_checkpoint": str(tmp_path / "imagebind_huge.pth"),
+    }
+
+
+def test_load_builds_only_the_models_the_settings_use_from_local_files(fake, tmp_path, monkeypatch):
     loaded(tmp_path)
-    loaded(tmp_path, reranking_candidates=4, predict_spans=True, text_encoder_path="/models/t5-base")
-    lean, full = fake.from_pretrained
-    assert lean["local_files_only"] is True
+    weights = local_weights(tmp_path, monkeypatch)
+    loaded(tmp_path, reranking_candidates=4, predict_spans=True, **weights)
+    lean, full = fake.built
+    # config.json names pe-a-frame-large, CLAP and ImageBind: off unless used, never by name.
     assert lean["text_ranker"] is None and lean["visual_ranker"] is None and lean["span_predictor"] is None
-    assert not {"text_ranker", "visual_ranker", "span_predictor"} & set(full)
-    assert full["text_encoder"] == {"name": "/models/t5-base", "max_length": 512}
+    assert lean["text_encoder"]["name"] == str(tmp_path / "sam-audio-small-t5")
+    assert lean["text_encoder"]["max_length"] == 512  # the rest of config.json's entry is kept
+    assert full["span_predictor"] == weights["span_predictor_path"]
+    assert full["text_ranker"] == {"kind": "clap", "checkpoint": weights["clap_checkpoint"]}
+    assert full["visual_ranker"] == {"kind": "imagebind", "checkpoint": weights["imagebind_checkpoint"]}
+
+
+@pytest.mark.parametrize(
+    "options, drop, message",
+    [
+        ({"text_encoder_path": None}, None, r"config key text_encoder.name names 't5-base'.*never downloads"),
+        ({"predict_spans": True}, None, r"config key span_predictor names 'facebook/pe-a-frame-large'"),
+        ({"predict_spans": True, "span_predictor_path": "{tmp}"}, None, r"span_predictor: .* lacks config.json"),
+        ({"reranking_candidates": 2}, None, r"config key text_ranker \(CLAP\) needs 630k-best.pt"),
+        ({"reranking_candidates": 2, "clap_checkpoint": "{tmp}/clap.pt"}, None, r"needs 630k-best.pt"),
+        ({"reranking_candidates": 2}, "text_ranker", r"needs a text_ranker in config.json"),
+    ],
+)
+def test_an_option_whose_weights_are_not_local_refuses_to_load_naming_the_key(
+    fake, tmp_path, monkeypatch, options, drop, message
+):
+    monkeypatch.setattr(loader, "_cached_snapshot", lambda repo, revision=None: None)  # an empty HF cache
+    config_path = tmp_path / "sam-audio-small" / "config.json"
+    if drop:
+        config_path.write_text(json.dumps({k: v for k, v in json.loads(config_path.read_text()).items() if k != drop}))
+    options = {k: v.replace("{tmp}", str(tmp_path)) if isinstance(v, str) else v for k, v in options.items()}
+    with pytest.raises(SAMLoadError, match=message):
+        loaded(tmp_path, **options)
+    assert fake.built == []  # refused before building anything
+
+
+def test_a_sam_audio_whose_config_lacks_a_key_the_loader_sets_is_refused(fake, tmp_path, monkeypatch):
+    class OldConfig:  # a sam_audio from before span prediction: the loader could not switch it off
+        def __init__(self, in_channels=768, audio_codec=None, text_encoder=None, text_ranker=None, visual_ranker=None):
+            pass
+
+    monkeypatch.setattr(sys.modules["sam_audio.model.config"], "SAMAudioConfig", OldConfig)
+    with pytest.raises(SAMLoadError, match="SAMAudioConfig has no 'span_predictor'"):
+        loaded(tmp_path)
+    assert fake.built == []
+
+
+def test_loading_never_goes_through_the_hub_mixin(fake, tmp_path):
+    # The fake's BaseModel._from_pretrained has the real (huggingface_hub < 1) signature and refuses to be called.
+    loaded(tmp_path)
+    assert len(fake.built) == 1
 
 
 def test_a_batch_is_collated_into_one_call_and_each_item_restored(fake, tmp_path):
@@ -167,27 +235,44 @@ def test_a_batch_over_the_memory_budget_is_split(fake, tmp_path):
 
 
 def test_half_precision_fits_more_items_in_the_same_budget(fake, tmp_path):
-    # The dtype scales the per-second estimate, so bf16 fits more items in the same budget.
-    backend = loaded(tmp_path, memory_budget_gb=45 / 1024, activation_mb_per_second=10, dtype="bf16")
+    # The dtype scales the per-second estimate (x0.8), so bf16 fits more items: 3 x 16 MB <= 50 MB.
+    backend = loaded(tmp_path, memory_budget_gb=50 / 1024, activation_mb_per_second=10, dtype="bf16")
     backend.separate([item(2.0, backend=backend, seed=i) for i in range(5)])
     assert [c["items"] for c in fake.separate] == [3, 2]
 
 
-def test_solver_and_reranking_settings_reach_separate(fake, tmp_path):
-    backend = loaded(tmp_path, ode_method="euler", ode_steps=8, reranking_candidates=3)
+@pytest.mark.parametrize("dtype, flow_autocast", [("fp32", False), ("bf16", True)])
+def test_half_precision_is_the_networks_only_the_flow_and_output_stay_float32(fake, tmp_path, dtype, flow_autocast):
+    backend = loaded(tmp_path, dtype=dtype)
+    (out,) = backend.separate([item(0.5, backend=backend)])
+    (call,) = fake.separate
+    assert call["flow_autocast"] is flow_autocast  # the DiT runs under autocast at bf16 ...
+    assert call["autocast_around_separate"] is False  # ... the codec and the ODE state do not
+    assert call["flow_dtype"] == torch.float32 and out.dtype == np.float32
+
+
+def test_solver_and_reranking_settings_reach_separate(fake, tmp_path, monkeypatch):
+    backend = loaded(
+        tmp_path, ode_method="euler", ode_steps=8, reranking_candidates=3, **local_weights(tmp_path, monkeypatch)
+    )
     backend.separate([item(0.5, backend=backend)])
     (call,) = fake.separate
     assert call["ode_opt"] == {"method": "euler", "options": {"step_size": 0.125}}
     assert call["reranking_candidates"] == 3 and call["predict_spans"] is False
 
 
-def test_span_prediction_runs_only_for_items_without_user_spans(fake, tmp_path):
-    backend = loaded(tmp_path, predict_spans=True)
+def test_span_prediction_runs_only_for_items_without_user_spans_and_reaches_the_flow(fake, tmp_path, monkeypatch):
+    backend = loaded(tmp_path, predict_spans=True, **local_weights(tmp_path, monkeypatch))
     spans = [SpanHint(start=0.1, end=0.2)]
     backend.separate([item(0.5, backend=backend), item(0.5, "the dog", spans, backend), item(0.4, backend=backend)])
     by_anchors = {c["anchors"] is None: c for c in fake.processor}
     assert [len(c["lengths"]) for c in (by_anchors[True], by_anchors[False])] == [2, 1]
-    assert {c["items"]: c["predict_spans"] for c in fake.separate} == {2: True, 1: False}
+    assert fake.predicted_spans == [2]  # predicted before separate, for the two items without user spans
+    predicted = next(c for c in fake.separate if c["items"] == 2)
+    # The predicted "+" anchors are on the batch separate runs (sam-audio#98: its own predict_spans=True drops them).
+    assert predicted["anchors"] == [[["+", 0.0, 0.25]], [["+", 0.0, 0.2]]]
+    assert all(row[2] == 1 for row in predicted["anchor_ids"])
+    assert {c["predict_spans"] for c in fake.separate} == {False}
 
 
 def test_long_audio_is_windowed_per_deployment_and_blended_without_seams(fake, tmp_path):
@@ -213,21 +298,65 @@ def test_long_audio_is_windowed_per_deployment_and_blended_without_seams(fake, t
     np.testing.assert_allclose(target, 0.5 * mixture, atol=1e-6)
 
 
-def test_visual_prompts_reach_the_model_cut_to_each_chunk(fake, tmp_path, monkeypatch):
-    # read_frames wraps OpenCV (installed with sam_audio); frames here encode their own index.
-    frames = torch.arange(100, dtype=torch.uint8).view(100, 1, 1, 1).expand(100, 3, 2, 2)
-    monkeypatch.setattr(
-        video, "read_frames", lambda data: (frames if data == b"video" else torch.zeros_like(frames), 10.0)
-    )
+def fake_videos(monkeypatch, sizes: dict[bytes, tuple[int, int]] | None = None) -> list[tuple[list[float], int]]:
+    """torchcodec stand-ins: ``probe`` reads a 25 fps, 10 s video of the given size, and
+    ``decode_frames`` makes the video's frames hold their index and the mask's hold
+    a lossy "0" (3); returns the (times, size) of every decode."""
+    decoded = []
+
+    def probe(path):
+        width, height = (sizes or {}).get(path.read_bytes(), (640, 360))
+        return video.VideoInfo(width=width, height=height, fps=25.0, duration_s=10.0)
+
+    def decode_frames(path, times, info, size):
+        decoded.append((times, size))
+        if path.read_bytes().startswith(b"mask"):
+            return torch.full((len(times), 3, size, size), 3, dtype=torch.uint8)
+        index = torch.tensor([round(t * 25) for t in times], dtype=torch.uint8)
+        return index.view(-1, 1, 1, 1).expand(-1, 3, size, size).clone()
+
+    monkeypatch.setattr(video, "probe", probe)
+    monkeypatch.setattr(video, "decode_frames", decode_frames)
+    return decoded
+
+
+def test_visual_prompts_reach_the_model_as_the_chunks_frames_at_the_encoders_size(fake, tmp_path, monkeypatch):
+    decoded = fake_videos(monkeypatch)
     backend = loaded(tmp_path, visual=True)
-    prompt = VisualPrompt(video=b"video", mask=b"mask", start_s=2.0, end_s=2.5)
     with_video = item(0.5, backend=backend)
-    with_video.visual = prompt
+    with_video.visual = VisualPrompt(video=b"video", mask=b"mask", start_s=2.0, end_s=2.5)
     backend.separate([with_video, item(0.5, backend=backend, seed=1)])
     visual, plain = sorted(fake.processor, key=lambda c: c["masked_videos"] is None)
     (masked,) = visual["masked_videos"]
-    assert masked[:, 0, 0, 0].tolist() == [20, 21, 22, 23, 24]  # seconds 2.0-2.5 at 10 fps, mask 0 keeps all
+    # One frame per codec frame of the 0.5 s chunk (13), from second 2.0 on; a lossy mask's 3s are still 0.
+    assert masked[:, 0, 0, 0].tolist() == list(range(50, 63))
+    assert masked.shape == (13, 3, 336, 336) and [size for _, size in decoded] == [336, 336]
     assert plain["masked_videos"] is None
+
+
+def test_a_mask_that_does_not_fit_its_video_fails_before_the_model(fake, tmp_path, monkeypatch):
+    fake_videos(monkeypatch, {b"mask": (320, 180)})
+    backend = loaded(tmp_path, visual=True)
+    with_video = item(0.5, backend=backend)
+    with_video.visual = VisualPrompt(video=b"video", mask=b"mask")
+    with pytest.raises(ValueError, match="the mask is 320x180 pixels, the video 640x360"):
+        backend.separate([with_video])
+    assert fake.processor == [] and fake.separate == []
+
+
+def test_a_visual_prompt_is_checked_at_submit(tmp_path, monkeypatch):
+    fake_videos(monkeypatch, {b"mask": (320, 180)})
+    (tmp_path / "v").write_bytes(b"video")
+    (tmp_path / "m").write_bytes(b"mask")
+    with pytest.raises(ServiceError) as error:
+        video.check_files(tmp_path / "v", tmp_path / "m")
+    assert (error.value.status_code, error.value.field) == (422, "input.mask_url")
+    assert "the mask is 320x180 pixels" in error.value.message
+    (tmp_path / "m").write_bytes(b"mask, fitting")
+    monkeypatch.setattr(video, "probe", lambda path: video.VideoInfo(640, 360, 25.0, 10.0))
+    assert video.check_files(tmp_path / "v", tmp_path / "m", audio_seconds=10.2).fps == 25.0
+    with pytest.raises(ServiceError, match="the video lasts 10.00 s, the audio 12.00 s"):
+        video.check_files(tmp_path / "v", tmp_path / "m", audio_seconds=12.0)
 
 
 def test_a_separator_whose_backend_fails_to_load_stays_up_and_says_why(monkeypatch, tmp_path):
