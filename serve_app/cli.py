@@ -87,7 +87,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from serve_app.evaluation import HttpRunner, LocalRunner, Runner, evaluate
+    from serve_app.evaluation import HttpRunner, LocalRunner, Runner, evaluate, side_by_side
 
     runner: Runner
     if args.url:
@@ -97,62 +97,128 @@ def _eval(args: argparse.Namespace) -> int:
         runner = HttpRunner(args.url, args.api_key, args.backend)
     else:
         runner = LocalRunner.load(args.backend or "dsp")
-    report = asyncio.run(evaluate(args.corpus, runner, args.out, spans=not args.without_spans))
-    return 1 if report["summary"]["OVERALL"]["failures"] else 0
+    reports = []
+    for corpus in args.corpus:
+        # Several corpora: each one's estimates in OUT/<corpus folder name>.
+        out = args.out / corpus.resolve().name if args.out and len(args.corpus) > 1 else args.out
+        if len(args.corpus) > 1:
+            print(f"\n== {corpus}")
+        reports.append(asyncio.run(evaluate(corpus, runner, out, spans=not args.without_spans)))
+    if len(reports) > 1:
+        print("\n" + side_by_side(reports))
+    return 1 if any(r["summary"]["OVERALL"]["failures"] for r in reports) else 0
+
+
+def _deployed(config: Path) -> list[tuple[str, str]]:
+    """(backend, variant) of every Separator the Serve config deploys, the default first."""
+    import yaml
+
+    from serve_app.application import AppArgs
+
+    apps = yaml.safe_load(config.read_text()).get("applications", [])
+    ours = [a for a in apps if a.get("import_path") == "serve_app.application:build_app"]
+    return [(b.name, b.variant) for app in ours for b in AppArgs.model_validate(app.get("args") or {}).backends]
 
 
 def _backends(args: argparse.Namespace) -> int:
     from serve_app.registry import backends
 
-    for name, cls in sorted(backends().items()):
+    installed = backends()
+    deployed = _deployed(args.config)
+    rows = []
+    for name, cls in sorted(installed.items()):
         info = cls.info
         caps = ",".join(k for k, v in info.capabilities.model_dump().items() if v)
-        print(f"{name}\tvariants={','.join(info.variants)}\tsr={info.sample_rate}\tcapabilities={caps}")
+        for variant in info.variants:
+            if (name, variant) == deployed[0]:
+                state = "deployed (default)"
+            else:
+                state = "deployed" if (name, variant) in deployed else "installed"
+            rows.append((name, variant, state, f"sr={info.sample_rate} {caps}"))
+    rows += [(n, v, "deployed, NOT INSTALLED", "") for n, v in deployed if n not in installed]
+    print(f"{'backend':14s} {'variant':10s} {'in ' + str(args.config):32s} capabilities")
+    for name, variant, state, caps in rows:
+        print(f"{name:14s} {variant:10s} {state:32s} {caps}")
+    print("\nWhether each deployed one loaded: GET /v1/backends on the running service.", file=sys.stderr)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="audiolasso", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="run the service on this machine (embedded defaults)")
-    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Serve config file")
-    p.add_argument("--host", help="override http_options.host")
-    p.add_argument("--port", type=int, help="override http_options.port")
+    p = sub.add_parser(
+        "serve",
+        help="run the service on this machine (embedded defaults); prints a development API key",
+        description="Start a local Ray, deploy the Serve config and serve until interrupted. Without "
+        "AUDIOLASSO_REDIS_URL a bundled Redis is started; AUDIOLASSO_API_KEY sets the development key.",
+    )
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Serve config file (default: %(default)s)")
+    p.add_argument("--host", help="override the config's http_options.host")
+    p.add_argument("--port", type=int, help="override the config's http_options.port")
     p.set_defaults(func=_serve)
 
-    p = sub.add_parser("keys", help="manage API keys (needs AUDIOLASSO_REDIS_URL)")
+    p = sub.add_parser(
+        "keys",
+        help="manage API keys",
+        description="API keys in the service's Redis (AUDIOLASSO_REDIS_URL, or the bundled one of a running "
+        "`audiolasso serve`). Keys are stored only as hashes.",
+    )
     ks = p.add_subparsers(dest="action", required=True)
-    c = ks.add_parser("create")
-    c.add_argument("--name", default="default")
-    ks.add_parser("list")
-    r = ks.add_parser("revoke")
-    r.add_argument("key_id")
+    c = ks.add_parser("create", help="create a key; prints its id and secret (the secret only this once)")
+    c.add_argument("--name", default="default", help="a label for the key (default: %(default)s)")
+    ks.add_parser("list", help="list key ids, names and creation times (never secrets)")
+    r = ks.add_parser("revoke", help="revoke a key: its requests are refused from now on")
+    r.add_argument("key_id", help="key_... as printed by create or list")
     w = ks.add_parser("webhook-secret", help="print the key's webhook signing secret (whsec_...)")
-    w.add_argument("key_id")
+    w.add_argument("key_id", help="key_... as printed by create or list")
     w.add_argument("--rotate", action="store_true", help="replace it with a new secret first")
     p.set_defaults(func=_keys)
 
-    p = sub.add_parser("worker", help="run a job worker with an in-process backend (no Ray)")
-    p.add_argument("--backend", default="dsp")
-    p.add_argument("--variant", default="default")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--jobs", type=int, default=2, help="jobs processed at once")
+    p = sub.add_parser(
+        "worker",
+        help="run a job worker with an in-process backend (no Ray)",
+        description="Take jobs from the Redis queue (AUDIOLASSO_REDIS_URL) and separate them in this "
+        "process, and deliver their webhooks: a worker beside a service, without Ray Serve.",
+    )
+    p.add_argument("--backend", default="dsp", help="installed backend to run (default: %(default)s)")
+    p.add_argument("--variant", default="default", help="its model variant (default: %(default)s)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--jobs", type=int, default=2, help="jobs processed at once (default: %(default)s)")
     p.set_defaults(func=_worker)
 
-    p = sub.add_parser("backends", help="list installed backends")
+    p = sub.add_parser(
+        "backends",
+        help="list installed backends and which the Serve config deploys",
+        description="Every installed backend variant, marked deployed (and which is the default) when "
+        "the Serve config lists it.",
+    )
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Serve config file (default: %(default)s)")
     p.set_defaults(func=_backends)
 
-    p = sub.add_parser("eval", help="score a backend on a corpus (SI-SDR improvement per case and category)")
-    p.add_argument("corpus", type=Path, help="folder of CASE_ID/{mixture,target}.flac + case.json")
-    p.add_argument("--out", type=Path, help="write OUT/CASE_ID/{target,residual}.wav and OUT/results.json")
+    p = sub.add_parser(
+        "eval",
+        help="score a backend on corpora (SI-SDR improvement per case and category)",
+        description="Run every case of each corpus (format: corpora/README.md) and score it; with "
+        "several corpora (dev beside a held-out one), a table of the categories side by side.",
+    )
+    p.add_argument("corpus", type=Path, nargs="+", help="folder of CASE_ID/{mixture,target}.flac + case.json")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="write OUT/CASE_ID/{target,residual}.wav and OUT/results.json (several corpora: OUT/<corpus>/...)",
+    )
     p.add_argument("--backend", default=None, help="backend to run (in-process default: dsp)")
     p.add_argument("--url", help="measure a running service over HTTP instead of in-process")
     p.add_argument("--api-key", default=os.environ.get("AUDIOLASSO_API_KEY"), help="for --url (env AUDIOLASSO_API_KEY)")
     p.add_argument("--without-spans", action="store_true", help="drop every case's span hints (what they add)")
     p.set_defaults(func=_eval)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

@@ -288,6 +288,21 @@ async def evaluate(corpus: Path, runner: Runner, out: Path | None, log=print, sp
     return report
 
 
+def side_by_side(reports: list[dict[str, Any]]) -> str:
+    """Mean SI-SDRi per category, one column per corpus (a dev corpus beside a held-out one);
+    a category a corpus lacks is "-"."""
+    names = [Path(r["corpus"]).name or r["corpus"] for r in reports]
+    categories = sorted({c for r in reports for c in r["summary"] if c != "OVERALL"}) + ["OVERALL"]
+    lines = [f"{'SI-SDRi':20s}" + "".join(f" {n:>16s}" for n in names)]
+    for category in categories:
+        cells = []
+        for r in reports:
+            g = r["summary"].get(category)
+            cells.append(f"{g['sdri']:8.2f} (n={g['n']})" if g else "-")
+        lines.append(f"{category:20s}" + "".join(f" {c:>16s}" for c in cells))
+    return "\n".join(lines)
+
+
 def _fit_channels(target: np.ndarray, n: int) -> np.ndarray:
     return target[:, :n] if target.shape[1] >= n else np.pad(target, ((0, 0), (0, n - target.shape[1])))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -113,6 +114,20 @@ def test_cli_prints_per_case_and_per_category_lines(corpus, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "c_speech" in printed and "music_instrument" in printed and "OVERALL" in printed
     assert (tmp_path / "c_speech" / "target.wav").exists()
+
+
+def test_several_corpora_are_reported_side_by_side(corpus, tmp_path, capsys):
+    held = tmp_path / "held"
+    shutil.copytree(corpus / "c_speech", held / "c_speech")
+    out = tmp_path / "out"
+    assert main(["eval", str(corpus), str(held), "--out", str(out)]) == 0
+    table = capsys.readouterr().out.split("\nSI-SDRi ")[-1].splitlines()
+    assert table[0].split() == [corpus.name, "held"]
+    rows = {line.split()[0]: line.split()[1:] for line in table[1:] if line.strip()}
+    assert rows["music_instrument"][-1] == "-" and rows["speech_in_noise"][-1] == "(n=1)"
+    # The same case scores the same in both corpora.
+    assert rows["speech_in_noise"][0] == rows["speech_in_noise"][2]
+    assert (out / corpus.name / "c_drums" / "target.wav").exists() and (out / "held" / "c_speech").is_dir()
 
 
 def test_without_spans_drops_every_span_hint(corpus, local_report, tmp_path):
