@@ -68,6 +68,13 @@ pip=("$py" -m pip --disable-pip-version-check -q)
 [ -n "$imagebind" ] && "${pip[@]}" install --no-deps --no-build-isolation "$imagebind"
 [ -n "$clap" ] && "${pip[@]}" install --no-deps --no-build-isolation "$clap"
 
+# torchcodec (imported by sam_audio) needs FFmpeg's shared libraries, 4 to 7, on the node.
+if ! "$py" -c "import torchcodec.decoders" 2>/dev/null; then
+  echo "torchcodec cannot load FFmpeg: install FFmpeg 4-7 shared libraries (Debian 12: apt-get install" \
+    "libavcodec59 libavformat59 libavdevice59 libavfilter8 libswscale6 libswresample4), or point" \
+    "LD_LIBRARY_PATH at them, then run this again" >&2
+  exit 1
+fi
 "$py" - <<'PY'
 import importlib.metadata as md
 import sam_audio, torch, transformers, huggingface_hub  # noqa: F401  (the import is the check)
