@@ -64,8 +64,10 @@ def occurrence(source: Source, rng: np.random.Generator, rate: int = SR, max_s: 
     spec = specs[int(rng.integers(len(specs)))]
     x = trim_silence(load(spec, rate), rate, -40.0)
     if source.extra.get("knock"):
-        hits = [trim_silence(load(specs[int(rng.integers(len(specs)))], rate), rate, -40.0)[: int(0.25 * rate)]
-                for _ in range(int(rng.integers(2, 5)))]
+        hits = [
+            trim_silence(load(specs[int(rng.integers(len(specs)))], rate), rate, -40.0)[: int(0.25 * rate)]
+            for _ in range(int(rng.integers(2, 5)))
+        ]
         gap = float(rng.uniform(0.14, 0.24))
         out = np.zeros(int((gap * len(hits) + 0.3) * rate), np.float32)
         for i, h in enumerate(hits):
@@ -88,7 +90,9 @@ def occurrence(source: Source, rng: np.random.Generator, rate: int = SR, max_s: 
     return x.astype(np.float32), spec
 
 
-def background(source: Source, rng: np.random.Generator, n: int, rate: int = SR, xfade_s: float = 0.3) -> tuple[np.ndarray, str]:
+def background(
+    source: Source, rng: np.random.Generator, n: int, rate: int = SR, xfade_s: float = 0.3
+) -> tuple[np.ndarray, str]:
     """A recording looped with cross-fades to fill ``n`` samples, RMS 0.1."""
     specs = files_of(source)
     spec = specs[int(rng.integers(len(specs)))]

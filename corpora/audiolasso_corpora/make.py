@@ -24,7 +24,7 @@ import soundfile as sf
 
 from . import events as ev
 from . import music, noise, speech
-from .audio import SR, activity, active_rms, fade, lowpass, normalise, place, reverb, rms, room_ir
+from .audio import SR, active_rms, activity, fade, lowpass, normalise, place, reverb, rms, room_ir
 from .prompts import PromptPicker
 from .sources import SEED_BASE, Source, get, is_reserved, sources
 
@@ -40,8 +40,17 @@ PEAK_DBFS = -1.0
 # --------------------------------------------------------------------------------------------------
 KINDS = {  # kind -> (concept, {GM program: prompt name})
     "drums": ("drums", {}),
-    "bass": ("bass", {32: "upright bass", 33: "bass guitar", 34: "bass guitar", 35: "fretless bass",
-                      36: "slap bass", 38: "synth bass"}),
+    "bass": (
+        "bass",
+        {
+            32: "upright bass",
+            33: "bass guitar",
+            34: "bass guitar",
+            35: "fretless bass",
+            36: "slap bass",
+            38: "synth bass",
+        },
+    ),
     "piano": ("piano", {0: "piano", 1: "piano", 2: "electric grand piano", 4: "electric piano", 5: "electric piano"}),
     "guitar_ac": ("guitar", {24: "acoustic guitar", 25: "acoustic guitar"}),
     "guitar_el": ("guitar", {27: "electric guitar", 29: "overdriven guitar", 30: "distorted guitar"}),
@@ -54,15 +63,24 @@ KINDS = {  # kind -> (concept, {GM program: prompt name})
     "synth_pad": ("organ_synth", {88: "synth pad", 89: "synth pad", 94: "synth pad", 95: "synth pad"}),
 }
 SYNTH_KINDS = {  # split -> kind -> (source id, synth family, prompt name)
-    "heldout": {"bass": ("synth_karplus_strong", "bass", "bass"), "guitar_ac": ("synth_karplus_strong", "guitar",
-                "acoustic guitar"), "piano": ("synth_modal", "piano", "piano")},
-    "tune": {"piano": ("synth_fm", "piano", "electric piano"), "bass": ("synth_fm", "bass", "synth bass"),
-             "brass": ("synth_fm", "brass", "brass"), "organ": ("synth_fm", "organ_synth", "organ"),
-             "woodwinds": ("synth_fm", "woodwinds", "clarinet")},
+    "heldout": {
+        "bass": ("synth_karplus_strong", "bass", "bass"),
+        "guitar_ac": ("synth_karplus_strong", "guitar", "acoustic guitar"),
+        "piano": ("synth_modal", "piano", "piano"),
+    },
+    "tune": {
+        "piano": ("synth_fm", "piano", "electric piano"),
+        "bass": ("synth_fm", "bass", "synth bass"),
+        "brass": ("synth_fm", "brass", "brass"),
+        "organ": ("synth_fm", "organ_synth", "organ"),
+        "woodwinds": ("synth_fm", "woodwinds", "clarinet"),
+    },
 }
 MIDI_SOURCES = {"heldout": ("csound_gmbank", "freepats"), "tune": ("opl3_fm",)}
-DRUM_SOURCES = {"heldout": ("avl_black_pearl", "avl_red_zeppelin", "csound_gmbank", "freepats"),
-                "tune": ("h2_colombo", "h2_millo_ml2", "h2_millo_ml3", "opl3_fm")}
+DRUM_SOURCES = {
+    "heldout": ("avl_black_pearl", "avl_red_zeppelin", "csound_gmbank", "freepats"),
+    "tune": ("h2_colombo", "h2_millo_ml2", "h2_millo_ml3", "opl3_fm"),
+}
 OCTAVE = {"violin": 0, "brass": 0, "woodwinds": 0, "synth_lead": 0, "guitar_el": -12}
 PROGRAM_OCTAVE = {57: -12, 60: -12, 66: -12, 70: -12, 42: -24}
 
@@ -75,26 +93,53 @@ def _programs(source_id: str, kind: str) -> list[int]:
     return progs
 
 
-def choose_instrument(split: str, kind: str, rng: np.random.Generator, source_id: str | None = None,
-                      program: int | None = None, synth_prob: float = 0.3) -> dict:
+def choose_instrument(
+    split: str,
+    kind: str,
+    rng: np.random.Generator,
+    source_id: str | None = None,
+    program: int | None = None,
+    synth_prob: float = 0.3,
+) -> dict:
     """An instrument of ``kind`` from the split's palette: {source, program, family, drums, name, concept}."""
     concept = KINDS[kind][0]
     if kind == "drums":
         sid = source_id or str(rng.choice(DRUM_SOURCES[split]))
-        return {"source": get(sid), "program": None, "family": None, "drums": True, "name": "drums",
-                "concept": "drums", "kind": kind}
+        return {
+            "source": get(sid),
+            "program": None,
+            "family": None,
+            "drums": True,
+            "name": "drums",
+            "concept": "drums",
+            "kind": kind,
+        }
     syn = SYNTH_KINDS[split].get(kind)
     if (source_id is None and syn and rng.random() < synth_prob) or (syn and source_id == syn[0]):
-        return {"source": get(syn[0]), "program": None, "family": syn[1], "drums": False, "name": syn[2],
-                "concept": concept, "kind": kind}
+        return {
+            "source": get(syn[0]),
+            "program": None,
+            "family": syn[1],
+            "drums": False,
+            "name": syn[2],
+            "concept": concept,
+            "kind": kind,
+        }
     sid = source_id or str(rng.choice(MIDI_SOURCES[split]))
     progs = _programs(sid, kind)
     if not progs:
         sid = MIDI_SOURCES[split][0]
         progs = _programs(sid, kind)
     prog = int(program if program is not None else rng.choice(progs))
-    return {"source": get(sid), "program": prog, "family": None, "drums": False, "name": KINDS[kind][1][prog],
-            "concept": concept, "kind": kind}
+    return {
+        "source": get(sid),
+        "program": prog,
+        "family": None,
+        "drums": False,
+        "name": KINDS[kind][1][prog],
+        "concept": concept,
+        "kind": kind,
+    }
 
 
 def inst_label(inst: dict) -> str:
@@ -109,12 +154,22 @@ def inst_label(inst: dict) -> str:
 def part_meta(inst: dict, song: music.Song, part: str, stem: str) -> dict:
     s: Source = inst["source"]
     kind = {"soundfont": "midi_render", "sample_kit": "sample_kit_render", "synthesis": "synthesis"}[s.kind]
-    m = {"stem": stem, "part": part, "kind": kind, "generator": "audiolasso_corpora.music.make_song",
-         **song.describe(), "instrument": inst_label(inst), "package": s.package or "(numpy, this repository)"}
+    m = {
+        "stem": stem,
+        "part": part,
+        "kind": kind,
+        "generator": "audiolasso_corpora.music.make_song",
+        **song.describe(),
+        "instrument": inst_label(inst),
+        "package": s.package or "(numpy, this repository)",
+    }
     if s.kind == "soundfont":
         m["soundfont"] = Path(s.path).name
-        m["renderer"] = ("fluidsynth 2.3.1 (-R 0 -C 0, float)" if s.extra.get("engine") == "fluidsynth"
-                         else "TiMidity++ 2.14 (FreePats only, no reverb/chorus, 24-bit)")
+        m["renderer"] = (
+            "fluidsynth 2.3.1 (-R 0 -C 0, float)"
+            if s.extra.get("engine") == "fluidsynth"
+            else "TiMidity++ 2.14 (FreePats only, no reverb/chorus, 24-bit)"
+        )
     elif s.kind == "sample_kit":
         m["kit"] = Path(s.path).name
         m["renderer"] = "audiolasso_corpora.music.render_hydrogen (velocity layers)"
@@ -123,19 +178,38 @@ def part_meta(inst: dict, song: music.Song, part: str, stem: str) -> dict:
 
 
 ROLE_LEVEL_DB = {"drums": 0.0, "bass": -1.0, "chords": -2.0, "melody": 0.0, "pad": -6.0, "call": 0.0, "response": 0.0}
-ROLE_OF_KIND = {"drums": "drums", "bass": "bass", "piano": "chords", "guitar_ac": "chords", "organ": "chords",
-                "strings": "pad", "synth_pad": "pad", "violin": "melody", "brass": "melody", "woodwinds": "melody",
-                "synth_lead": "melody", "guitar_el": "chords"}
-CHORD_KINDS = {"rock": ["guitar_el", "organ"], "folk": ["guitar_ac"], "ballad": ["piano", "guitar_ac"],
-               "waltz": ["piano", "guitar_ac"], "bossa": ["guitar_ac", "piano"], "funk": ["guitar_el", "piano", "organ"],
-               "electro": ["synth_lead", "piano"], "shuffle": ["piano", "organ", "guitar_el"],
-               "pop": ["piano", "guitar_ac", "guitar_el"]}
+ROLE_OF_KIND = {
+    "drums": "drums",
+    "bass": "bass",
+    "piano": "chords",
+    "guitar_ac": "chords",
+    "organ": "chords",
+    "strings": "pad",
+    "synth_pad": "pad",
+    "violin": "melody",
+    "brass": "melody",
+    "woodwinds": "melody",
+    "synth_lead": "melody",
+    "guitar_el": "chords",
+}
+CHORD_KINDS = {
+    "rock": ["guitar_el", "organ"],
+    "folk": ["guitar_ac"],
+    "ballad": ["piano", "guitar_ac"],
+    "waltz": ["piano", "guitar_ac"],
+    "bossa": ["guitar_ac", "piano"],
+    "funk": ["guitar_el", "piano", "organ"],
+    "electro": ["synth_lead", "piano"],
+    "shuffle": ["piano", "organ", "guitar_el"],
+    "pop": ["piano", "guitar_ac", "guitar_el"],
+}
 MELODY_KINDS = ["brass", "woodwinds", "violin", "synth_lead", "guitar_el"]
 PAD_KINDS = ["strings", "synth_pad", "organ"]
 
 
-def arrange(split: str, rng: np.random.Generator, style: str, fixed: dict[str, dict], pad_prob: float = 0.6,
-            melody: bool = True) -> dict[str, dict]:
+def arrange(
+    split: str, rng: np.random.Generator, style: str, fixed: dict[str, dict], pad_prob: float = 0.6, melody: bool = True
+) -> dict[str, dict]:
     """Instruments per role; ``fixed`` roles are given, the others avoid the fixed roles' concepts."""
     taken = {i["concept"] for i in fixed.values()}
     out = dict(fixed)
@@ -167,18 +241,21 @@ def render_role(inst: dict, notes: list, rng: np.random.Generator, dur: float) -
     if inst["kind"] == "synth_lead" and notes and max(n[2] for n in notes) < 70:
         shift = 12
     notes = music.part_pitch_shift(notes, shift) if shift else notes
-    x = music.render_part(inst["source"], notes, rng, dur + 0.5, program=inst["program"], family=inst["family"],
-                          drums=inst["drums"])
+    x = music.render_part(
+        inst["source"], notes, rng, dur + 0.5, program=inst["program"], family=inst["family"], drums=inst["drums"]
+    )
     return x
 
 
-def render_song(song: music.Song, roles: dict[str, dict], rng: np.random.Generator, n: int,
-                target_roles: set[str]) -> tuple[np.ndarray, np.ndarray, list[dict], dict[str, np.ndarray]]:
+def render_song(
+    song: music.Song, roles: dict[str, dict], rng: np.random.Generator, n: int, target_roles: set[str]
+) -> tuple[np.ndarray, np.ndarray, list[dict], dict[str, np.ndarray]]:
     """(target, residual, sources meta, per-role audio) for ``song`` with instruments ``roles``."""
     dur = n / SR
     t = np.zeros(n, np.float32)
     r = np.zeros(n, np.float32)
-    meta, stems = [], {}
+    meta: list[dict] = []
+    stems: dict[str, np.ndarray] = {}
     for role in ("drums", "bass", "chords", "melody", "call", "response", "pad"):
         if role not in roles or not song.parts.get(role):
             continue
@@ -202,8 +279,9 @@ def _tts(source_id: str, text: str, stretch: float, f0: tuple | None, seed: int)
     return x, json.dumps(meta)
 
 
-def tts(source: Source, text: str, rng: np.random.Generator, stretch: float | None = None,
-        f0: tuple | None = None) -> tuple[np.ndarray, dict]:
+def tts(
+    source: Source, text: str, rng: np.random.Generator, stretch: float | None = None, f0: tuple | None = None
+) -> tuple[np.ndarray, dict]:
     stretch = round(float(stretch if stretch is not None else rng.uniform(0.92, 1.12)), 3)
     x, meta = _tts(source.id, text, stretch, f0, int(rng.integers(1 << 30)))
     return x.copy(), json.loads(meta)
@@ -226,16 +304,28 @@ def sentences_for(split: str, source: Source, rng: np.random.Generator, k: int) 
     return pool[:k]
 
 
-def speech_track(split: str, source: Source, rng: np.random.Generator, n: int, start_s: float | None = None,
-                 stem: str = "target", role: str | None = None, end_margin_s: float = 0.25,
-                 max_sentences: int = 4) -> tuple[np.ndarray, list[dict], list[tuple[int, int]]]:
+def speech_track(
+    split: str,
+    source: Source,
+    rng: np.random.Generator,
+    n: int,
+    start_s: float | None = None,
+    stem: str = "target",
+    role: str | None = None,
+    end_margin_s: float = 0.25,
+    max_sentences: int = 4,
+) -> tuple[np.ndarray, list[dict], list[tuple[int, int]]]:
     """A voice saying sentences one after another from ``start_s`` until the clip is (nearly) full."""
     out = np.zeros(n, np.float32)
     pos = int((start_s if start_s is not None else rng.uniform(0.2, 0.6)) * SR)
-    metas, segs = [], []
+    metas: list[dict] = []
+    segs: list[tuple[int, int]] = []
     texts = sentences_for(split, source, rng, 8)
-    shorts = list(speech.SENTENCES[split].get("short_en", [])) if source.extra.get("lang", "en") == "en" \
-        and source.kind != "speech_recording" else []
+    shorts = (
+        list(speech.SENTENCES[split].get("short_en", []))
+        if source.extra.get("lang", "en") == "en" and source.kind != "speech_recording"
+        else []
+    )
     f0 = voice_f0(source, rng)
     stretch = float(rng.uniform(0.92, 1.12))
     for text in texts + shorts:
@@ -261,14 +351,23 @@ def speech_track(split: str, source: Source, rng: np.random.Generator, n: int, s
 
 
 BABBLE_VOICES = {
-    "heldout": ["flite_rms", "flite_slt", "festival_cz_krb", "festival_cz_ph", "festival_fi_lj", "festival_fi_mv",
-                "festival_ca_ona", "festival_slt_hts"],
+    "heldout": [
+        "flite_rms",
+        "flite_slt",
+        "festival_cz_krb",
+        "festival_cz_ph",
+        "festival_fi_lj",
+        "festival_fi_mv",
+        "festival_ca_ona",
+        "festival_slt_hts",
+    ],
     "tune": ["festival_ked", "flite_awb", "festival_cz_dita", "festival_cz_machac", "festival_it_lp", "festival_it_pc"],
 }
 
 
-def babble(split: str, rng: np.random.Generator, n: int, exclude: str = "", talkers: int | None = None,
-           stem: str = "residual") -> tuple[np.ndarray, list[dict], str]:
+def babble(
+    split: str, rng: np.random.Generator, n: int, exclude: str = "", talkers: int | None = None, stem: str = "residual"
+) -> tuple[np.ndarray, list[dict], str]:
     """Several voices of the split talking at once, in a synthetic room, low-passed."""
     voices = [v for v in BABBLE_VOICES[split] if v != exclude]
     k = talkers or int(rng.integers(5, 8))
@@ -297,7 +396,7 @@ def babble(split: str, rng: np.random.Generator, n: int, exclude: str = "", talk
 # --------------------------------------------------------------------------------------------------
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=False))
 
 
 def _db(x: np.ndarray, hop: int) -> np.ndarray:
@@ -307,8 +406,14 @@ def _db(x: np.ndarray, hop: int) -> np.ndarray:
     return 10 * np.log10(e / (e.max() + 1e-20) + 1e-20)
 
 
-def make_spans(target: np.ndarray, rng: np.random.Generator, other: np.ndarray | None = None,
-               max_include: int = 3, max_exclude: int = 2, min_s: float = 0.3) -> list[dict]:
+def make_spans(
+    target: np.ndarray,
+    rng: np.random.Generator,
+    other: np.ndarray | None = None,
+    max_include: int = 3,
+    max_exclude: int = 2,
+    min_s: float = 0.3,
+) -> list[dict]:
     """Correct hints: include = the target sounds there; exclude = only non-target sound there.
 
     With ``other`` (a competing similar source) an include span also needs ``other`` silent and an exclude
@@ -345,8 +450,9 @@ def make_spans(target: np.ndarray, rng: np.random.Generator, other: np.ndarray |
             if include:
                 out.append({"start": round(s, 2), "end": round(e, 2), "include": True})
             else:
-                out.append({"start": float(np.ceil(s * 100) / 100), "end": float(np.floor(e * 100) / 100),
-                            "include": False})
+                out.append(
+                    {"start": float(np.ceil(s * 100) / 100), "end": float(np.floor(e * 100) / 100), "include": False}
+                )
     return sorted(out, key=lambda d: d["start"])
 
 
@@ -366,8 +472,18 @@ def check_spans(cid: str, target: np.ndarray, spans: list[dict]) -> None:
             assert seg.max() < -50, f"{cid}: exclude span {s} where the target sounds ({seg.max():.1f} dB)"
 
 
-def write_case(out_dir: Path, cid: str, category: str, prompt: str, spans: list[dict], target: np.ndarray,
-               residual: np.ndarray, srcs: list[dict], notes: str, tags: list[str]) -> dict:
+def write_case(
+    out_dir: Path,
+    cid: str,
+    category: str,
+    prompt: str,
+    spans: list[dict],
+    target: np.ndarray,
+    residual: np.ndarray,
+    srcs: list[dict],
+    notes: str,
+    tags: list[str],
+) -> dict:
     """Scale so the mixture peaks at -1 dBFS, quantise target and residual to 16 bit, mixture = their sum."""
     mix = target.astype(np.float64) + residual.astype(np.float64)
     g = 10 ** (PEAK_DBFS / 20) / np.max(np.abs(mix))
@@ -391,19 +507,28 @@ def write_case(out_dir: Path, cid: str, category: str, prompt: str, spans: list[
     for s in srcs:
         for k in ("file", "soundfont", "path"):
             v = s.get(k)
-            for item in (v if isinstance(v, list) else [v]):
+            for item in v if isinstance(v, list) else [v]:
                 if item and is_reserved(path=str(item)):
                     raise RuntimeError(f"{cid}: reserved material in sources")
-    meta = {"id": cid, "category": category, "prompt": prompt, "spans": spans, "sample_rate": SR,
-            "duration": round(len(mi) / SR, 3), "sources": srcs, "notes": notes}
+    meta = {
+        "id": cid,
+        "category": category,
+        "prompt": prompt,
+        "spans": spans,
+        "sample_rate": SR,
+        "duration": round(len(mi) / SR, 3),
+        "sources": srcs,
+        "notes": notes,
+    }
     if tags:
         meta["tags"] = tags
     (d / "case.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     return meta
 
 
-def scale_to(x: np.ndarray, ref: np.ndarray, db: float, x_level: float | None = None,
-             ref_level: float | None = None) -> np.ndarray:
+def scale_to(
+    x: np.ndarray, ref: np.ndarray, db: float, x_level: float | None = None, ref_level: float | None = None
+) -> np.ndarray:
     """Scale ``x`` so that level(x) - level(ref) = ``db``."""
     lx = x_level if x_level is not None else rms(x)
     lr = ref_level if ref_level is not None else rms(ref)
@@ -422,7 +547,7 @@ def event_ratio_scale(event: np.ndarray, bg: np.ndarray, db: float) -> np.ndarra
 # --------------------------------------------------------------------------------------------------
 # case plans
 # --------------------------------------------------------------------------------------------------
-PLANS = {
+PLANS: dict[str, dict[str, list[dict]]] = {
     "heldout": {
         "music_instrument": [
             dict(kind="drums", style="funk", source="avl_red_zeppelin"),
@@ -436,38 +561,62 @@ PLANS = {
             dict(kind="brass", style="funk", source="csound_gmbank"),
             dict(kind="woodwinds", style="shuffle", source="freepats"),
             dict(kind="organ", style="shuffle", source="csound_gmbank"),
-            dict(marked="brass", a=("csound_gmbank", "brass", 56), b=("freepats", "brass", 60), style="ballad",
-                 fam="brass instrument"),
-            dict(marked="guitar", a=("csound_gmbank", "guitar_ac", 25), b=("synth_karplus_strong", "guitar_ac", None),
-                 style="pop", fam="guitar"),
+            dict(
+                marked="brass",
+                a=("csound_gmbank", "brass", 56),
+                b=("freepats", "brass", 60),
+                style="ballad",
+                fam="brass instrument",
+            ),
+            dict(
+                marked="guitar",
+                a=("csound_gmbank", "guitar_ac", 25),
+                b=("synth_karplus_strong", "guitar_ac", None),
+                style="pop",
+                fam="guitar",
+            ),
         ],
         "vocal_over_music": [
-            dict(voice="festival_slt_hts", style="pop"), dict(voice="flite_rms", style="rock"),
-            dict(voice="asterisk_allison_en", style="bossa"), dict(voice="festival_fi_lj", style="ballad"),
-            dict(voice="flite_slt", style="funk"), dict(voice="festival_cz_ph", style="folk"),
-            dict(voice="festival_ca_ona", style="waltz"), dict(voice="festival_fi_mv", style="electro"),
+            dict(voice="festival_slt_hts", style="pop"),
+            dict(voice="flite_rms", style="rock"),
+            dict(voice="asterisk_allison_en", style="bossa"),
+            dict(voice="festival_fi_lj", style="ballad"),
+            dict(voice="flite_slt", style="funk"),
+            dict(voice="festival_cz_ph", style="folk"),
+            dict(voice="festival_ca_ona", style="waltz"),
+            dict(voice="festival_fi_mv", style="electro"),
             dict(voice="flite_rms", style="shuffle", reverb=True),
             dict(voice="festival_slt_hts", style="rock", inverted=True),
             dict(voice="asterisk_allison_en", style="pop", inverted=True),
             dict(voice="festival_cz_krb", style="funk", inverted=True),
         ],
         "speech_in_noise": [
-            dict(voice="festival_slt_hts", noise="babble"), dict(voice="flite_rms", noise="rain"),
-            dict(voice="asterisk_allison_en", noise="hum_hiss"), dict(voice="festival_fi_lj", noise="wind"),
-            dict(voice="flite_slt", noise="rec:scratch_partynoise"), dict(voice="festival_cz_ph", noise="street"),
+            dict(voice="festival_slt_hts", noise="babble"),
+            dict(voice="flite_rms", noise="rain"),
+            dict(voice="asterisk_allison_en", noise="hum_hiss"),
+            dict(voice="festival_fi_lj", noise="wind"),
+            dict(voice="flite_slt", noise="rec:scratch_partynoise"),
+            dict(voice="festival_cz_ph", noise="street"),
             dict(voice="festival_ca_ona", noise="rec:scratch_waterrunning"),
             dict(voice="festival_fi_mv", noise="rec:scratch_crickets"),
-            dict(voice="asterisk_allison_en", noise="white"), dict(voice="flite_rms", noise="babble"),
+            dict(voice="asterisk_allison_en", noise="white"),
+            dict(voice="flite_rms", noise="babble"),
             dict(voice="flite_rms", other="festival_cz_ph", noise="traffic"),
             dict(voice="festival_slt_hts", other="festival_ca_ona", noise="pink"),
         ],
         "sound_event": [
-            dict(event="scratch_dog1", bg="street"), dict(event="scratch_dog2", bg="speech"),
-            dict(event="scratch_meow", bg="music"), dict(event="scratch_kitten", bg="crowd"),
-            dict(event="scratch_bird", bg="street"), dict(event="scratch_owl", bg="speech"),
-            dict(event="lomiri_alarm_clock", bg="crowd"), dict(event="lomiri_alarm_synth", bg="music"),
-            dict(event="h2_gimme_a_hand", bg="speech"), dict(event="scratch_rooster", bg="street"),
-            dict(event="scratch_belltoll", bg="crowd"), dict(event="scratch_goose", bg="music", inverted=True),
+            dict(event="scratch_dog1", bg="street"),
+            dict(event="scratch_dog2", bg="speech"),
+            dict(event="scratch_meow", bg="music"),
+            dict(event="scratch_kitten", bg="crowd"),
+            dict(event="scratch_bird", bg="street"),
+            dict(event="scratch_owl", bg="speech"),
+            dict(event="lomiri_alarm_clock", bg="crowd"),
+            dict(event="lomiri_alarm_synth", bg="music"),
+            dict(event="h2_gimme_a_hand", bg="speech"),
+            dict(event="scratch_rooster", bg="street"),
+            dict(event="scratch_belltoll", bg="crowd"),
+            dict(event="scratch_goose", bg="music", inverted=True),
         ],
     },
     "tune": {
@@ -479,56 +628,95 @@ PLANS = {
             dict(kind="strings", style="waltz", source="opl3_fm", program=48),
             dict(kind="brass", style="pop", source="synth_fm"),
             dict(kind="woodwinds", style="bossa", source="opl3_fm"),
-            dict(marked="organ", a=("opl3_fm", "organ", 16), b=("synth_fm", "organ", None), style="shuffle",
-                 fam="keyboard", role="chords"),
+            dict(
+                marked="organ",
+                a=("opl3_fm", "organ", 16),
+                b=("synth_fm", "organ", None),
+                style="shuffle",
+                fam="keyboard",
+                role="chords",
+            ),
         ],
         "vocal_over_music": [
-            dict(voice="festival_ked", style="pop"), dict(voice="flite_awb", style="rock"),
-            dict(voice="festival_cz_dita", style="ballad"), dict(voice="festival_it_pc", style="funk"),
-            dict(voice="festival_ked", style="waltz", reverb=True), dict(voice="flite_awb", style="electro"),
+            dict(voice="festival_ked", style="pop"),
+            dict(voice="flite_awb", style="rock"),
+            dict(voice="festival_cz_dita", style="ballad"),
+            dict(voice="festival_it_pc", style="funk"),
+            dict(voice="festival_ked", style="waltz", reverb=True),
+            dict(voice="flite_awb", style="electro"),
             dict(voice="festival_it_lp", style="bossa", inverted=True),
             dict(voice="festival_cz_machac", style="shuffle", inverted=True),
         ],
         "speech_in_noise": [
-            dict(voice="festival_ked", noise="babble"), dict(voice="flite_awb", noise="rain"),
-            dict(voice="festival_cz_dita", noise="hum_hiss"), dict(voice="festival_it_pc", noise="rec:opensfx_52"),
-            dict(voice="festival_ked", noise="rec:opensfx_27"), dict(voice="flite_awb", noise="rec:mt_water"),
+            dict(voice="festival_ked", noise="babble"),
+            dict(voice="flite_awb", noise="rain"),
+            dict(voice="festival_cz_dita", noise="hum_hiss"),
+            dict(voice="festival_it_pc", noise="rec:opensfx_52"),
+            dict(voice="festival_ked", noise="rec:opensfx_27"),
+            dict(voice="flite_awb", noise="rec:mt_water"),
             dict(voice="festival_it_lp", noise="rec:opensfx_29"),
             dict(voice="festival_ked", other="flite_awb", noise="brown"),
         ],
         "sound_event": [
-            dict(event="gc_farm_dog", bg="street"), dict(event="opensfx_66", bg="speech"),
-            dict(event="gc_farm_owl", bg="music"), dict(event="oxygen_phone_ring", bg="crowd"),
-            dict(event="opensfx_14", bg="street"), dict(event="mt_wood_chop", bg="speech"),
-            dict(event="opensfx_37", bg="wind"), dict(event="gc_farm_sheep", bg="music", inverted=True),
+            dict(event="gc_farm_dog", bg="street"),
+            dict(event="opensfx_66", bg="speech"),
+            dict(event="gc_farm_owl", bg="music"),
+            dict(event="oxygen_phone_ring", bg="crowd"),
+            dict(event="opensfx_14", bg="street"),
+            dict(event="mt_wood_chop", bg="speech"),
+            dict(event="opensfx_37", bg="wind"),
+            dict(event="gc_farm_sheep", bg="music", inverted=True),
         ],
     },
 }
 
 EVENT_NAMES = {
-    "dog": ["dog barking", "barking dog", "dog bark"], "cat": ["cat meowing", "cat", "meowing"],
-    "bird": ["bird chirping", "birdsong", "bird calls"], "alarm": ["alarm", "alarm ringing", "beeping alarm"],
-    "knock": ["knocking", "knock on the door", "door knocks"], "rooster": ["rooster crowing", "rooster"],
-    "bell": ["church bell", "bell ringing"], "goose": ["goose honking", "honking goose"], "cow": ["cow mooing", "cow"],
+    "dog": ["dog barking", "barking dog", "dog bark"],
+    "cat": ["cat meowing", "cat", "meowing"],
+    "bird": ["bird chirping", "birdsong", "bird calls"],
+    "alarm": ["alarm", "alarm ringing", "beeping alarm"],
+    "knock": ["knocking", "knock on the door", "door knocks"],
+    "rooster": ["rooster crowing", "rooster"],
+    "bell": ["church bell", "bell ringing"],
+    "goose": ["goose honking", "honking goose"],
+    "cow": ["cow mooing", "cow"],
     "sheep": ["sheep bleating", "sheep"],
 }
 SPECIFIC_EVENT_NAMES = {
-    "scratch_owl": ["owl hooting", "owl"], "gc_farm_owl": ["owl hooting", "hooting owl"],
-    "scratch_kitten": ["kitten mewing", "kitten"], "lomiri_alarm_clock": ["alarm clock ringing", "alarm clock"],
-    "lomiri_alarm_synth": ["beeping alarm", "electronic alarm"], "oxygen_phone_ring": ["phone ringing", "ringtone"],
-    "opensfx_14": ["crossing bells", "warning bells"], "opensfx_66": ["tropical bird calls", "birds"],
+    "scratch_owl": ["owl hooting", "owl"],
+    "gc_farm_owl": ["owl hooting", "hooting owl"],
+    "scratch_kitten": ["kitten mewing", "kitten"],
+    "lomiri_alarm_clock": ["alarm clock ringing", "alarm clock"],
+    "lomiri_alarm_synth": ["beeping alarm", "electronic alarm"],
+    "oxygen_phone_ring": ["phone ringing", "ringtone"],
+    "opensfx_14": ["crossing bells", "warning bells"],
+    "opensfx_66": ["tropical bird calls", "birds"],
 }
-BG_NAMES = {"street": ["street noise", "traffic", "street recording"], "music": ["music", "background music", "song"],
-            "speech": ["person talking", "speech", "voice in the background"],
-            "crowd": ["crowd", "people chatting", "crowd noise"], "wind": ["wind", "wind noise"]}
-NOISE_NAMES = {"babble": ["crowd noise", "background chatter", "people talking in the background"],
-               "rain": ["rain", "rain noise", "sound of the rain"], "hum_hiss": ["hum and hiss", "electrical hum and hiss",
-               "buzz and hiss"], "wind": ["wind noise", "wind"], "street": ["traffic noise", "street noise"],
-               "traffic": ["traffic noise"], "white": ["hiss", "static", "tape hiss"], "pink": ["background noise"],
-               "brown": ["rumble"], "scratch_partynoise": ["party noise", "crowd noise"],
-               "scratch_waterrunning": ["running water", "water noise"], "scratch_crickets": ["crickets", "insect noise"],
-               "opensfx_52": ["wind noise", "wind"], "opensfx_27": ["bus noise", "traffic noise"],
-               "mt_water": ["water noise", "sound of running water"], "opensfx_29": ["applause", "clapping"]}
+BG_NAMES = {
+    "street": ["street noise", "traffic", "street recording"],
+    "music": ["music", "background music", "song"],
+    "speech": ["person talking", "speech", "voice in the background"],
+    "crowd": ["crowd", "people chatting", "crowd noise"],
+    "wind": ["wind", "wind noise"],
+}
+NOISE_NAMES = {
+    "babble": ["crowd noise", "background chatter", "people talking in the background"],
+    "rain": ["rain", "rain noise", "sound of the rain"],
+    "hum_hiss": ["hum and hiss", "electrical hum and hiss", "buzz and hiss"],
+    "wind": ["wind noise", "wind"],
+    "street": ["traffic noise", "street noise"],
+    "traffic": ["traffic noise"],
+    "white": ["hiss", "static", "tape hiss"],
+    "pink": ["background noise"],
+    "brown": ["rumble"],
+    "scratch_partynoise": ["party noise", "crowd noise"],
+    "scratch_waterrunning": ["running water", "water noise"],
+    "scratch_crickets": ["crickets", "insect noise"],
+    "opensfx_52": ["wind noise", "wind"],
+    "opensfx_27": ["bus noise", "traffic noise"],
+    "mt_water": ["water noise", "sound of running water"],
+    "opensfx_29": ["applause", "clapping"],
+}
 VOICE_WORDS = ["vocals", "lead vocal", "singer", "voice"]
 
 
@@ -563,10 +751,12 @@ def build_music(split, plan, rng, n, with_spans, pick):
             raise RuntimeError("spans_required case without both span kinds")
         prompt = pick("music_marked", fam=plan["fam"])
         name_t, name_o = (ia if target_first else ib)["name"], (ib if target_first else ia)["name"]
-        notes = (f"{style.capitalize()} song; {ia['name']} ({inst_label(ia)}, {ia['source'].label}) and "
-                 f"{ib['name']} ({inst_label(ib)}, {ib['source'].label}) alternate bar by bar. Target: the "
-                 f"{name_t} (bars 1, 3, ... are the {roles['call']['name']}). The prompt alone is ambiguous (both are "
-                 f"{plan['fam']}s): include spans cover {name_t}-only passages, exclude spans {name_o}-only ones.")
+        notes = (
+            f"{style.capitalize()} song; {ia['name']} ({inst_label(ia)}, {ia['source'].label}) and "
+            f"{ib['name']} ({inst_label(ib)}, {ib['source'].label}) alternate bar by bar. Target: the "
+            f"{name_t} (bars 1, 3, ... are the {roles['call']['name']}). The prompt alone is ambiguous (both are "
+            f"{plan['fam']}s): include spans cover {name_t}-only passages, exclude spans {name_o}-only ones."
+        )
         return prompt, spans, t, r, meta, notes, ["spans_required"]
     style, kind = plan["style"], plan["kind"]
     song = music.make_song(rng, style, dur + 0.5, int(rng.integers(1 << 20)))
@@ -583,13 +773,17 @@ def build_music(split, plan, rng, n, with_spans, pick):
     elif with_spans and kind == "drums" and song.bars > 4:  # a drum break: two beats of silence
         b = int(rng.integers(2, song.bars - 2))
         tacet = b
-        song.parts["drums"] = [x for x in song.parts["drums"] if not (b * song.bar_s - 0.05 <= x[0] < (b + 1) * song.bar_s)]
+        song.parts["drums"] = [
+            x for x in song.parts["drums"] if not (b * song.bar_s - 0.05 <= x[0] < (b + 1) * song.bar_s)
+        ]
     t, r, meta, _ = render_song(song, roles, rng, n, {role})
     spans = make_spans(t, rng) if with_spans else []
     prompt = pick("music", inst=tinst["name"] if kind != "drums" else _pick(rng, ["drums", "drum kit", "drum track"]))
     others = ", ".join(f"{roles[k]['name']} ({k})" for k in roles if k != role)
-    notes = (f"{style.capitalize()} song: {others}; target: {tinst['name']} ({role}, {inst_label(tinst)}, "
-             f"{tinst['source'].label}).")
+    notes = (
+        f"{style.capitalize()} song: {others}; target: {tinst['name']} ({role}, {inst_label(tinst)}, "
+        f"{tinst['source'].label})."
+    )
     if tacet is not None:
         notes += f" The target rests in bar {tacet + 1} ({tacet * song.bar_s:.2f}-{(tacet + 1) * song.bar_s:.2f} s)."
     if spans:
@@ -638,8 +832,9 @@ def build_vocal(split, plan, rng, n, with_spans, pick):
         spans = make_spans(t, rng) if with_spans else []
         if spans:
             notes += " Spans (correct): include = voice, exclude = music only."
-    notes += (f" Vocal level {level:+.1f} dB re. accompaniment (active-frame RMS of voice vs RMS of music)."
-              + notes_extra)
+    notes += (
+        f" Vocal level {level:+.1f} dB re. accompaniment (active-frame RMS of voice vs RMS of music)." + notes_extra
+    )
     srcs = (vmeta + ameta) if not inverted else (ameta + vmeta)
     return prompt, spans, t, r, srcs, notes, tags
 
@@ -655,21 +850,50 @@ def noise_bed(split, name, rng, n, exclude_voice=""):
         h, dh = noise.make("hum", nrng, n)
         w, dw = noise.make("white", nrng, n)
         mix = h + w * 10 ** (rng.uniform(-12, -4) / 20)
-        return normalise(mix), [{"stem": "residual", "kind": "noise", "type": dh, "seed": seed},
-                                {"stem": "residual", "kind": "noise", "type": dw, "seed": seed}], "hum plus hiss"
+        return (
+            normalise(mix),
+            [
+                {"stem": "residual", "kind": "noise", "type": dh, "seed": seed},
+                {"stem": "residual", "kind": "noise", "type": dw, "seed": seed},
+            ],
+            "hum plus hiss",
+        )
     if name in ("street",):
         x, d = noise.make("traffic", nrng, n)
         rec = "scratch_carpassing" if split == "heldout" else "opensfx_27"
         y, spec = ev.background(get(rec), rng, n)
-        return normalise(x + y * 10 ** (rng.uniform(-3, 1) / 20)), [
-            {"stem": "residual", "kind": "noise", "type": d, "seed": seed},
-            {"stem": "residual", "kind": "recording", "role": "background", "package": get(rec).package,
-             "file": spec, "license": get(rec).licence}], "street: traffic rumble and a passing vehicle recording"
+        return (
+            normalise(x + y * 10 ** (rng.uniform(-3, 1) / 20)),
+            [
+                {"stem": "residual", "kind": "noise", "type": d, "seed": seed},
+                {
+                    "stem": "residual",
+                    "kind": "recording",
+                    "role": "background",
+                    "package": get(rec).package,
+                    "file": spec,
+                    "license": get(rec).licence,
+                },
+            ],
+            "street: traffic rumble and a passing vehicle recording",
+        )
     if name.startswith("rec:"):
         s = get(name[4:])
         y, spec = ev.background(s, rng, n)
-        return y, [{"stem": "residual", "kind": "recording", "role": "background", "package": s.package, "file": spec,
-                    "license": s.licence}], f"recording: {s.label} (looped with cross-fades)"
+        return (
+            y,
+            [
+                {
+                    "stem": "residual",
+                    "kind": "recording",
+                    "role": "background",
+                    "package": s.package,
+                    "file": spec,
+                    "license": s.licence,
+                }
+            ],
+            f"recording: {s.label} (looped with cross-fades)",
+        )
     x, d = noise.make(name, nrng, n)
     return x, [{"stem": "residual", "kind": "noise", "type": d, "seed": seed}], d
 
@@ -695,8 +919,13 @@ def build_speech(split, plan, rng, n, with_spans, pick):
                 x = fade(x[: n - int(0.2 * SR) - pos], 0.0, 0.1)
                 meta["note"] = "cut at the end of the clip"
             (a if who == 0 else b)[pos : pos + len(x)] += x
-            metas.append({"stem": "target" if who == 0 else "residual", **meta,
-                          "role": "target speaker (A)" if who == 0 else "interfering speaker (B)"})
+            metas.append(
+                {
+                    "stem": "target" if who == 0 else "residual",
+                    **meta,
+                    "role": "target speaker (A)" if who == 0 else "interfering speaker (B)",
+                }
+            )
             pos += len(x) - int(rng.uniform(-0.1, 0.35) * SR)  # a short overlap or a short gap
             turn += 1
         b = scale_to(b, a, float(rng.uniform(-2, 2)), x_level=active_rms(b), ref_level=active_rms(a))
@@ -707,10 +936,12 @@ def build_speech(split, plan, rng, n, with_spans, pick):
         if not any(s["include"] for s in spans) or all(s["include"] for s in spans):
             raise RuntimeError("spans_required speech case without both span kinds")
         prompt = pick("speech_marked")
-        notes = (f"Two voices take turns with short overlaps: A = {src.label} (target), B = {osrc.label}; B at "
-                 f"{20 * np.log10(active_rms(b) / active_rms(a)):+.1f} dB re. A; background ({bdesc}) {bg_db:.1f} dB "
-                 f"below the voices. The prompt alone is ambiguous: include spans mark A-only stretches, exclude "
-                 f"spans B-only stretches.")
+        notes = (
+            f"Two voices take turns with short overlaps: A = {src.label} (target), B = {osrc.label}; B at "
+            f"{20 * np.log10(active_rms(b) / active_rms(a)):+.1f} dB re. A; background ({bdesc}) {bg_db:.1f} dB "
+            f"below the voices. The prompt alone is ambiguous: include spans mark A-only stretches, exclude "
+            f"spans B-only stretches."
+        )
         return prompt, spans, a, b + bed, metas + bmeta, notes, ["spans_required"]
     voice, vmeta, _ = speech_track(split, src, rng, n, stem="target")
     bed, bmeta, bdesc = noise_bed(split, plan["noise"], rng, n, exclude_voice=src.id)
@@ -733,24 +964,39 @@ def event_background(split, name, rng, n):
     if name == "speech":
         voices = [v for v in BABBLE_VOICES[split]]
         s = get(str(rng.choice(voices)))
-        x, meta, _ = speech_track(split, s, rng, n, start_s=float(rng.uniform(0.0, 0.3)), stem="residual",
-                                  end_margin_s=0.05)
+        x, meta, _ = speech_track(
+            split, s, rng, n, start_s=float(rng.uniform(0.0, 0.3)), stem="residual", end_margin_s=0.05
+        )
         for m in meta:
             m["stem"] = "residual"
         nseed = SEED_BASE[split] + int(rng.integers(1 << 24))
         w, d = noise.make("pink", np.random.default_rng(nseed), n)
         w = scale_to(w, x, -30.0, ref_level=active_rms(x))
-        return x + w, meta + [{"stem": "residual", "kind": "noise", "type": d + " floor, -30 dB re. the voice",
-                               "seed": nseed}], \
-            f"a person talking ({s.label})"
+        return (
+            x + w,
+            meta + [{"stem": "residual", "kind": "noise", "type": d + " floor, -30 dB re. the voice", "seed": nseed}],
+            f"a person talking ({s.label})",
+        )
     if name == "crowd":
         x, metas, desc = babble(split, rng, n)
         rec = "scratch_partynoise" if split == "heldout" else "opensfx_29"
         y, spec = ev.background(get(rec), rng, n)
         g = 10 ** (rng.uniform(-6, 0) / 20)
-        return normalise(x + g * y), metas + [{"stem": "residual", "kind": "recording", "role": "background",
-                                               "package": get(rec).package, "file": spec,
-                                               "license": get(rec).licence}], f"a crowd ({desc}; {get(rec).label})"
+        return (
+            normalise(x + g * y),
+            metas
+            + [
+                {
+                    "stem": "residual",
+                    "kind": "recording",
+                    "role": "background",
+                    "package": get(rec).package,
+                    "file": spec,
+                    "license": get(rec).licence,
+                }
+            ],
+            f"a crowd ({desc}; {get(rec).label})",
+        )
     if name == "wind":
         if split == "tune":
             x, meta, desc = noise_bed(split, "rec:opensfx_57", rng, n)
@@ -781,7 +1027,7 @@ def build_event(split, plan, rng, n, with_spans, pick):
     gaps = np.diff(np.concatenate([[0], cuts])) / cuts[-1] * slack
     event = np.zeros(n, np.float32)
     onsets, t = [], 0.4
-    for x, gap in zip(occ, gaps):
+    for x, gap in zip(occ, gaps, strict=False):
         t += gap * 0.95
         event += place(x, n, int(t * SR))
         onsets.append(round(float(t), 2))
@@ -792,24 +1038,43 @@ def build_event(split, plan, rng, n, with_spans, pick):
     names = SPECIFIC_EVENT_NAMES.get(s.id) or EVENT_NAMES.get(s.concepts[0]) or [s.label]
     ename = _pick(rng, names)
     bname = _pick(rng, BG_NAMES.get(plan["bg"], ["background"]))
-    emeta = {"stem": "target", "kind": "recording", "role": "event", "times_s": onsets, "package": s.package,
-             "file": sorted(set(specs)) if len(set(specs)) > 1 else specs[0], "license": s.licence, "label": s.label}
+    emeta = {
+        "stem": "target",
+        "kind": "recording",
+        "role": "event",
+        "times_s": onsets,
+        "package": s.package,
+        "file": sorted(set(specs)) if len(set(specs)) > 1 else specs[0],
+        "license": s.licence,
+        "label": s.label,
+    }
     inverted = bool(plan.get("inverted"))
     if inverted:
         emeta["stem"] = "residual"
         for m in bmeta:
             m["stem"] = "target"
         prompt = pick("event_inverted", event=ename)
-        notes = (f"Inverted prompt: the target is everything but the {s.label} ({bdesc}); the residual is the "
-                 f"{s.label} at {onsets} s.")
-        return prompt, [], bg, event, bmeta + [emeta], notes + f" Event-to-background ratio {ratio:+.1f} dB.", \
-            ["inverted_target"]
+        notes = (
+            f"Inverted prompt: the target is everything but the {s.label} ({bdesc}); the residual is the "
+            f"{s.label} at {onsets} s."
+        )
+        return (
+            prompt,
+            [],
+            bg,
+            event,
+            bmeta + [emeta],
+            notes + f" Event-to-background ratio {ratio:+.1f} dB.",
+            ["inverted_target"],
+        )
     for m in bmeta:
         m["stem"] = "residual"
     prompt = pick("event", event=ename, bg=bname)
     spans = make_spans(event, rng, max_include=3, max_exclude=2) if with_spans else []
-    notes = (f"Real recording: {s.label} ({s.package}) over {bdesc}. Event-to-background ratio {ratio:+.1f} dB "
-             f"(computed over the event's active samples). Event onsets at {onsets} s.")
+    notes = (
+        f"Real recording: {s.label} ({s.package}) over {bdesc}. Event-to-background ratio {ratio:+.1f} dB "
+        f"(computed over the event's active samples). Event onsets at {onsets} s."
+    )
     if s.extra.get("knock"):
         notes += " Knock patterns are sequences of single recorded hits."
     if spans:
@@ -817,12 +1082,17 @@ def build_event(split, plan, rng, n, with_spans, pick):
     return prompt, spans, event, bg, [emeta] + bmeta, notes, []
 
 
-BUILDERS = {"music_instrument": build_music, "vocal_over_music": build_vocal, "speech_in_noise": build_speech,
-            "sound_event": build_event}
+BUILDERS = {
+    "music_instrument": build_music,
+    "vocal_over_music": build_vocal,
+    "speech_in_noise": build_speech,
+    "sound_event": build_event,
+}
 
 
-def generate(split: str, out_dir: Path, seed: int | None = None, only: list[str] | None = None,
-             log=print) -> list[dict]:
+def generate(
+    split: str, out_dir: Path, seed: int | None = None, only: list[str] | None = None, log=print
+) -> list[dict]:
     if split not in PLANS:
         raise SystemExit(f"split must be one of {sorted(PLANS)} (train has no corpus)")
     seed = DEFAULT_SEED[split] if seed is None else seed
@@ -835,7 +1105,7 @@ def generate(split: str, out_dir: Path, seed: int | None = None, only: list[str]
             cid = f"{PREFIX[split]}_{CAT_SHORT[cat]}_{i + 1:02d}"
             rng = np.random.default_rng([seed, ci, i])
             n = int(float(rng.choice(DURATIONS)) * SR)
-            with_spans = (i % 2 == 0)
+            with_spans = i % 2 == 0
             prompt_state = {k: list(v) for k, v in pick.queues.items()}
             if only and cid not in only:
                 # keep prompt draws identical to a full run
@@ -861,15 +1131,19 @@ def _prompt_only(kind_of):
     def f(plan, pick, rng):
         kind, slots = kind_of(plan)
         pick(kind, **slots)
+
     return f
 
 
 BUILD_PROMPT_ONLY = {
-    "music_instrument": _prompt_only(lambda p: ("music_marked", {"fam": ""}) if "marked" in p else ("music", {"inst": ""})),
+    "music_instrument": _prompt_only(
+        lambda p: ("music_marked", {"fam": ""}) if "marked" in p else ("music", {"inst": ""})
+    ),
     "vocal_over_music": _prompt_only(lambda p: ("vocal_inverted" if p.get("inverted") else "vocal", {})),
     "speech_in_noise": _prompt_only(lambda p: ("speech_marked", {}) if p.get("other") else ("speech", {"noise": ""})),
-    "sound_event": _prompt_only(lambda p: ("event_inverted", {"event": ""}) if p.get("inverted")
-                                else ("event", {"event": "", "bg": ""})),
+    "sound_event": _prompt_only(
+        lambda p: ("event_inverted", {"event": ""}) if p.get("inverted") else ("event", {"event": "", "bg": ""})
+    ),
 }
 
 

@@ -23,6 +23,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -56,8 +57,22 @@ STYLES = {
     "electro": (4, (116, 128), 0.0, ("minor", "dorian")),
     "folk": (4, (104, 126), 0.0, ("major", "mixolydian")),
 }
-GM_DRUM = {"kick": 36, "snare": 38, "rim": 37, "clap": 39, "hh": 42, "hh_pedal": 44, "hh_open": 46,
-           "tom_lo": 45, "tom_mid": 47, "tom_hi": 50, "crash": 49, "ride": 51, "cowbell": 56, "shaker": 70}
+GM_DRUM = {
+    "kick": 36,
+    "snare": 38,
+    "rim": 37,
+    "clap": 39,
+    "hh": 42,
+    "hh_pedal": 44,
+    "hh_open": 46,
+    "tom_lo": 45,
+    "tom_mid": 47,
+    "tom_hi": 50,
+    "crash": 49,
+    "ride": 51,
+    "cowbell": 56,
+    "shaker": 70,
+}
 
 
 @dataclass
@@ -82,8 +97,14 @@ class Song:
         return self.beat_s * self.beats_per_bar
 
     def describe(self) -> dict:
-        return {"seed": self.seed, "style": self.style, "tempo_bpm": round(self.tempo, 1), "key_pc": self.key_pc,
-                "mode": self.mode, "meter": f"{self.beats_per_bar}/4"}
+        return {
+            "seed": self.seed,
+            "style": self.style,
+            "tempo_bpm": round(self.tempo, 1),
+            "key_pc": self.key_pc,
+            "mode": self.mode,
+            "meter": f"{self.beats_per_bar}/4",
+        }
 
 
 def _chord(scale: list[int], degree: int, key: int, size: int = 3) -> list[int]:
@@ -96,8 +117,14 @@ def _swing(t_beats: float, swing: float) -> float:
     return t_beats + (swing / 2 if abs(frac - 0.5) < 1e-6 else 0.0)
 
 
-def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int = 0,
-              call_response: bool = False, phrase_bars: int = 1) -> Song:
+def make_song(
+    rng: np.random.Generator,
+    style: str,
+    duration_s: float,
+    seed: int = 0,
+    call_response: bool = False,
+    phrase_bars: int = 1,
+) -> Song:
     """A short arrangement of ``style`` long enough to cover ``duration_s``.
 
     Parts: ``drums``, ``bass``, ``chords`` (block chords, arpeggios or strums, by style), ``melody``, ``pad``.
@@ -112,8 +139,9 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
     bars = int(np.ceil(duration_s / (beat * bpb))) + 1
     prog = PROGRESSIONS[mode][int(rng.integers(len(PROGRESSIONS[mode])))]
     scale = MODES[mode]
-    chords = [_chord(scale, prog[b % len(prog)], key, 4 if style in ("bossa", "shuffle", "funk") else 3)
-              for b in range(bars)]
+    chords = [
+        _chord(scale, prog[b % len(prog)], key, 4 if style in ("bossa", "shuffle", "funk") else 3) for b in range(bars)
+    ]
     song = Song(seed, style, tempo, key, mode, bpb, bars, swing, chords)
     T = lambda b, x: (b * bpb + _swing(x, swing)) * beat  # noqa: E731  bar, beat-in-bar -> seconds
 
@@ -131,7 +159,7 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
         elif style == "bossa":
             for x in (0, 1.5, 2, 3.5):
                 d.append((T(b, x), 0.1, GM_DRUM["kick"], vel(80)))
-            for x in ((0, 1.5, 3) if b % 2 == 0 else (1, 2.5)):
+            for x in (0, 1.5, 3) if b % 2 == 0 else (1, 2.5):
                 d.append((T(b, x), 0.1, GM_DRUM["rim"], vel(75)))
             d += [(T(b, x / 2), 0.05, GM_DRUM["hh"], vel(55)) for x in range(8)]
         elif style == "ballad":
@@ -144,8 +172,9 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
             d += [(T(b, x / 4), 0.05, GM_DRUM["hh"], vel(50)) for x in range(16) if x % 2 == 1]
         else:  # pop, rock, funk, shuffle, folk
             sub = 4 if style == "funk" else 2
-            kicks = {"pop": (0, 2.5), "rock": (0, 1.5, 2), "funk": (0, 0.75, 2.5), "shuffle": (0, 2),
-                     "folk": (0, 2)}[style]
+            kicks = {"pop": (0, 2.5), "rock": (0, 1.5, 2), "funk": (0, 0.75, 2.5), "shuffle": (0, 2), "folk": (0, 2)}[
+                style
+            ]
             d += [(T(b, x), 0.1, GM_DRUM["kick"], vel(100)) for x in kicks]
             d += [(T(b, x), 0.1, GM_DRUM["snare"], vel(100 if style == "rock" else 88)) for x in (1, 3)]
             cym = "ride" if style == "shuffle" else "hh"
@@ -165,26 +194,34 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
         fifth = root + 7
         if style in ("rock", "electro"):
             xs = [x / 2 for x in range(bpb * 2)]
-            bass += [(T(b, x), beat * 0.45, root + (12 if style == "electro" and i % 2 else 0), vel(95))
-                     for i, x in enumerate(xs) if not (style == "electro" and i % 2 == 0)]
+            bass += [
+                (T(b, x), beat * 0.45, root + (12 if style == "electro" and i % 2 else 0), vel(95))
+                for i, x in enumerate(xs)
+                if not (style == "electro" and i % 2 == 0)
+            ]
         elif style == "funk":
             for x in (0, 0.75, 1.5, 2.0, 2.75, 3.5):
                 p = root + int(rng.choice([0, 0, 12, 7, 10]))
                 bass.append((T(b, x), beat * 0.3, p, vel(100)))
         elif style == "shuffle":
             walk = [root, root + 4 if 4 in [(c - chords[b][0]) % 12 for c in chords[b]] else root + 3, fifth, root + 9]
-            bass += [(T(b, x), beat * 0.9, p, vel(90)) for x, p in zip(range(4), walk)]
+            bass += [(T(b, x), beat * 0.9, p, vel(90)) for x, p in zip(range(4), walk, strict=False)]
         elif style == "waltz":
             bass.append((T(b, 0), beat * 0.9, root, vel(90)))
         elif style == "bossa":
-            bass += [(T(b, 0), beat * 1.4, root, vel(90)), (T(b, 1.5), beat * 0.45, fifth, vel(80)),
-                     (T(b, 2), beat * 1.4, fifth - 12 if fifth - 12 >= 24 else fifth, vel(88)),
-                     (T(b, 3.5), beat * 0.45, root, vel(80))]
+            bass += [
+                (T(b, 0), beat * 1.4, root, vel(90)),
+                (T(b, 1.5), beat * 0.45, fifth, vel(80)),
+                (T(b, 2), beat * 1.4, fifth - 12 if fifth - 12 >= 24 else fifth, vel(88)),
+                (T(b, 3.5), beat * 0.45, root, vel(80)),
+            ]
         elif style == "ballad":
             bass += [(T(b, 0), beat * 1.9, root, vel(80)), (T(b, 2), beat * 1.9, fifth, vel(75))]
         else:  # pop, folk
-            bass += [(T(b, x), beat * 0.9, root if x % 2 == 0 else (fifth if rng.random() < 0.5 else root), vel(92))
-                     for x in range(bpb)]
+            bass += [
+                (T(b, x), beat * 0.9, root if x % 2 == 0 else (fifth if rng.random() < 0.5 else root), vel(92))
+                for x in range(bpb)
+            ]
     song.parts["bass"] = bass
 
     # chords: voiced around middle C
@@ -202,8 +239,11 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
             ch += [(T(b, x), beat * 0.8, p, vel(70)) for x in (1, 2) for p in v]
         elif style in ("rock",):  # power chords / strums in eighths
             root = 40 + (chords[b][0] - 40) % 12
-            ch += [(T(b, x / 2) + 0.008 * i, beat * 0.45, p, vel(90)) for x in range(bpb * 2)
-                   for i, p in enumerate((root, root + 7, root + 12))]
+            ch += [
+                (T(b, x / 2) + 0.008 * i, beat * 0.45, p, vel(90))
+                for x in range(bpb * 2)
+                for i, p in enumerate((root, root + 7, root + 12))
+            ]
         elif style in ("folk",):  # strum down/up
             for x in (0, 1, 1.5, 2.5, 3, 3.5):
                 up = (x % 1) > 0
@@ -230,16 +270,23 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
     lo, hi = 67, 84
     notes_pool = [p for p in range(lo, hi + 1) if p % 12 in scale_pcs]
     idx = len(notes_pool) // 2
-    rhythms = [[1, 1, 1, 1], [1.5, 0.5, 1, 1], [0.5, 0.5, 1, 2], [2, 1, 1], [1, 0.5, 0.5, 2], [0.5] * 8]
+    rhythms: list[list[float]] = [
+        [1, 1, 1, 1],
+        [1.5, 0.5, 1, 1],
+        [0.5, 0.5, 1, 2],
+        [2, 1, 1],
+        [1, 0.5, 0.5, 2],
+        [0.5] * 8,
+    ]
     for b in range(bars):
-        pat = list(rhythms[int(rng.integers(len(rhythms)))])
+        rhythm = list(rhythms[int(rng.integers(len(rhythms)))])
         if bpb == 3:
-            pat = [1, 1, 1] if rng.random() < 0.5 else [2, 1]
+            rhythm = [1, 1, 1] if rng.random() < 0.5 else [2, 1]
         x = 0.0
-        for j, r in enumerate(pat):
+        for j, r in enumerate(rhythm):
             if x >= bpb:
                 break
-            if j == len(pat) - 1 and rng.random() < 0.25:
+            if j == len(rhythm) - 1 and rng.random() < 0.25:
                 x += r  # a breath
                 continue
             idx = int(np.clip(idx + rng.integers(-2, 3), 0, len(notes_pool) - 1))
@@ -251,13 +298,14 @@ def make_song(rng: np.random.Generator, style: str, duration_s: float, seed: int
             mel.append((T(b, x), beat * r * 0.92, p, vel(92)))
             x += r
     if call_response:
-        call, resp = [], []
+        call: list[Note] = []
+        resp: list[Note] = []
         for n in mel:
             b = int(n[0] // song.bar_s + 1e-9)
             in_bar = n[0] - b * song.bar_s
             if in_bar + n[1] > song.bar_s * 0.97:  # leave a gap at the end of each phrase
                 n = (n[0], max(0.05, song.bar_s * 0.97 - in_bar), n[2], n[3])
-            ((call if (b // phrase_bars) % 2 == 0 else resp)).append(n)
+            (call if (b // phrase_bars) % 2 == 0 else resp).append(n)
         song.parts["call"], song.parts["response"] = call, resp
     else:
         song.parts["melody"] = mel
@@ -313,7 +361,9 @@ def _abs(path: str) -> Path:
 @functools.lru_cache(maxsize=4)
 def freepats_map(cfg: str = "/etc/timidity/freepats.cfg") -> tuple[frozenset, frozenset]:
     """(programs, drum notes) that FreePats defines in bank 0 / drumset 0."""
-    progs, drums, section = set(), set(), None
+    progs: set[int] = set()
+    drums: set[int] = set()
+    section: str | None = None
     for line in Path(cfg).read_text().splitlines():
         s = line.split("#")[0].strip()
         if s.startswith("drumset"):
@@ -330,8 +380,9 @@ def _run_synth(cmd: list[str], wav: Path) -> np.ndarray:
     return load_file(wav)
 
 
-def render_midi(source: Source, notes: list[Note], program: int | None, drums: bool, duration_s: float,
-                rate: int = SR) -> np.ndarray:
+def render_midi(
+    source: Source, notes: list[Note], program: int | None, drums: bool, duration_s: float, rate: int = SR
+) -> np.ndarray:
     """Render with a soundfont (fluidsynth) or FreePats (timidity). ``program=None`` with ``drums``: the kit."""
     engine = source.extra.get("engine")
     single_kit = source.concepts == ("drums",)
@@ -346,12 +397,44 @@ def render_midi(source: Source, notes: list[Note], program: int | None, drums: b
         mid, wav = Path(tmp) / "p.mid", Path(tmp) / "p.wav"
         mid.write_bytes(midi_bytes(notes, None if drums else program, channel))
         if engine == "fluidsynth":
-            cmd = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-O", "float", "-g", "0.6", "-r", str(rate), "-F", str(wav),
-                   str(_abs(source.path)), str(mid)]
+            cmd = [
+                "fluidsynth",
+                "-ni",
+                "-q",
+                "-R",
+                "0",
+                "-C",
+                "0",
+                "-O",
+                "float",
+                "-g",
+                "0.6",
+                "-r",
+                str(rate),
+                "-F",
+                str(wav),
+                str(_abs(source.path)),
+                str(mid),
+            ]
         elif engine == "timidity":
-            cmd = ["timidity", "-c", source.path, "-Ow", "--output-mono", "--output-24bit", "--preserve-silence",
-                   "--noise-shaping=0", "-s", str(rate), "-EFreverb=0",
-                   "-EFchorus=0", "-EFdelay=0", "-o", str(wav), str(mid)]
+            cmd = [
+                "timidity",
+                "-c",
+                source.path,
+                "-Ow",
+                "--output-mono",
+                "--output-24bit",
+                "--preserve-silence",
+                "--noise-shaping=0",
+                "-s",
+                str(rate),
+                "-EFreverb=0",
+                "-EFchorus=0",
+                "-EFdelay=0",
+                "-o",
+                str(wav),
+                str(mid),
+            ]
         else:
             raise ValueError(f"{source.id}: not a MIDI source")
         x = _run_synth(cmd, wav)
@@ -363,11 +446,20 @@ def render_midi(source: Source, notes: list[Note], program: int | None, drums: b
 # Hydrogen kits: a small sampler
 # --------------------------------------------------------------------------------------------------
 _H2_ROLES = [  # (GM note, keywords in the kit instrument name, in order of preference)
-    (36, ("kick", "bassdrum", "bass drum", "bd")), (38, ("snare rock", "snare", "sd")),
-    (37, ("side stick", "stick", "rim")), (39, ("clap",)), (42, ("closed", "hat closed", "hh")),
-    (44, ("pedal",)), (46, ("open",)), (45, ("tom low", "floor", "tom 2", "low")),
-    (47, ("tom mid", "tom 1", "mid")), (50, ("tom hi", "tom 1", "hi")), (49, ("crash",)),
-    (51, ("ride",)), (56, ("cowbell",)), (70, ("maraca", "shaker")),
+    (36, ("kick", "bassdrum", "bass drum", "bd")),
+    (38, ("snare rock", "snare", "sd")),
+    (37, ("side stick", "stick", "rim")),
+    (39, ("clap",)),
+    (42, ("closed", "hat closed", "hh")),
+    (44, ("pedal",)),
+    (46, ("open",)),
+    (45, ("tom low", "floor", "tom 2", "low")),
+    (47, ("tom mid", "tom 1", "mid")),
+    (50, ("tom hi", "tom 1", "hi")),
+    (49, ("crash",)),
+    (51, ("ride",)),
+    (56, ("cowbell",)),
+    (70, ("maraca", "shaker")),
 ]
 
 
@@ -380,9 +472,11 @@ def hydrogen_kit(kit_dir: str, rate: int = SR) -> dict[int, list[np.ndarray]]:
     inst: list[tuple[str, list[str]]] = []
     for el in root.iter(ns + "instrument"):
         name = (el.findtext(ns + "name") or "").lower()
-        layers = [(float(l.findtext(ns + "min") or 0), l.findtext(ns + "filename")) for l in el.iter(ns + "layer")]
-        files = [f for _, f in sorted(layers)] or [el.findtext(ns + "filename")]
-        files = [f for f in files if f and (Path(kit_dir) / f).is_file()]
+        layers = [
+            (float(layer.findtext(ns + "min") or 0), layer.findtext(ns + "filename")) for layer in el.iter(ns + "layer")
+        ]
+        candidates = [f for _, f in sorted(layers)] or [el.findtext(ns + "filename")]
+        files = [f for f in candidates if f and (Path(kit_dir) / f).is_file()]
         if name and files:
             inst.append((name, files))
     out: dict[int, list[np.ndarray]] = {}
@@ -397,8 +491,9 @@ def hydrogen_kit(kit_dir: str, rate: int = SR) -> dict[int, list[np.ndarray]]:
     return out
 
 
-def render_hydrogen(source: Source, notes: list[Note], rng: np.random.Generator, duration_s: float,
-                    rate: int = SR) -> np.ndarray:
+def render_hydrogen(
+    source: Source, notes: list[Note], rng: np.random.Generator, duration_s: float, rate: int = SR
+) -> np.ndarray:
     kit = hydrogen_kit(source.path, rate)
     n = int(duration_s * rate)
     out = np.zeros(n + rate * 2, np.float32)
@@ -418,30 +513,88 @@ def render_hydrogen(source: Source, notes: list[Note], rng: np.random.Generator,
     return out[:n]
 
 
-def render_part(source: Source, notes: list[Note], rng: np.random.Generator, duration_s: float, *,
-                program: int | None = None, family: str | None = None, drums: bool = False,
-                rate: int = SR) -> np.ndarray:
+def render_part(
+    source: Source,
+    notes: list[Note],
+    rng: np.random.Generator,
+    duration_s: float,
+    *,
+    program: int | None = None,
+    family: str | None = None,
+    drums: bool = False,
+    rate: int = SR,
+) -> np.ndarray:
     """Audio of one part: ``source`` is a registry entry of kind soundfont / sample_kit / synthesis."""
     if source.kind == "synthesis":
         method = source.path.split(":")[-1]
-        return synth.render(method, family, notes, rng, duration_s, rate)
+        # a synthesis part always names its family (synth.patch rejects any it does not play)
+        return synth.render(method, cast(str, family), notes, rng, duration_s, rate)
     if source.kind == "sample_kit":
         return render_hydrogen(source, notes, rng, duration_s, rate)
     return render_midi(source, notes, program, drums, duration_s, rate)
 
 
 GM_NAMES = {
-    0: "Acoustic Grand Piano", 1: "Bright Acoustic Piano", 2: "Electric Grand Piano", 4: "Electric Piano 1",
-    5: "Electric Piano 2", 6: "Harpsichord", 7: "Clavinet", 11: "Vibraphone", 12: "Marimba", 16: "Drawbar Organ",
-    17: "Percussive Organ", 18: "Rock Organ", 19: "Church Organ", 21: "Accordion", 24: "Acoustic Guitar (nylon)",
-    25: "Acoustic Guitar (steel)", 26: "Electric Guitar (jazz)", 27: "Electric Guitar (clean)",
-    28: "Electric Guitar (muted)", 29: "Overdriven Guitar", 30: "Distortion Guitar", 32: "Acoustic Bass",
-    33: "Electric Bass (finger)", 34: "Electric Bass (pick)", 35: "Fretless Bass", 36: "Slap Bass 1",
-    38: "Synth Bass 1", 39: "Synth Bass 2", 40: "Violin", 41: "Viola", 42: "Cello", 44: "Tremolo Strings",
-    45: "Pizzicato Strings", 46: "Orchestral Harp", 48: "String Ensemble 1", 49: "String Ensemble 2",
-    50: "Synth Strings 1", 56: "Trumpet", 57: "Trombone", 58: "Tuba", 59: "Muted Trumpet", 60: "French Horn",
-    61: "Brass Section", 62: "Synth Brass 1", 64: "Soprano Sax", 65: "Alto Sax", 66: "Tenor Sax",
-    67: "Baritone Sax", 68: "Oboe", 69: "English Horn", 70: "Bassoon", 71: "Clarinet", 72: "Piccolo", 73: "Flute",
-    74: "Recorder", 75: "Pan Flute", 80: "Lead 1 (square)", 81: "Lead 2 (sawtooth)", 88: "Pad 1 (new age)",
-    89: "Pad 2 (warm)", 94: "Pad 7 (halo)", 95: "Pad 8 (sweep)",
+    0: "Acoustic Grand Piano",
+    1: "Bright Acoustic Piano",
+    2: "Electric Grand Piano",
+    4: "Electric Piano 1",
+    5: "Electric Piano 2",
+    6: "Harpsichord",
+    7: "Clavinet",
+    11: "Vibraphone",
+    12: "Marimba",
+    16: "Drawbar Organ",
+    17: "Percussive Organ",
+    18: "Rock Organ",
+    19: "Church Organ",
+    21: "Accordion",
+    24: "Acoustic Guitar (nylon)",
+    25: "Acoustic Guitar (steel)",
+    26: "Electric Guitar (jazz)",
+    27: "Electric Guitar (clean)",
+    28: "Electric Guitar (muted)",
+    29: "Overdriven Guitar",
+    30: "Distortion Guitar",
+    32: "Acoustic Bass",
+    33: "Electric Bass (finger)",
+    34: "Electric Bass (pick)",
+    35: "Fretless Bass",
+    36: "Slap Bass 1",
+    38: "Synth Bass 1",
+    39: "Synth Bass 2",
+    40: "Violin",
+    41: "Viola",
+    42: "Cello",
+    44: "Tremolo Strings",
+    45: "Pizzicato Strings",
+    46: "Orchestral Harp",
+    48: "String Ensemble 1",
+    49: "String Ensemble 2",
+    50: "Synth Strings 1",
+    56: "Trumpet",
+    57: "Trombone",
+    58: "Tuba",
+    59: "Muted Trumpet",
+    60: "French Horn",
+    61: "Brass Section",
+    62: "Synth Brass 1",
+    64: "Soprano Sax",
+    65: "Alto Sax",
+    66: "Tenor Sax",
+    67: "Baritone Sax",
+    68: "Oboe",
+    69: "English Horn",
+    70: "Bassoon",
+    71: "Clarinet",
+    72: "Piccolo",
+    73: "Flute",
+    74: "Recorder",
+    75: "Pan Flute",
+    80: "Lead 1 (square)",
+    81: "Lead 2 (sawtooth)",
+    88: "Pad 1 (new age)",
+    89: "Pad 2 (warm)",
+    94: "Pad 7 (halo)",
+    95: "Pad 8 (sweep)",
 }

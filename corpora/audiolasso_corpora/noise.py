@@ -35,21 +35,25 @@ def make(kind: str, rng: np.random.Generator, n: int, rate: int = SR) -> tuple[n
             desc += ", tape-like low-pass"
     elif kind == "hum":
         mains = float(rng.choice([50.0, 60.0]))
-        x = sum(rng.uniform(0.2, 1.0) / k ** rng.uniform(0.5, 1.2) * np.sin(2 * np.pi * mains * k * t + rng.uniform(0, 6.3))
-                for k in range(1, 14))
+        x = sum(
+            rng.uniform(0.2, 1.0) / k ** rng.uniform(0.5, 1.2) * np.sin(2 * np.pi * mains * k * t + rng.uniform(0, 6.3))
+            for k in range(1, 14)
+        )
         x = np.asarray(x) * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t))
         desc = f"mains hum {mains:.0f} Hz + 13 harmonics, slow wobble"
     elif kind == "wind":
-        x = bandpass(coloured(rng, n, 1.5, rate), 40, float(rng.uniform(400, 1500)), rate) \
-            * slow_envelope(rng, n, float(rng.uniform(0.8, 2.0)), 0.15, rate)
+        x = bandpass(coloured(rng, n, 1.5, rate), 40, float(rng.uniform(400, 1500)), rate) * slow_envelope(
+            rng, n, float(rng.uniform(0.8, 2.0)), 0.15, rate
+        )
         gust = bandpass(coloured(rng, n, 1.0, rate), 200, 3000, rate) * slow_envelope(rng, n, 1.0, 0.0, rate) ** 3
         x = x + 0.4 * gust
         desc = "synthetic wind (gusting band-passed noise)"
     elif kind == "rain":
         density = float(rng.uniform(0.003, 0.02))
         drops = (rng.random(n) < density) * rng.standard_normal(n) * rng.uniform(0.3, 1.0, n)
-        x = bandpass(drops, float(rng.uniform(800, 1500)), 14000, rate) \
-            + float(rng.uniform(0.2, 0.5)) * bandpass(coloured(rng, n, 0.7, rate), 400, 9000, rate)
+        x = bandpass(drops, float(rng.uniform(800, 1500)), 14000, rate) + float(rng.uniform(0.2, 0.5)) * bandpass(
+            coloured(rng, n, 0.7, rate), 400, 9000, rate
+        )
         desc = f"synthetic rain (drop density {density:.3f}, hiss bed)"
     elif kind == "traffic":
         x = bandpass(coloured(rng, n, 2.0, rate), 25, 500, rate)

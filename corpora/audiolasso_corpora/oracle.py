@@ -66,8 +66,16 @@ def score_corpus(corpus: Path, write: Path | None = None) -> list[dict]:
         est = irm_estimate(x["mixture"], x["target"], x["residual"])
         base = si_sdr(x["target"], x["mixture"])
         val = _clamp(si_sdr(x["target"], est))
-        rows.append({"id": meta["id"], "category": meta["category"], "tags": meta.get("tags", []),
-                     "base": base, "oracle": val, "sdri": val - base})
+        rows.append(
+            {
+                "id": meta["id"],
+                "category": meta["category"],
+                "tags": meta.get("tags", []),
+                "base": base,
+                "oracle": val,
+                "sdri": val - base,
+            }
+        )
         if write:
             d = Path(write) / meta["id"]
             d.mkdir(parents=True, exist_ok=True)
@@ -97,8 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         result[c] = {"cases": rows, "means": s}
         print(f"{c}  ({len(rows)} cases): IRM oracle SI-SDRi")
         for r in rows:
-            print(f"  {r['id']:14s} {r['category']:18s} base {r['base']:7.2f}  oracle {r['oracle']:7.2f}  "
-                  f"SI-SDRi {r['sdri']:6.2f}")
+            print(
+                f"  {r['id']:14s} {r['category']:18s} base {r['base']:7.2f}  oracle {r['oracle']:7.2f}  "
+                f"SI-SDRi {r['sdri']:6.2f}"
+            )
         for k, v in s.items():
             print(f"  mean {k:18s} {v:6.2f} dB")
     if a.json:

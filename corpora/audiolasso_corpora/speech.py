@@ -10,6 +10,7 @@ import glob
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,16 +55,34 @@ SENTENCES = {
             "Nobody noticed that the cake had been left in the oven far too long.",
             "The students built a weather station on the roof of the school.",
         ],
-        "short_en": ["Thanks a lot.", "I will call you later.", "That sounds perfect.", "Not today, sorry.",
-                     "Let me check.", "See you on Monday."],
-        "cs": ["Zítra ráno pojedeme vlakem do Brna.", "V neděli bude na náměstí velký trh.",
-               "Moje sestra pracuje v nemocnici na druhém konci města.", "Prosím, zavřete za sebou dveře.",
-               "Na podzim často prší a fouká studený vítr."],
-        "fi": ["Huomenna aamulla lähdemme junalla Tampereelle.", "Kaupan edessä on iso punainen polkupyörä.",
-               "Kesällä uimme joka päivä järvessä.", "Voisitko tuoda minulle lasillisen vettä?",
-               "Kirjasto on auki iltaan asti."],
-        "ca": ["Demà al matí anirem al mercat amb la meva germana.", "El tren de Girona arriba amb deu minuts de retard.",
-               "A l'estiu sopem sempre a la terrassa.", "Pots tancar la finestra, si us plau?"],
+        "short_en": [
+            "Thanks a lot.",
+            "I will call you later.",
+            "That sounds perfect.",
+            "Not today, sorry.",
+            "Let me check.",
+            "See you on Monday.",
+        ],
+        "cs": [
+            "Zítra ráno pojedeme vlakem do Brna.",
+            "V neděli bude na náměstí velký trh.",
+            "Moje sestra pracuje v nemocnici na druhém konci města.",
+            "Prosím, zavřete za sebou dveře.",
+            "Na podzim často prší a fouká studený vítr.",
+        ],
+        "fi": [
+            "Huomenna aamulla lähdemme junalla Tampereelle.",
+            "Kaupan edessä on iso punainen polkupyörä.",
+            "Kesällä uimme joka päivä järvessä.",
+            "Voisitko tuoda minulle lasillisen vettä?",
+            "Kirjasto on auki iltaan asti.",
+        ],
+        "ca": [
+            "Demà al matí anirem al mercat amb la meva germana.",
+            "El tren de Girona arriba amb deu minuts de retard.",
+            "A l'estiu sopem sempre a la terrassa.",
+            "Pots tancar la finestra, si us plau?",
+        ],
     },
     "tune": {
         "en": [
@@ -89,20 +108,53 @@ SENTENCES = {
             "We need two more chairs for the guests who arrive tonight.",
         ],
         "short_en": ["Good idea.", "Maybe next week.", "Just a moment, please.", "Sounds fine to me."],
-        "cs": ["Dnes večer budeme vařit polévku.", "Autobus do centra jezdí každých deset minut.",
-               "Na zahradě rostou jablka a hrušky.", "Kde je nejbližší pošta?"],
-        "it": ["Domenica andiamo al lago con gli amici.", "Il negozio di fiori apre alle otto.",
-               "Mia madre prepara una torta per il compleanno.", "Scusi, dove si trova la stazione?"],
+        "cs": [
+            "Dnes večer budeme vařit polévku.",
+            "Autobus do centra jezdí každých deset minut.",
+            "Na zahradě rostou jablka a hrušky.",
+            "Kde je nejbližší pošta?",
+        ],
+        "it": [
+            "Domenica andiamo al lago con gli amici.",
+            "Il negozio di fiori apre alle otto.",
+            "Mia madre prepara una torta per il compleanno.",
+            "Scusi, dove si trova la stazione?",
+        ],
     },
 }
 
 # Asterisk prompts (heldout, real speech): file stems with long sentences; the text is the prompt's name.
 ASTERISK_PROMPTS = [
-    "vm-intro", "demo-echotest", "demo-abouttotry", "demo-moreinfo", "vm-msginstruct", "dir-intro",
-    "vm-review", "vm-instructions", "queue-periodic-announce", "tt-allbusy", "vm-newuser", "dir-usingkeypad",
-    "vm-invalid-password", "demo-thanks", "vm-rec-temp", "queue-youarenext", "vm-nobox", "agent-incorrect",
-    "pbx-invalidpark", "ss-noservice", "vm-mismatch", "auth-incorrect", "unidentified-no-callback",
-    "privacy-unident", "pbx-invalid", "vm-rec-name", "vm-forward", "vm-rec-busy", "vm-rec-unv", "vm-tmpexists",
+    "vm-intro",
+    "demo-echotest",
+    "demo-abouttotry",
+    "demo-moreinfo",
+    "vm-msginstruct",
+    "dir-intro",
+    "vm-review",
+    "vm-instructions",
+    "queue-periodic-announce",
+    "tt-allbusy",
+    "vm-newuser",
+    "dir-usingkeypad",
+    "vm-invalid-password",
+    "demo-thanks",
+    "vm-rec-temp",
+    "queue-youarenext",
+    "vm-nobox",
+    "agent-incorrect",
+    "pbx-invalidpark",
+    "ss-noservice",
+    "vm-mismatch",
+    "auth-incorrect",
+    "unidentified-no-callback",
+    "privacy-unident",
+    "pbx-invalid",
+    "vm-rec-name",
+    "vm-forward",
+    "vm-rec-busy",
+    "vm-rec-unv",
+    "vm-tmpexists",
 ]
 
 
@@ -111,8 +163,10 @@ def _festival(voice: str, text: str, lang: str, stretch: float, f0: tuple[float,
     safe = text.replace("\\", " ").replace('"', "'")
     lines = [f"({voice})", f"(Parameter.set 'Duration_Stretch {stretch:.3f})"]
     if f0 is not None:
-        lines.append(f"(if (boundp 'int_lr_params) (set! int_lr_params (list (list 'target_f0_mean {f0[0]:.1f}) "
-                     f"(list 'target_f0_std {f0[1]:.1f}) (list 'model_f0_mean 170) (list 'model_f0_std 34))))")
+        lines.append(
+            f"(if (boundp 'int_lr_params) (set! int_lr_params (list (list 'target_f0_mean {f0[0]:.1f}) "
+            f"(list 'target_f0_std {f0[1]:.1f}) (list 'model_f0_mean 170) (list 'model_f0_std 34))))"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "s.wav"
         lines += [f'(set! utt1 (Utterance Text "{safe}"))', "(utt.synth utt1)", f'(utt.save.wave utt1 "{wav}" \'riff)']
@@ -135,8 +189,12 @@ def _flite(voice: str, text: str, stretch: float, f0_mean: float | None) -> np.n
 def _espeak(voice: str, text: str, pitch: int, speed: int) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "s.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "-w", str(wav), text],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "-w", str(wav), text],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         return load_file(wav)
 
 
@@ -145,8 +203,16 @@ def asterisk_files(source: Source) -> dict[str, Path]:
     return {Path(p).stem: Path(p) for p in sorted(glob.glob(str(base)))}
 
 
-def speak(source: Source, text: str, rng: np.random.Generator, *, stretch: float | None = None,
-          f0: tuple[float, float] | None = None, rate: int = SR, voice: str | None = None) -> tuple[np.ndarray, dict]:
+def speak(
+    source: Source,
+    text: str,
+    rng: np.random.Generator,
+    *,
+    stretch: float | None = None,
+    f0: tuple[float, float] | None = None,
+    rate: int = SR,
+    voice: str | None = None,
+) -> tuple[np.ndarray, dict]:
     """Speech of ``text`` by the registry voice ``source`` (trimmed, at ``rate``) and what to record about it.
 
     ``stretch``: duration stretch (>1 slower); ``f0``: (mean, std) Hz target where the engine supports it.
@@ -154,8 +220,13 @@ def speak(source: Source, text: str, rng: np.random.Generator, *, stretch: float
     """
     engine = source.extra.get("engine")
     stretch = float(stretch if stretch is not None else rng.uniform(0.9, 1.15))
-    meta = {"kind": "tts", "package": source.package, "voice": voice or source.path, "text": text,
-            "license": source.licence}
+    meta: dict[str, Any] = {
+        "kind": "tts",
+        "package": source.package,
+        "voice": voice or source.path,
+        "text": text,
+        "license": source.licence,
+    }
     if engine == "festival":
         x = _festival(source.path, text, source.extra.get("lang", "en"), stretch, f0)
         ver = "festival 2.5.0"
@@ -180,9 +251,14 @@ def speak(source: Source, text: str, rng: np.random.Generator, *, stretch: float
             y = trim_silence(load_file(files[name.strip()], rate, fmt="g722"), rate)
             parts += [y, np.zeros(int(rng.uniform(0.25, 0.5) * rate), np.float32)]
         x = np.concatenate(parts[:-1]) if parts else np.zeros(0, np.float32)
-        meta = {"kind": "recording", "role": "speech", "package": source.package,
-                "file": [str(files[n.strip()]).replace("/usr/share/", "") for n in text.split("|")],
-                "speaker": "Allison Smith (real recorded voice prompts)", "license": source.licence}
+        meta = {
+            "kind": "recording",
+            "role": "speech",
+            "package": source.package,
+            "file": [str(files[n.strip()]).replace("/usr/share/", "") for n in text.split("|")],
+            "speaker": "Allison Smith (real recorded voice prompts)",
+            "license": source.licence,
+        }
         return x.astype(np.float32), meta
     else:
         raise ValueError(f"{source.id}: not a voice")

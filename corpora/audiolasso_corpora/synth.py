@@ -45,8 +45,15 @@ def _adsr(n: int, rate: int, a: float, d: float, s: float, r: float, hold: int) 
     return env.astype(np.float64)
 
 
-def _partials_osc(f0: float, amps: np.ndarray, n: int, rate: int, vib: np.ndarray | None = None,
-                  detune: np.ndarray | None = None, rng: np.random.Generator | None = None) -> np.ndarray:
+def _partials_osc(
+    f0: float,
+    amps: np.ndarray,
+    n: int,
+    rate: int,
+    vib: np.ndarray | None = None,
+    detune: np.ndarray | None = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     t = np.arange(n) / rate
     out = np.zeros(n)
     phase_mod = 0.0 if vib is None else vib
@@ -59,8 +66,9 @@ def _partials_osc(f0: float, amps: np.ndarray, n: int, rate: int, vib: np.ndarra
     return out
 
 
-def _vibrato(n: int, rate: int, f0: float, depth_cents: float, speed: float, delay: float,
-             rng: np.random.Generator) -> np.ndarray:
+def _vibrato(
+    n: int, rate: int, f0: float, depth_cents: float, speed: float, delay: float, rng: np.random.Generator
+) -> np.ndarray:
     """Phase offset (radians, for the fundamental) of a delayed sinusoidal vibrato."""
     t = np.arange(n) / rate
     ramp = np.clip((t - delay) / 0.3, 0, 1)
@@ -79,35 +87,109 @@ def patch(method: str, family: str, rng: np.random.Generator) -> dict:
     p: dict = {"method": method, "family": family}
     if method == "additive":
         if family == "strings":
-            p.update(tilt=u(0.9, 1.5), odd=u(0.8, 1.1), attack=u(0.08, 0.25), release=u(0.15, 0.4), vib=u(8, 20),
-                     speed=u(4.5, 6.5), sustain=u(0.7, 0.9), ensemble=int(rng.integers(1, 4)))
+            p.update(
+                tilt=u(0.9, 1.5),
+                odd=u(0.8, 1.1),
+                attack=u(0.08, 0.25),
+                release=u(0.15, 0.4),
+                vib=u(8, 20),
+                speed=u(4.5, 6.5),
+                sustain=u(0.7, 0.9),
+                ensemble=int(rng.integers(1, 4)),
+            )
         elif family == "organ_synth":
             bars = rng.integers(0, 9, 9) / 8.0
             bars[0] = max(bars[0], 0.5)
-            p.update(drawbars=bars.tolist(), attack=u(0.005, 0.02), release=u(0.03, 0.1), vib=u(0, 6), speed=6.5,
-                     sustain=1.0, ensemble=1)
+            p.update(
+                drawbars=bars.tolist(),
+                attack=u(0.005, 0.02),
+                release=u(0.03, 0.1),
+                vib=u(0, 6),
+                speed=6.5,
+                sustain=1.0,
+                ensemble=1,
+            )
         elif family == "brass":
-            p.update(tilt=u(0.6, 1.0), odd=1.0, attack=u(0.03, 0.08), release=u(0.05, 0.15), vib=u(5, 15),
-                     speed=u(5, 6), sustain=u(0.75, 0.95), ensemble=1, bright_attack=u(1.0, 2.0))
+            p.update(
+                tilt=u(0.6, 1.0),
+                odd=1.0,
+                attack=u(0.03, 0.08),
+                release=u(0.05, 0.15),
+                vib=u(5, 15),
+                speed=u(5, 6),
+                sustain=u(0.75, 0.95),
+                ensemble=1,
+                bright_attack=u(1.0, 2.0),
+            )
         else:  # woodwinds
-            p.update(tilt=u(1.2, 2.0), odd=u(0.2, 1.0), attack=u(0.03, 0.07), release=u(0.05, 0.12), vib=u(5, 15),
-                     speed=u(4.5, 5.5), sustain=u(0.8, 0.95), ensemble=1, breath=u(0.01, 0.05))
+            p.update(
+                tilt=u(1.2, 2.0),
+                odd=u(0.2, 1.0),
+                attack=u(0.03, 0.07),
+                release=u(0.05, 0.12),
+                vib=u(5, 15),
+                speed=u(4.5, 5.5),
+                sustain=u(0.8, 0.95),
+                ensemble=1,
+                breath=u(0.01, 0.05),
+            )
     elif method == "subtractive":
-        p.update(wave=str(rng.choice(["saw", "square"])), cutoff=u(300, 1500) if family == "bass" else u(900, 4000),
-                 env_amt=u(1.0, 4.0), f_decay=u(0.05, 0.4), q=u(0.7, 4.0), attack=u(0.003, 0.03),
-                 decay=u(0.1, 0.6), sustain=u(0.4, 0.9), release=u(0.03, 0.2), detune=u(0, 12))
+        p.update(
+            wave=str(rng.choice(["saw", "square"])),
+            cutoff=u(300, 1500) if family == "bass" else u(900, 4000),
+            env_amt=u(1.0, 4.0),
+            f_decay=u(0.05, 0.4),
+            q=u(0.7, 4.0),
+            attack=u(0.003, 0.03),
+            decay=u(0.1, 0.6),
+            sustain=u(0.4, 0.9),
+            release=u(0.03, 0.2),
+            detune=u(0, 12),
+        )
     elif method == "fm":
         presets = {
-            "piano": dict(ratio=1.0, index=u(1.5, 3.5), idx_decay=u(0.2, 0.8), ratio2=float(rng.choice([7.0, 14.0])),
-                          index2=u(0.3, 1.2), decay=u(0.6, 1.8), sustain=0.0, attack=0.002),
-            "bass": dict(ratio=float(rng.choice([0.5, 1.0, 2.0])), index=u(1.0, 3.0), idx_decay=u(0.05, 0.3),
-                         decay=u(0.3, 1.0), sustain=u(0.2, 0.6), attack=0.003),
-            "brass": dict(ratio=1.0, index=u(2.5, 5.0), idx_attack=u(0.04, 0.1), decay=u(0.4, 1.0), sustain=u(0.7, 0.9),
-                          attack=u(0.03, 0.07)),
-            "organ_synth": dict(ratio=float(rng.choice([1.0, 2.0, 3.0])), index=u(0.4, 1.5), decay=1.0, sustain=1.0,
-                                attack=0.01, carriers=int(rng.integers(1, 3))),
-            "woodwinds": dict(ratio=float(rng.choice([2.0, 3.0])), index=u(0.8, 2.0), decay=1.0, sustain=u(0.8, 0.95),
-                              attack=u(0.03, 0.08), breath=u(0.01, 0.04)),
+            "piano": dict(
+                ratio=1.0,
+                index=u(1.5, 3.5),
+                idx_decay=u(0.2, 0.8),
+                ratio2=float(rng.choice([7.0, 14.0])),
+                index2=u(0.3, 1.2),
+                decay=u(0.6, 1.8),
+                sustain=0.0,
+                attack=0.002,
+            ),
+            "bass": dict(
+                ratio=float(rng.choice([0.5, 1.0, 2.0])),
+                index=u(1.0, 3.0),
+                idx_decay=u(0.05, 0.3),
+                decay=u(0.3, 1.0),
+                sustain=u(0.2, 0.6),
+                attack=0.003,
+            ),
+            "brass": dict(
+                ratio=1.0,
+                index=u(2.5, 5.0),
+                idx_attack=u(0.04, 0.1),
+                decay=u(0.4, 1.0),
+                sustain=u(0.7, 0.9),
+                attack=u(0.03, 0.07),
+            ),
+            "organ_synth": dict(
+                ratio=float(rng.choice([1.0, 2.0, 3.0])),
+                index=u(0.4, 1.5),
+                decay=1.0,
+                sustain=1.0,
+                attack=0.01,
+                carriers=int(rng.integers(1, 3)),
+            ),
+            "woodwinds": dict(
+                ratio=float(rng.choice([2.0, 3.0])),
+                index=u(0.8, 2.0),
+                decay=1.0,
+                sustain=u(0.8, 0.95),
+                attack=u(0.03, 0.08),
+                breath=u(0.01, 0.04),
+            ),
         }
         p.update(presets[family], release=u(0.05, 0.2), vib=u(0, 10), speed=u(4.5, 6.0))
     elif method == "karplus_strong":
@@ -117,11 +199,22 @@ def patch(method: str, family: str, rng: np.random.Generator) -> dict:
             p.update(decay=u(0.990, 0.998), bright=u(0.1, 0.4), pick=u(0.1, 0.25), body=u(0.1, 0.4), mute=u(0.2, 0.6))
     elif method == "modal":
         if family == "piano":
-            p.update(B=u(0.0001, 0.0006), hammer=u(0.4, 1.0), t60=u(2.0, 6.0), hf_damp=u(1.0, 2.5),
-                     strings=int(rng.integers(2, 4)), detune_cents=u(0.3, 2.0), release=u(0.08, 0.25))
+            p.update(
+                B=u(0.0001, 0.0006),
+                hammer=u(0.4, 1.0),
+                t60=u(2.0, 6.0),
+                hf_damp=u(1.0, 2.5),
+                strings=int(rng.integers(2, 4)),
+                detune_cents=u(0.3, 2.0),
+                release=u(0.08, 0.25),
+            )
         else:
-            p.update(ratios=[1.0, 3.93, 9.2] if rng.random() < 0.5 else [1.0, 4.0, 10.0], t60=u(0.6, 2.0),
-                     trem=u(0.0, 5.0), release=u(0.1, 0.3))
+            p.update(
+                ratios=[1.0, 3.93, 9.2] if rng.random() < 0.5 else [1.0, 4.0, 10.0],
+                t60=u(0.6, 2.0),
+                trem=u(0.0, 5.0),
+                release=u(0.1, 0.3),
+            )
     return p
 
 
@@ -136,8 +229,11 @@ def _note_additive(p, f0, dur, vel, rng, rate):
     vib = _vibrato(n, rate, f0, p["vib"], p["speed"], 0.15, rng)
     if p["family"] == "organ_synth":
         footage = [0.5, 1.5, 1, 2, 3, 4, 5, 6, 8]
-        out = sum(b * np.sin(2 * np.pi * f0 * m * np.arange(n) / rate + rng.uniform(0, 6.28))
-                  for b, m in zip(p["drawbars"], footage) if b > 0 and f0 * m < rate * 0.45)
+        out = sum(
+            b * np.sin(2 * np.pi * f0 * m * np.arange(n) / rate + rng.uniform(0, 6.28))
+            for b, m in zip(p["drawbars"], footage, strict=False)
+            if b > 0 and f0 * m < rate * 0.45
+        )
         return np.asarray(out) * env
     kmax = max(1, min(40, int(rate * 0.45 / f0)))
     k = np.arange(1, kmax + 1)
@@ -234,9 +330,9 @@ def _note_modal(p, f0, dur, vel, rng, rate):
             fk = k * f0 * np.sqrt(1 + p["B"] * k * k)
             if fk > rate * 0.45:
                 break
-            hammer = np.sinc(k * p["hammer"] * (0.3 + (127 - vel) / 254) / 3) ** 2 / k ** 0.6
+            hammer = np.sinc(k * p["hammer"] * (0.3 + (127 - vel) / 254) / 3) ** 2 / k**0.6
             tau = p["t60"] / 6.91 / (1 + (fk / 1000) ** p["hf_damp"] * 0.5) * (220 / max(f0, 110)) ** 0.5
-            for s in range(p["strings"]):
+            for _ in range(p["strings"]):
                 det = 2 ** (rng.normal(0, p["detune_cents"]) / 1200)
                 y += hammer * np.exp(-t / tau) * np.sin(2 * np.pi * fk * det * t + rng.uniform(0, 6.28))
         y /= p["strings"]
@@ -247,18 +343,30 @@ def _note_modal(p, f0, dur, vel, rng, rate):
         if fk > rate * 0.45:
             break
         tau = p["t60"] / 6.91 / (1 + i * 1.5)
-        y += (0.6 ** i) * np.exp(-t / tau) * np.sin(2 * np.pi * fk * t)
+        y += (0.6**i) * np.exp(-t / tau) * np.sin(2 * np.pi * fk * t)
     if p["trem"]:
         y *= 1 - 0.3 * (0.5 + 0.5 * np.sin(2 * np.pi * p["trem"] * t))
     return y * off * (0.3 + vel / 180)
 
 
-_NOTE = {"additive": _note_additive, "subtractive": _note_subtractive, "fm": _note_fm,
-         "karplus_strong": _note_ks, "modal": _note_modal}
+_NOTE = {
+    "additive": _note_additive,
+    "subtractive": _note_subtractive,
+    "fm": _note_fm,
+    "karplus_strong": _note_ks,
+    "modal": _note_modal,
+}
 
 
-def render(method: str, family: str, notes: list[tuple[float, float, int, int]], rng: np.random.Generator,
-           duration_s: float, rate: int = SR, params: dict | None = None) -> np.ndarray:
+def render(
+    method: str,
+    family: str,
+    notes: list[tuple[float, float, int, int]],
+    rng: np.random.Generator,
+    duration_s: float,
+    rate: int = SR,
+    params: dict | None = None,
+) -> np.ndarray:
     """Render ``notes`` with a random patch of ``method`` for ``family`` (or the given ``params``)."""
     p = params or patch(method, family, rng)
     n = int(duration_s * rate)

@@ -1,6 +1,6 @@
 """Check a generated corpus: format, exactness, levels, spans and that it only uses its own split.
 
-    python -m audiolasso_corpora.verify {heldout|tune} CORPUS_DIR
+python -m audiolasso_corpora.verify {heldout|tune} CORPUS_DIR
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def verify(split: str, corpus: Path) -> dict[str, int]:
             assert any(s["include"] for s in meta["spans"]) and any(not s["include"] for s in meta["spans"]), case
         for s in meta["sources"]:
             f = s.get("file")
-            for x in (f if isinstance(f, list) else [f]):
+            for x in f if isinstance(f, list) else [f]:
                 if x:
                     assert not is_reserved(path=x), f"{case}: reserved {x}"
                     assert split_of_file(x) == split, f"{case}: {x} is not a {split} file"

@@ -75,7 +75,9 @@ class LearnedBackend(Backend):
         mixture = torch.from_numpy(np.stack([np.asarray(i.audio, dtype=np.float32) for i in items])).to(self._device)
         with torch.inference_mode():
             spec = stft(mixture)
-            spans = np.stack([span_channel([(s.start, s.end, s.include) for s in i.spans], spec.shape[-1]) for i in items])
+            spans = np.stack(
+                [span_channel([(s.start, s.end, s.include) for s in i.spans], spec.shape[-1]) for i in items]
+            )
             text = torch.stack([texts[i.plan.sound] for i in items])
             named = istft(self._model(spec, text, torch.from_numpy(spans).to(self._device)) * spec, mixture.shape[1])
         return list(named.cpu().numpy().astype(np.float32))

@@ -15,7 +15,7 @@ A reading is right when it matches one of a row's expectations: the side
 of the sound in the reading's phrase, and the closest catalog concept where
 the row names one.
 
-    .venv/bin/python -m pytest tests/test_prompt_tables.py -s   # prints every miss
+    .venv/bin/python -m pytest tests/unit/test_prompt_tables.py -s   # prints every miss
 """
 
 from __future__ import annotations

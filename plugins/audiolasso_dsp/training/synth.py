@@ -26,8 +26,22 @@ def render(
         mid, wav = Path(tmp) / "notes.mid", Path(tmp) / "notes.wav"
         mid.write_bytes(note_sequence(program, notes, velocities, on_s, gap_s))
         subprocess.run(
-            ["fluidsynth", "-ni", "-R", "0", "-C", "0", "-g", "0.5", "-r", str(sample_rate),
-             "-F", str(wav), str(soundfont), str(mid)],
+            [
+                "fluidsynth",
+                "-ni",
+                "-R",
+                "0",
+                "-C",
+                "0",
+                "-g",
+                "0.5",
+                "-r",
+                str(sample_rate),
+                "-F",
+                str(wav),
+                str(soundfont),
+                str(mid),
+            ],
             check=True,
             capture_output=True,
         )

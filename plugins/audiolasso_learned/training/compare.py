@@ -2,7 +2,8 @@
 
     python -m audiolasso_learned.training.compare \\
         --dsp DSP/results.json DSP_NOSPANS/results.json \\
-        --learned LEARNED/results.json LEARNED_NOSPANS/results.json
+        --learned LEARNED/results.json LEARNED_NOSPANS/results.json \\
+        [--score-dsp HELDOUT_DSP/results.json --score-learned HELDOUT_LEARNED/results.json]
 
 Runs pair up in order (same corpus, same span setting). For each concept (as
 the dsp backend reads the prompt) three candidates are scored on every case
@@ -62,11 +63,14 @@ def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float)
     routes = {}
     for concept, runs in sorted(by_concept.items()):
         dsp = np.array(runs["dsp"])
-        better = {name: float(np.mean(np.array(v) - dsp)) for name, v in runs.items()
-                  if name != "dsp" and all(np.array(v) > dsp)}
+        better = {
+            name: float(np.mean(np.array(v) - dsp))
+            for name, v in runs.items()
+            if name != "dsp" and all(np.array(v) > dsp)
+        }
         better = {name: gain for name, gain in better.items() if gain >= margin_db}
         if better:
-            routes[concept] = max(better, key=better.get)
+            routes[concept] = max(better, key=better.__getitem__)
     return routes, by_concept
 
 
@@ -74,18 +78,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsp", type=Path, nargs="+", required=True)
     parser.add_argument("--learned", type=Path, nargs="+", required=True)
+    parser.add_argument("--score-dsp", type=Path, nargs="*", default=[], help="runs scored with the chosen routes")
+    parser.add_argument("--score-learned", type=Path, nargs="*", default=[], help="their learned runs, in order")
     parser.add_argument("--margin", type=float, default=0.25, help="mean dB a candidate must win by (default 0.25)")
     args = parser.parse_args()
     if len(args.dsp) != len(args.learned):
         parser.error("give one --learned run per --dsp run")
+    if len(args.score_dsp) != len(args.score_learned):
+        parser.error("give one --score-learned run per --score-dsp run")
     pairs = [score_pair(d, lr) for d, lr in zip(args.dsp, args.learned, strict=True)]
     routes, by_concept = choose_routes(pairs, args.margin)
+    scored = [score_pair(d, lr) for d, lr in zip(args.score_dsp, args.score_learned, strict=True)]
     print("concept\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute")
     for concept, runs in sorted(by_concept.items()):
         means = "\t".join(f"{np.mean(runs[name]):.2f}" for name in CANDIDATES)
         print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{routes.get(concept, 'dsp')}")
-    print("\nroutes:" + "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in routes.items()) if routes else "\nroutes: {}")
-    for path, (scores, rows) in zip(args.dsp, pairs, strict=True):
+    print(
+        "\nroutes:" + "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in routes.items())
+        if routes
+        else "\nroutes: {}"
+    )
+    for path, (scores, rows) in zip([*args.dsp, *args.score_dsp], [*pairs, *scored], strict=True):
         table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for case_id, row in rows.items():
             chosen = routes.get(row["interpretation"]["concept"], "dsp")
@@ -93,7 +106,8 @@ def main() -> None:
                 for name in CANDIDATES:
                     table[group][name].append(scores[case_id][name])
                 table[group]["routed"].append(scores[case_id][chosen])
-        print(f"\n{path.parent.name}\t" + "\t".join(CANDIDATES) + "\trouted")
+        chosen_here = " (routes chosen here)" if path in args.dsp else ""
+        print(f"\n{path.parent.name}{chosen_here}\t" + "\t".join(CANDIDATES) + "\trouted")
         for group, values in sorted(table.items(), key=lambda kv: kv[0] == "OVERALL"):
             print(f"{group}\t" + "\t".join(f"{np.mean(v):.2f}" for v in values.values()))
 

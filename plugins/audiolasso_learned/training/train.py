@@ -1,11 +1,19 @@
 """Train the mask network on seeded bank mixtures; resumes from the run folder.
 
     python -m audiolasso_learned.training.train --config plugins/audiolasso_learned/training/config.yaml
+    python -m audiolasso_learned.training.train --config ... --device cuda --workdir $OUT/run   # same script on a GPU
 
-Loss: negative SI-SDR of the masked estimate (the metric the service is judged
-by). Every ``validate_every`` steps: mean SI-SDR improvement on fixed held-out
-mixtures (validation clips of the bank), a checkpoint, and — when it is the
-best so far — the shipped safetensors file. The log is tab-separated text.
+Loss: for an example that holds the named sound, the negative SI-SDR of the masked estimate (weight 0.75)
+and of its complement against everything else (0.25: "remove X" prompts return the complement); for a
+negative example (the named sound is absent), the estimate's energy relative to the mixture in dB (floored
+at -30 dB), so the network learns to return near-silence. Every ``validate_every`` steps: mean SI-SDR
+improvement on fixed mixtures of the bank's held-back clips (per scene), ``checkpoint.pt`` (run again to
+resume), a line in ``train.log``, the best-validation weights (``best_val.safetensors``) and, from
+``snapshot_from`` on, a snapshot ``snapshots/step_N.safetensors``: the shipped model is chosen among the
+snapshots on the tune corpus (``training/select.py``), never on validation alone.
+
+Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10**7 + s * batch + i)``, the
+model is seeded, the CPU runs one thread.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +32,10 @@ from audiolasso_learned import model as net
 from audiolasso_learned.features import istft, span_channel, stft
 from audiolasso_learned.training import bank as bank_io
 from audiolasso_learned.training.mixtures import Example, sample
-from audiolasso_learned.training.prompts import all_phrases
 from serve_app.understanding import embedding
-from serve_app.understanding.catalog import BY_NAME
 
 VALIDATION_SEED = 1_000_000  # validation examples use seeds from here on; training seeds stay below
+TARGET_WEIGHT = 0.75
 
 
 def si_sdr(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -40,50 +48,89 @@ def si_sdr(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(projection.pow(2).sum(1).clamp_min(1e-8) / noise.pow(2).sum(1).clamp_min(1e-8))
 
 
+def energy_db(estimate: torch.Tensor, mixture: torch.Tensor) -> torch.Tensor:
+    """Estimate energy relative to the mixture, dB, floored at -30."""
+    ratio = estimate.pow(2).sum(1) / mixture.pow(2).sum(1).clamp_min(1e-8)
+    return 10 * torch.log10(ratio + 1e-3)
+
+
 class Batcher:
-    """Examples -> tensors; phrase embeddings are computed once, up front."""
+    """Examples -> tensors on ``device``; phrase embeddings are cached."""
 
-    def __init__(self) -> None:
-        phrases = all_phrases([c for c in BY_NAME if c != "other"])
-        self.embeddings = dict(zip(phrases, torch.from_numpy(embedding.encode(phrases)), strict=True))
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+        self.embeddings: dict[str, torch.Tensor] = {}
 
-    def text(self, phrase: str) -> torch.Tensor:
-        if phrase not in self.embeddings:
-            self.embeddings[phrase] = torch.from_numpy(embedding.encode([phrase])[0])
-        return self.embeddings[phrase]
+    def text(self, phrases: list[str]) -> torch.Tensor:
+        new = sorted({p for p in phrases if p not in self.embeddings})
+        if new:
+            for p, e in zip(new, torch.from_numpy(embedding.encode(new)), strict=True):
+                self.embeddings[p] = e
+        return torch.stack([self.embeddings[p] for p in phrases])
 
     def __call__(self, examples: list[Example]) -> tuple[torch.Tensor, ...]:
-        mixture = torch.from_numpy(np.stack([e.mixture for e in examples]))
-        target = torch.from_numpy(np.stack([e.target for e in examples]))
+        mixture = torch.from_numpy(np.stack([e.mixture for e in examples])).to(self.device)
+        target = torch.from_numpy(np.stack([e.target for e in examples])).to(self.device)
         spec = stft(mixture)
-        spans = torch.from_numpy(np.stack([span_channel(e.spans, spec.shape[-1]) for e in examples]))
-        text = torch.stack([self.text(e.phrase) for e in examples])
-        return mixture, target, spec, text, spans
+        spans = torch.from_numpy(np.stack([span_channel(e.spans, spec.shape[-1]) for e in examples])).to(self.device)
+        text = self.text([e.phrase for e in examples]).to(self.device)
+        negative = torch.tensor([e.negative for e in examples], device=self.device)
+        return mixture, target, spec, text, spans, negative
 
 
 def estimate(model: net.MaskNet, mixture, spec, text, spans) -> torch.Tensor:
     return istft(model(spec, text, spans) * spec, mixture.shape[1])
 
 
-def validate(model: net.MaskNet, batches: list[tuple[torch.Tensor, ...]]) -> float:
+def loss_of(est: torch.Tensor, mixture: torch.Tensor, target: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
+    positive = -(
+        TARGET_WEIGHT * si_sdr(est, target).clamp(max=40)
+        + (1 - TARGET_WEIGHT) * si_sdr(mixture - est, mixture - target).clamp(max=40)
+    )
+    silent = energy_db(est, mixture)
+    return torch.where(negative, silent, positive).mean()
+
+
+def validate(model: net.MaskNet, batches: list[tuple], scenes: list[str]) -> dict[str, float]:
+    """Mean SI-SDRi of the positives (overall and per scene) and mean estimate level of the negatives (dB)."""
     model.eval()
-    gains = []
+    gains, levels = [], []
     with torch.inference_mode():
-        for mixture, target, spec, text, spans in batches:
+        for mixture, target, spec, text, spans, _negative in batches:
             est = estimate(model, mixture, spec, text, spans)
-            gains.append(si_sdr(est, target) - si_sdr(mixture, target))
+            gains.append((si_sdr(est, target) - si_sdr(mixture, target)).cpu())
+            levels.append(energy_db(est, mixture).cpu())
     model.train()
-    return float(torch.cat(gains).mean())
+    gain, level = torch.cat(gains), torch.cat(levels)
+    negative = torch.cat([b[-1].cpu() for b in batches])
+    out = {"all": float(gain[~negative].mean())}
+    by_scene = defaultdict(list)
+    for g, s, neg in zip(gain.tolist(), scenes, negative.tolist(), strict=True):
+        if not neg:
+            by_scene[s].append(g)
+    out.update({s: float(np.mean(v)) for s, v in sorted(by_scene.items())})
+    out["negative_db"] = float(level[negative].mean()) if negative.any() else float("nan")
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, required=True)
-    cfg = yaml.safe_load(parser.parse_args().config.read_text())
+    parser.add_argument("--device", help="cpu (default) or cuda; overrides the config")
+    parser.add_argument("--workdir", help="overrides the config (e.g. $OUT/run on the GPU machine)")
+    parser.add_argument("--max-steps", type=int, help="overrides the config")
+    parser.add_argument("--max-minutes", type=float, help="overrides the config (a safety stop)")
+    parser.add_argument("--batch-size", type=int, help="overrides the config")
+    args = parser.parse_args()
+    cfg = yaml.safe_load(args.config.read_text())
+    for key in ("device", "workdir", "max_steps", "max_minutes", "batch_size"):
+        if getattr(args, key) is not None:
+            cfg[key] = getattr(args, key)
+    device = cfg.get("device", "cpu")
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     workdir = Path(cfg["workdir"])
-    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "snapshots").mkdir(parents=True, exist_ok=True)
     log = (workdir / "train.log").open("a")
 
     def note(line: str) -> None:
@@ -91,49 +138,79 @@ def main() -> None:
 
     train_bank = bank_io.load(Path(cfg["bank"]), "train")
     val_bank = bank_io.load(Path(cfg["bank"]), "val")
-    batcher = Batcher()
+    batcher = Batcher(device)
     bs = cfg["batch_size"]
-    val_examples = [sample(val_bank, VALIDATION_SEED + i, cfg["validation_seconds"]) for i in range(cfg["validation_examples"])]
-    val_batches = [batcher(val_examples[i : i + bs]) for i in range(0, len(val_examples), bs)]
+    val_examples = [
+        sample(val_bank, VALIDATION_SEED + i, cfg["validation_seconds"]) for i in range(cfg["validation_examples"])
+    ]
+    val_batches = [batcher(val_examples[i : i + 8]) for i in range(0, len(val_examples), 8)]
+    val_scenes = [e.scene for e in val_examples]
 
-    model = net.MaskNet(net.ModelConfig())
+    model = net.MaskNet(net.ModelConfig(**cfg.get("model", {}))).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["learning_rate"], weight_decay=1e-4)
     step, best, elapsed = 0, -math.inf, 0.0
     checkpoint = workdir / "checkpoint.pt"
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         step, best, elapsed = state["step"], state["best"], state["elapsed"]
         note(f"# resumed at step {step}")
     else:
-        note("step\tminutes\tlr\ttrain_loss\tval_si_sdri_db")
+        params = sum(p.numel() for p in model.parameters())
+        note(
+            f"# {params / 1e6:.2f} M parameters, {cfg.get('model', {})}, device {device}, batch {bs} x "
+            f"{cfg['segment_seconds']} s, {cfg['max_steps']} steps"
+        )
+        note("step\tminutes\tlr\ttrain_loss\tval_si_sdri_db\tper_scene\tnegative_db")
     started = time.time() - elapsed
     losses: list[float] = []
     while step < cfg["max_steps"] and (time.time() - started) / 60 < cfg["max_minutes"]:
         progress = step / cfg["max_steps"]
-        lr = cfg["final_learning_rate"] + (cfg["learning_rate"] - cfg["final_learning_rate"]) * 0.5 * (1 + math.cos(math.pi * progress))
+        warm = min(1.0, (step + 1) / cfg.get("warmup_steps", 1))
+        lr = warm * (
+            cfg["final_learning_rate"]
+            + (cfg["learning_rate"] - cfg["final_learning_rate"]) * 0.5 * (1 + math.cos(math.pi * progress))
+        )
         for group in optimiser.param_groups:
             group["lr"] = lr
-        examples = [sample(train_bank, cfg["seed"] * 10_000_000 + step * bs + i, cfg["segment_seconds"]) for i in range(bs)]
-        mixture, target, spec, text, spans = batcher(examples)
-        loss = -si_sdr(estimate(model, mixture, spec, text, spans), target).clamp(max=40).mean()
+        examples = [
+            sample(train_bank, cfg["seed"] * 10_000_000 + step * bs + i, cfg["segment_seconds"]) for i in range(bs)
+        ]
+        mixture, target, spec, text, spans, negative = batcher(examples)
+        loss = loss_of(estimate(model, mixture, spec, text, spans), mixture, target, negative)
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimiser.step()
         losses.append(loss.item())
         step += 1
-        if step % cfg["validate_every"] == 0:
-            val = validate(model, val_batches)
+        if step % cfg["validate_every"] == 0 or step == cfg["max_steps"]:
+            val = validate(model, val_batches, val_scenes)
             minutes = (time.time() - started) / 60
-            note(f"{step}\t{minutes:.1f}\t{lr:.2e}\t{np.mean(losses):.3f}\t{val:.3f}")
+            scenes = " ".join(f"{k}={v:.2f}" for k, v in val.items() if k not in ("all", "negative_db"))
+            note(
+                f"{step}\t{minutes:.1f}\t{lr:.2e}\t{np.mean(losses):.3f}\t{val['all']:.3f}\t{scenes}\t"
+                f"{val['negative_db']:.1f}"
+            )
             losses = []
-            if val > best:
-                best = val
-                net.save(model, Path(cfg["export"]))
-            torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step,
-                        "best": best, "elapsed": time.time() - started}, checkpoint)
+            if val["all"] > best:
+                best = val["all"]
+                net.save(model, workdir / "best_val.safetensors")
+            every = cfg.get("snapshot_every", cfg["validate_every"])
+            if step >= cfg.get("snapshot_from", 0) and (step % every == 0 or step == cfg["max_steps"]):
+                net.save(model, workdir / "snapshots" / f"step_{step}.safetensors")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "step": step,
+                    "best": best,
+                    "elapsed": time.time() - started,
+                },
+                checkpoint,
+            )
+    net.save(model, workdir / "last.safetensors")
     note(f"# stopped at step {step}, best validation SI-SDRi {best:.3f} dB")
 
 

@@ -1,0 +1,222 @@
+"""The learned backend: training data, network and plugin, on real audio. (Its speed:
+bench/separation_speed.py.)"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from audiolasso_corpora.sources import get as get_source
+from audiolasso_learned import model as net
+from audiolasso_learned.backend import WEIGHTS, LearnedBackend
+from audiolasso_learned.features import BINS, SAMPLE_RATE, frames, stft
+from audiolasso_learned.training import effects, sources
+from audiolasso_learned.training.bank import Bank
+from audiolasso_learned.training.mixtures import INSTRUMENTS, SCENES, sample
+from audiolasso_learned.training.prompts import all_templates, read_phrase
+from audiolasso_learned.training.sources import Clip
+from serve_app.audio.metrics import si_sdr
+from serve_app.audio.resample import resample
+from serve_app.backend import SeparationItem, SpanHint
+from serve_app.registry import get_backend
+from support.audio import load_fixture, speech_plus_noise
+from support.backends import plan_prompt, separate_prompt
+from support.concepts import piano_then_flute
+
+
+def _tone(rng: np.random.Generator, harmonics: int) -> np.ndarray:
+    """Held notes with ``harmonics`` partials: a numpy stand-in for one instrument family."""
+    n = int(sources.CLIP_S * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    f0 = np.repeat(rng.uniform(80, 800, 10), n // 10 + 1)[:n]
+    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
+    x = sum(np.sin(k * phase) / k for k in range(1, harmonics + 1)) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t))
+    return (x / np.sqrt(np.mean(x**2)) * 0.1).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    """A tiny bank of every kind. The training bank renders instruments with fluidsynth,
+    speech with espeak-ng/festival/flite and reads Debian recordings; a test machine need
+    not have those, so this bank stands in with committed recordings and numpy."""
+    rng = np.random.default_rng(0)
+    n = int(sources.CLIP_S * SAMPLE_RATE)
+    out = Bank()
+    for song, families in enumerate([INSTRUMENTS[:4], INSTRUMENTS[4:], ("drums", "bass", "brass", "brass")]):
+        roles = ("drums", "bass", "chords", "melody") if song < 2 else ("drums", "bass", "call", "response")
+        for i, (family, role) in enumerate(zip(families, roles, strict=False)):
+            x = _tone(rng, 2 + i)
+            if role in ("call", "response"):  # two instruments of one family take turns
+                x = x * ((np.arange(n) // SAMPLE_RATE) % 2 == (role == "response"))
+            out.add(Clip(x, "stem", family, (f"{family} {role}",), song, role, "numpy"))
+    out.add(Clip(_tone(rng, 3), "solo", "piano", ("piano",), source="numpy"))
+    talkers = [load_fixture("speech.flac", SAMPLE_RATE), load_fixture("babble.flac", SAMPLE_RATE)]
+    for k in range(4):
+        out.add(Clip(np.resize(np.roll(talkers[k % 2], 3000 * k), n), "speech", "speech", (), source=f"talker {k % 2}"))
+    for kind, (concept, names) in sources.NOISE_KINDS.items():
+        out.add(Clip(sources.noise(kind, rng), "noise", concept, names, source=kind))
+    out.add(Clip(sources.noise("crowd", rng, [c.audio for c in out.speech]), "noise", "crowd", ("crowd noise",)))
+    beep = np.sin(2 * np.pi * 880 * np.arange(n // 4) / SAMPLE_RATE).astype(np.float32)
+    out.add(Clip(beep, "event", "alarm", ("a beep",), source="numpy"))
+    out.add(Clip(sources.knock(rng), "event", "knock", ("knocking",), source="numpy"))
+    out.add(Clip(sources.chirps(rng), "event", "bird", ("a bird chirping",), source="numpy"))
+    for kind in ("owl", "bark", "meow"):
+        out.add(Clip(sources.animal_call(kind, rng), "event", sources.ANIMALS[kind][0], sources.ANIMALS[kind][1]))
+    out.add(Clip(sources.noise("rain", rng), "ambience", "rain", ("rain",)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def backend() -> LearnedBackend:
+    b = LearnedBackend()
+    b.load("cpu")
+    return b
+
+
+def _separate(backend: LearnedBackend, audio: np.ndarray, prompt: str, spans: list[SpanHint] = ()) -> np.ndarray:
+    return separate_prompt(backend, audio, prompt, spans)
+
+
+def test_same_seed_same_mixture(bank):
+    a, b, c = sample(bank, 7, 2.0), sample(bank, 7, 2.0), sample(bank, 8, 2.0)
+    assert np.array_equal(a.mixture, b.mixture) and np.array_equal(a.target, b.target)
+    assert (a.prompt, a.phrase, a.spans) == (b.prompt, b.phrase, b.spans)
+    assert not np.array_equal(a.mixture, c.mixture)
+    assert len(a.mixture) == 2 * SAMPLE_RATE and np.abs(a.mixture).max() <= 1.0
+
+
+def test_mixtures_cover_every_scene_and_name_their_target(bank):
+    examples = [sample(bank, seed, 2.0) for seed in range(160)]
+    assert {e.scene for e in examples} == set(SCENES)
+    assert {"speech", "alarm", "singing_voice", "music"} <= {e.concept for e in examples}
+    assert any(e.spans for e in examples) and any(not e.spans for e in examples)
+    assert any(e.negative for e in examples) and sum(e.negative for e in examples) < 0.2 * len(examples)
+    for e in examples:
+        assert np.all(np.isfinite(e.mixture)) and np.abs(e.mixture).max() <= 1.0
+        assert e.phrase == read_phrase(e.prompt, any(s[2] for s in e.spans))  # what the backend will embed
+        assert np.sqrt(np.mean((e.mixture - e.target) ** 2)) > 1e-4  # something else is in the mix
+        if e.negative:
+            assert not np.any(e.target) and not e.spans
+        else:
+            assert np.sqrt(np.mean(e.target**2)) > 1e-4
+        if e.scene == "marked":
+            assert any(s[2] for s in e.spans) or any(not s[2] for s in e.spans)
+
+
+def test_spans_are_correct(bank):
+    for seed in range(60):
+        e = sample(bank, seed, 2.0)
+        hop = SAMPLE_RATE // 100
+        frames_db = 10 * np.log10(
+            np.mean(e.target[: len(e.target) // hop * hop].reshape(-1, hop) ** 2, 1)
+            / (np.max(np.mean(e.target[: len(e.target) // hop * hop].reshape(-1, hop) ** 2, 1)) + 1e-20)
+            + 1e-20
+        )
+        for start, end, include in e.spans:
+            seg = frames_db[int(start * 100) : int(end * 100)]
+            if include:
+                assert np.mean(seg > -40) > 0.5
+            else:
+                assert seg.max() < -50
+
+
+def test_training_templates_differ_from_the_corpora():
+    from audiolasso_corpora.prompts import TEMPLATES
+
+    def norm(t: str) -> str:
+        return re.sub(r"\{\w+\}", "X", t).lower().strip(" ?.!")
+
+    theirs = {norm(t) for split in TEMPLATES.values() for group in split.values() for t in group}
+    assert not {norm(t) for t in all_templates()} & theirs
+
+
+def test_training_material_is_train_split_only():
+    from audiolasso_corpora.sources import split_of_file
+
+    for spec, *_ in (*sources.RECORDED, *sources.SOLO):
+        assert split_of_file(spec) == "train", spec
+    for source_id in (sources.GM_SF2, sources.GS_SF2, *sources.TRAIN_KITS, *sources.TTS_TRAIN):
+        assert get_source(source_id).split == "train"
+    for spec in (
+        "sounds/Oxygen-Im-Phone-Ring.ogg",
+        "scratch/Media/Sounds/Animal/Dog1.wav",
+        "gcompris-qt/rcc/memory-sound.rcc!gcompris/src/activities/memory-sound/resource/LRBark_3_LA_cut.ogg",
+    ):
+        with pytest.raises(PermissionError):
+            sources._assert_train(spec)
+
+
+def test_effects_keep_length_and_level(bank):
+    rng = np.random.default_rng(3)
+    x = bank.songs[0][1].audio[:SAMPLE_RATE].astype(np.float32)
+    for fn in (effects.eq, effects.reverb, effects.distortion, effects.compress):
+        y = fn(rng, x)
+        assert y.shape == x.shape and np.all(np.isfinite(y)) and 0.05 < np.std(y) / np.std(x) < 20
+    rate = effects.rate_change(rng)
+    src = np.tile(x, 2)[: effects.source_length(SAMPLE_RATE, rate)]
+    assert len(effects.resample(src, rate, SAMPLE_RATE)) == SAMPLE_RATE
+
+
+def test_network_shapes_and_shipped_size():
+    model = net.MaskNet().eval()
+    spec = stft(torch.randn(2, SAMPLE_RATE))
+    with torch.inference_mode():
+        mask = model(spec, torch.randn(2, 384), torch.zeros(2, spec.shape[-1]))
+    assert mask.shape == (2, BINS, frames(SAMPLE_RATE)) and float(mask.min()) >= 0 and float(mask.max()) <= 1
+    assert WEIGHTS.stat().st_size < 50e6
+    shipped = net.load(WEIGHTS)
+    assert sum(p.numel() for p in shipped.parameters()) == sum(p.numel() for p in model.parameters())
+
+
+def test_entry_point_registers_the_backend():
+    assert get_backend("learned") is LearnedBackend
+
+
+def test_separates_the_prompted_source(backend):
+    mixture, clean, _ = speech_plus_noise(0.0, 2, sr=SAMPLE_RATE)
+    estimate = _separate(backend, mixture, "isolate the speaker")
+    assert estimate.shape == mixture.shape
+    assert si_sdr(estimate, clean) > si_sdr(mixture, clean) + 3.0
+    # "remove the noise" names the noise: its complement is the speech again.
+    removed = _separate(backend, mixture, "remove the background noise")
+    assert si_sdr(removed, clean) > si_sdr(mixture, clean) + 3.0
+
+
+def test_spans_change_the_estimate(backend):
+    mixture, _, sr, spans = piano_then_flute()
+    mixture = resample(mixture, sr, SAMPLE_RATE)
+    hints = [SpanHint(**s) for s in spans]
+    plain = _separate(backend, mixture, "isolate the piano")
+    hinted = _separate(backend, mixture, "isolate the piano", hints)
+    change = np.sqrt(np.mean((hinted - plain) ** 2)) / np.sqrt(np.mean(plain**2))
+    assert change > 0.05
+
+
+def test_equal_length_chunks_batch_without_changing_results(backend):
+    mixture, _, _ = speech_plus_noise(5.0, 3, sr=SAMPLE_RATE)
+    _, plan = plan_prompt(backend, "isolate the speaker")
+    items = [
+        SeparationItem(mixture[:SAMPLE_RATE], plan),
+        SeparationItem(mixture[SAMPLE_RATE : 2 * SAMPLE_RATE], plan),
+        SeparationItem(mixture[: SAMPLE_RATE // 2], plan),
+    ]
+    batched = backend.separate(items)
+    assert [len(x) for x in batched] == [SAMPLE_RATE, SAMPLE_RATE, SAMPLE_RATE // 2]
+    for item, out in zip(items, batched, strict=True):
+        assert np.allclose(backend.separate([item])[0], out, atol=1e-4)
+
+
+def test_weights_option_loads_another_model(tmp_path):
+    other = net.MaskNet()
+    net.save(other, tmp_path / "other.safetensors")
+    backend = LearnedBackend(options={"weights": str(tmp_path / "other.safetensors")})
+    backend.load("cpu")
+    shipped = LearnedBackend()
+    shipped.load("cpu")
+    audio = speech_plus_noise(0.0, 4, sr=SAMPLE_RATE)[0][:SAMPLE_RATE]
+    assert not np.allclose(
+        _separate(backend, audio, "isolate the speaker"), _separate(shipped, audio, "isolate the speaker")
+    )
