@@ -323,7 +323,8 @@ TICKS_PER_QUARTER = 480
 TICKS_PER_SECOND = 960  # default tempo 120 bpm
 
 
-def _varlen(n: int) -> bytes:
+def varlen(n: int) -> bytes:
+    """A MIDI variable-length quantity."""
     out = [n & 0x7F]
     n >>= 7
     while n:
@@ -332,9 +333,12 @@ def _varlen(n: int) -> bytes:
     return bytes(reversed(out))
 
 
-def midi_bytes(notes: list[Note], program: int | None, channel: int) -> bytes:
-    """A format-0 Standard MIDI File of ``notes`` on ``channel`` with ``program`` (None: none sent)."""
+def midi_bytes(notes: list[Note], program: int | None, channel: int, bank: int | None = None) -> bytes:
+    """A format-0 Standard MIDI File of ``notes`` on ``channel`` with ``program`` (None: none sent),
+    after a bank select when ``bank`` is given."""
     events: list[tuple[int, int, bytes]] = []
+    if bank is not None:
+        events += [(0, 0, bytes([0xB0 | channel, 0, bank & 0x7F])), (0, 0, bytes([0xB0 | channel, 32, 0]))]
     if program is not None:
         events.append((0, 0, bytes([0xC0 | channel, program & 0x7F])))
     events.append((0, 0, bytes([0xB0 | channel, 7, 110])))
@@ -346,9 +350,9 @@ def midi_bytes(notes: list[Note], program: int | None, channel: int) -> bytes:
     data = bytearray()
     now = 0
     for tick, _, msg in events:
-        data += _varlen(tick - now) + msg
+        data += varlen(tick - now) + msg
         now = tick
-    data += _varlen(TICKS_PER_SECOND) + bytes([0xFF, 0x2F, 0])
+    data += varlen(TICKS_PER_SECOND) + bytes([0xFF, 0x2F, 0])
     header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS_PER_QUARTER)
     return header + b"MTrk" + struct.pack(">I", len(data)) + bytes(data)
 
@@ -381,9 +385,16 @@ def _run_synth(cmd: list[str], wav: Path) -> np.ndarray:
 
 
 def render_midi(
-    source: Source, notes: list[Note], program: int | None, drums: bool, duration_s: float, rate: int = SR
+    source: Source,
+    notes: list[Note],
+    program: int | None,
+    drums: bool,
+    duration_s: float,
+    rate: int = SR,
+    bank: int | None = None,
 ) -> np.ndarray:
-    """Render with a soundfont (fluidsynth) or FreePats (timidity). ``program=None`` with ``drums``: the kit."""
+    """Render with a soundfont (fluidsynth) or FreePats (timidity). With ``drums``: the default kit,
+    or with ``bank`` (a soundfont's drum bank), the kit ``program`` of it."""
     engine = source.extra.get("engine")
     single_kit = source.concepts == ("drums",)
     channel = 9 if drums and not single_kit else 0
@@ -395,7 +406,7 @@ def render_midi(
             raise ValueError(f"FreePats has no program {program}")
     with tempfile.TemporaryDirectory() as tmp:
         mid, wav = Path(tmp) / "p.mid", Path(tmp) / "p.wav"
-        mid.write_bytes(midi_bytes(notes, None if drums else program, channel))
+        mid.write_bytes(midi_bytes(notes, None if drums and bank is None else program, channel, bank))
         if engine == "fluidsynth":
             cmd = [
                 "fluidsynth",

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import struct
 
+from audiolasso_corpora.music import varlen as _varlen
+
 TICKS_PER_QUARTER = 480
 TICKS_PER_SECOND = 960  # at the default tempo of 120 bpm
 DRUM_CHANNEL = 9
-
-
-def _varlen(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    return bytes(reversed(out))
 
 
 def note_sequence(

@@ -97,32 +97,6 @@ def composition(meta: list[dict], arrays: dict[str, np.ndarray] | None = None) -
     return "\n".join(lines)
 
 
-def extend(path: Path, clips: list[Clip]) -> None:
-    """Add clips to an existing bank file (split assigned as in ``build``)."""
-    with np.load(path) as data:
-        arrays = {k: data[k] for k in data.files}
-    meta = json.loads(bytes(arrays["meta"]).decode())
-    counters: Counter = Counter()
-    for m in meta:
-        if m["kind"] != "stem":
-            counters[m["kind"] if m["kind"] != "event" else f"event/{m['concept']}"] += 1
-    for clip in clips:
-        arrays[f"audio/{len(meta)}"] = clip.audio.astype(np.float16)
-        meta.append(
-            {
-                "kind": clip.kind,
-                "concept": clip.concept,
-                "names": list(clip.names),
-                "group": clip.group,
-                "role": clip.role,
-                "source": clip.source,
-                "split": _split_of(clip, counters),
-            }
-        )
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(path, **arrays)
-
-
 def load(path: Path, split: str) -> Bank:
     bank = Bank()
     with np.load(path) as data:

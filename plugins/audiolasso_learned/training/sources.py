@@ -757,78 +757,14 @@ def _assert_train(spec: str) -> None:
         raise PermissionError(f"{spec}: split {split}, not train")
 
 
-# --- MIDI with bank select ------------------------------------------------------------------------------------------
-def _varlen(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    return bytes(reversed(out))
-
-
-def midi_bytes(notes: list[tuple], bank: int, program: int, channel: int) -> bytes:
-    """Format-0 MIDI of ``notes`` (start_s, dur_s, pitch, velocity) after bank select + program change."""
-    tps = 960  # ticks per second at 120 bpm, 480 per quarter
-    events: list[tuple[int, int, bytes]] = [
-        (0, 0, bytes([0xB0 | channel, 0, bank & 0x7F])),
-        (0, 0, bytes([0xB0 | channel, 32, 0])),
-        (0, 0, bytes([0xC0 | channel, program & 0x7F])),
-        (0, 0, bytes([0xB0 | channel, 7, 110])),
-    ]
-    for s, d, p, v in notes:
-        on, off = int(round(s * tps)), int(round((s + d) * tps))
-        events.append((on, 2, bytes([0x90 | channel, int(p) & 0x7F, int(v) & 0x7F])))
-        events.append((max(off, on + 1), 1, bytes([0x80 | channel, int(p) & 0x7F, 0])))
-    events.sort(key=lambda e: (e[0], e[1]))
-    data, now = bytearray(), 0
-    for tick, _, msg in events:
-        data += _varlen(tick - now) + msg
-        now = tick
-    data += _varlen(tps) + bytes([0xFF, 0x2F, 0])
-    import struct
-
-    return b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(data)) + bytes(data)
-
-
 def fluid(
     source_id: str, notes: list[tuple], bank: int, program: int, seconds: float, drums: bool = False
 ) -> np.ndarray:
     """Render with a train soundfont (fluidsynth, dry), mono float32 of ``seconds``."""
-    _, _, _, _, sources, _, _ = _corpora()
+    _, _, music, _, sources, _, _ = _corpora()
     src = sources.get(source_id)
     assert src.split == "train" and src.kind == "soundfont"
-    path = Path("/usr/share") / src.path
-    with tempfile.TemporaryDirectory() as tmp:
-        mid, wav = Path(tmp) / "p.mid", Path(tmp) / "p.wav"
-        mid.write_bytes(midi_bytes(notes, bank, program, 9 if drums else 0))
-        subprocess.run(
-            [
-                "fluidsynth",
-                "-ni",
-                "-q",
-                "-R",
-                "0",
-                "-C",
-                "0",
-                "-O",
-                "float",
-                "-g",
-                "0.6",
-                "-r",
-                str(SAMPLE_RATE),
-                "-F",
-                str(wav),
-                str(path),
-                str(mid),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        import soundfile as sf
-
-        x, _ = sf.read(wav, dtype="float32", always_2d=True)
-    return _fit(x.mean(1), int(seconds * SAMPLE_RATE))
+    return music.render_midi(src, notes, program, drums, seconds, SAMPLE_RATE, bank=bank)
 
 
 # --- songs -----------------------------------------------------------------------------------------------------------
