@@ -33,9 +33,18 @@ CANDIDATES = {"dsp": ("dsp",), "learned": ("learned",), "dsp+learned": ("dsp", "
 Scores = dict[str, dict[str, float]]  # case id -> candidate -> SI-SDRi
 
 
-def _estimate(run: Path, case_id: str) -> np.ndarray:
-    audio, _ = sf.read(run.parent / case_id / "target.wav", dtype="float64", always_2d=True)
+def _estimate(run: Path, case_id: str, length: int) -> np.ndarray:
+    """The run's target estimate; silence where the case failed (it scores the floor, as in the run)."""
+    path = run.parent / case_id / "target.wav"
+    if not path.exists():
+        return np.zeros(length)
+    audio, _ = sf.read(path, dtype="float64", always_2d=True)
     return audio.mean(1)
+
+
+def _concept(row: dict) -> str:
+    """The concept dsp read in the case's prompt ("?" where it refused the prompt)."""
+    return (row["interpretation"] or {}).get("concept", "?")
 
 
 def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
@@ -45,7 +54,8 @@ def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
     cases = {case.id: case for case in load_corpus(Path(report["corpus"]))}
     scores: Scores = {}
     for case_id, row in rows.items():
-        estimates = {"dsp": _estimate(dsp, case_id), "learned": _estimate(learned, case_id)}
+        n = len(cases[case_id].target)
+        estimates = {"dsp": _estimate(dsp, case_id, n), "learned": _estimate(learned, case_id, n)}
         scores[case_id] = {
             name: bounded_si_sdr(cases[case_id].target, np.mean([estimates[m] for m in members], 0)) - row["base"]
             for name, members in CANDIDATES.items()
@@ -59,7 +69,7 @@ def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float)
     for scores, rows in pairs:
         for case_id, row in rows.items():
             for name, value in scores[case_id].items():
-                by_concept[row["interpretation"]["concept"]][name].append(value)
+                by_concept[_concept(row)][name].append(value)
     routes = {}
     for concept, runs in sorted(by_concept.items()):
         dsp = np.array(runs["dsp"])
@@ -101,7 +111,7 @@ def main() -> None:
     for path, (scores, rows) in zip([*args.dsp, *args.score_dsp], [*pairs, *scored], strict=True):
         table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for case_id, row in rows.items():
-            chosen = routes.get(row["interpretation"]["concept"], "dsp")
+            chosen = routes.get(_concept(row), "dsp")
             for group in (row["category"], "OVERALL"):
                 for name in CANDIDATES:
                     table[group][name].append(scores[case_id][name])
