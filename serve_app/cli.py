@@ -111,13 +111,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _deployed(config: Path) -> list[tuple[str, str]]:
     """(backend, variant) of every Separator the Serve config deploys, the default first."""
-    import yaml
-
     from serve_app.application import AppArgs
+    from serve_app.launcher import load_config
 
-    apps = yaml.safe_load(config.read_text()).get("applications", [])
-    ours = [a for a in apps if a.get("import_path") == "serve_app.application:build_app"]
-    return [(b.name, b.variant) for app in ours for b in AppArgs.model_validate(app.get("args") or {}).backends]
+    ours = [a for a in load_config(config).applications if a.import_path == "serve_app.application:build_app"]
+    return [(b.name, b.variant) for app in ours for b in AppArgs.model_validate(app.args or {}).backends]
 
 
 def _backends(args: argparse.Namespace) -> int:
