@@ -101,7 +101,11 @@ def _read(prompt: str, marked: bool) -> Reading:
 def match_concepts(phrases: list[str]) -> list[SoundMatch]:
     """The closest concept for each phrase (one batched model call)."""
     names, own, examples = _example_matrix()
-    scores = embedding.encode(phrases) @ examples.T  # (phrases, examples), cosine similarities
+    # Each phrase is also read with its last word in the singular ("warning bells" ->
+    # "warning bell"): the small embedding model scores plurals lower than the catalog's
+    # singular examples. The better of the two readings counts.
+    both = embedding.encode(phrases + [singular(p) for p in phrases]) @ examples.T
+    scores = np.maximum(both[: len(phrases)], both[len(phrases) :])  # (phrases, examples), cosine similarities
     out = []
     for phrase, row in zip(phrases, scores, strict=True):
         best = int(np.argmax(row))
@@ -114,6 +118,15 @@ def match_concepts(phrases: list[str]) -> list[SoundMatch]:
             )
         )
     return out
+
+
+def singular(phrase: str) -> str:
+    """``phrase`` with a regular English plural at its end made singular (a rough rule:
+    "bells" -> "bell", "sirens" -> "siren"; "bass", "chorus", "news" stay)."""
+    head, _, last = phrase.rpartition(" ")
+    if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "ws")):
+        last = last[:-1]
+    return f"{head} {last}".strip()
 
 
 @functools.cache

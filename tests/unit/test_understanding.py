@@ -7,7 +7,7 @@ import pytest
 
 from serve_app.understanding import embedding
 from serve_app.understanding.catalog import BY_NAME, CONCEPTS
-from serve_app.understanding.reading import MIN_CONFIDENCE, UnreadablePrompt, match_concepts, read
+from serve_app.understanding.reading import MIN_CONFIDENCE, UnreadablePrompt, match_concepts, read, singular
 from serve_app.understanding.weak import prompt_warnings
 
 
@@ -85,6 +85,29 @@ def test_every_catalog_example_maps_to_its_own_concept():
     got = match_concepts([e for e, _ in examples])
     wrong = [(e, want, m.concept) for (e, want), m in zip(examples, got, strict=True) if m.concept != want]
     assert not wrong
+
+
+@pytest.mark.parametrize(
+    "phrase, singular_form",
+    [
+        ("warning bells", "warning bell"),
+        ("the sirens", "the siren"),
+        ("bass", "bass"),
+        ("chorus", "chorus"),
+        ("glass", "glass"),
+        ("news", "news"),
+        ("vocals", "vocal"),
+    ],
+)
+def test_singular_of_a_phrase(phrase, singular_form):
+    assert singular(phrase) == singular_form
+
+
+def test_a_plural_reads_as_its_singular_does():
+    """The catalog's examples are mostly singular; a plural must not fall below the concept threshold."""
+    plural, single = match_concepts(["warning bells", "warning bell"])
+    assert plural.concept == single.concept == "alarm"
+    assert plural.phrase == "warning bells"  # the reading keeps the user's words
 
 
 @pytest.mark.parametrize("prompt", ["clean this", "make better", "remove noise", "fix the audio", "?!", "enhance it"])
