@@ -104,8 +104,9 @@ def match_concepts(phrases: list[str]) -> list[SoundMatch]:
     # Each phrase is also read with its last word in the singular ("warning bells" ->
     # "warning bell"): the small embedding model scores plurals lower than the catalog's
     # singular examples. The better of the two readings counts.
-    both = embedding.encode(phrases + [singular(p) for p in phrases]) @ examples.T
-    scores = np.maximum(both[: len(phrases)], both[len(phrases) :])  # (phrases, examples), cosine similarities
+    variants = list(dict.fromkeys([*phrases, *map(singular, phrases)]))  # each distinct text embedded once
+    similarity = dict(zip(variants, embedding.encode(variants) @ examples.T, strict=True))  # cosine per example
+    scores = [np.maximum(similarity[p], similarity[singular(p)]) for p in phrases]
     out = []
     for phrase, row in zip(phrases, scores, strict=True):
         best = int(np.argmax(row))
