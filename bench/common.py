@@ -19,6 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from serve_app.store.keys import RedisKeys
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LOCAL_CONFIG = ROOT / "configs" / "local.yaml"
@@ -133,7 +135,6 @@ def create_key(redis_url: str, prefix: str, name: str = "bench") -> str:
     import redis.asyncio as aioredis
 
     from serve_app.access.apikeys import KeyStore
-    from serve_app.store.keys import RedisKeys
 
     async def make() -> str:
         r = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -154,7 +155,7 @@ def delete_prefix(redis_url: str, prefix: str) -> int:
     r = redis.Redis.from_url(redis_url)
     n = 0
     batch = []
-    for key in r.scan_iter(match=f"{prefix}:*", count=1000):
+    for key in r.scan_iter(match=RedisKeys(prefix).pattern, count=1000):
         batch.append(key)
         if len(batch) >= 1000:
             n += r.delete(*batch)
@@ -214,6 +215,11 @@ def service_config(
     if device:
         spec["device"] = device
     app["args"]["backends"] = [spec]
+    # Concept routes may name only deployed backends: keep those served by this one alone.
+    routes = app["args"].get("routes") or {}
+    app["args"]["routes"] = {
+        concept: keys for concept, keys in routes.items() if set([keys] if isinstance(keys, str) else keys) == {backend}
+    }
     worker = app["args"].setdefault("worker", {})
     if max_concurrent_jobs:
         worker["max_concurrent_jobs"] = max_concurrent_jobs

@@ -43,6 +43,7 @@ from bench.common import (
     upload,
     write_result,
 )
+from serve_app.store.keys import RedisKeys
 
 TARGET_MS = 50.0
 
@@ -57,8 +58,6 @@ def _stream_ms(event_id: str) -> int:
 
 def event_log(redis_url: str, prefix: str, request_id: str) -> list[tuple[str, dict]]:
     import redis
-
-    from serve_app.store.keys import RedisKeys
 
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     return [(eid, json.loads(f["data"])) for eid, f in r.xrange(RedisKeys(prefix).events(request_id))]

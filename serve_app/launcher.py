@@ -14,6 +14,7 @@ import yaml
 
 from serve_app.access.apikeys import KeyStore
 from serve_app.config import Settings
+from serve_app.store import migrate
 from serve_app.store.connection import connect, start_embedded
 from serve_app.store.keys import RedisKeys
 
@@ -53,6 +54,17 @@ async def ensure_dev_key(settings: Settings) -> str:
     finally:
         await redis.aclose()
     return secret
+
+
+async def _migrate(settings: Settings) -> None:
+    """Bring the embedded Redis's keys, written by an earlier version, into this one's layout."""
+    redis = connect(settings)
+    try:
+        moved = await migrate.hash_tagged_prefix(redis, RedisKeys(settings.redis_prefix))
+    finally:
+        await redis.aclose()
+    if moved:
+        print(f"Moved {moved} Redis keys into this version's layout.", flush=True)
 
 
 def load_config(path: Path, host: str | None = None, port: int | None = None):
@@ -120,6 +132,8 @@ def run_forever(config_path: Path, host: str | None, port: int | None) -> None:
     # Links name the address the service is bound to, unless an operator set a public URL.
     os.environ.setdefault("AUDIOLASSO_PUBLIC_URL", f"http://{http.host}:{http.port}")
     settings, server = prepare_environment(Settings())
+    if server is not None:
+        asyncio.run(_migrate(settings))
     key = asyncio.run(ensure_dev_key(settings))
     deploy(config)
     _stop_on_signals()  # again: ray.init installs a SIGTERM handler that aborts the process

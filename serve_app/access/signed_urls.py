@@ -28,9 +28,12 @@ class UrlSigner:
         digest = hmac.new(self.key, f"{file_id}.{expires}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def query(self, file_id: str, now: float | None = None) -> str:
-        """``expires=…&signature=…`` for a link to ``file_id`` valid for the TTL."""
+    def query(self, file_id: str, now: float | None = None, not_after: float | None = None) -> str:
+        """``expires=…&signature=…`` for a link to ``file_id`` valid for the TTL, and no
+        later than ``not_after`` (Unix seconds: the file's own expiry)."""
         expires = int((now if now is not None else time.time()) + self.ttl_s)
+        if not_after is not None:
+            expires = min(expires, int(not_after))
         return f"expires={expires}&signature={self._mac(file_id, expires)}"
 
     def verify(self, file_id: str, expires: str, signature: str, now: float | None = None) -> bool:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serve_app.errors import Unauthorized
+from serve_app.errors import ServiceError, Unauthorized
 
 PROTECTED_PREFIX = "/v1/"
 # The one route a signed link (serve_app/access/signed_urls.py) may open without a key.
@@ -27,40 +27,47 @@ class BearerAuthMiddleware:
     """Puts the caller's key id in ``request.state.owner`` (or, for a valid
     signed download link, the file id in ``request.state.signed_file``), or answers 401."""
 
-    def __init__(self, app: ASGIApp, on_error):
+    def __init__(self, app: ASGIApp, on_error, unavailable):
         self.app = app
         self.on_error = on_error  # renders a ServiceError as the API's error envelope
+        self.unavailable = unavailable  # a dependency failure as a ServiceError (503), else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIX):
             await self.app(scope, receive, send)
             return
+        try:
+            await self._authenticate(scope)
+        except ServiceError as error:
+            await self.on_error(error)(scope, receive, send)
+            return
+        except Exception as exc:
+            if (answer := self.unavailable(exc)) is None:
+                raise
+            await self.on_error(answer)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope) -> None:
+        """Puts the caller in the scope's state; raises Unauthorized."""
         ctx = scope["app"].state.ctx
         signed = _SIGNED_ROUTE.match(scope["path"])
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if signed and "signature" in query and scope["method"] in ("GET", "HEAD"):
             signer = await ctx.signing.signer()
             if not signer.verify(signed[1], query.get("expires", [""])[0], query["signature"][0]):
-                error = Unauthorized(
+                raise Unauthorized(
                     "The signed link is invalid or has expired; get a fresh one from the API.", field="signature"
                 )
-                await self.on_error(error)(scope, receive, send)
-                return
             scope.setdefault("state", {})["signed_file"] = signed[1]
-            await self.app(scope, receive, send)
             return
         token = _bearer_token(scope)
-        owner = None
-        if token is not None:
-            owner = await ctx.api_keys.authenticate(token)
+        owner = await ctx.api_keys.authenticate(token) if token is not None else None
         if owner is None:
-            error = Unauthorized(
+            raise Unauthorized(
                 "Send your API key as 'Authorization: Bearer <key>'."
                 if token is None
                 else "The API key is not valid; create one with `audiolasso keys create`.",
                 field="Authorization",
             )
-            await self.on_error(error)(scope, receive, send)
-            return
         scope.setdefault("state", {})["owner"] = owner
-        await self.app(scope, receive, send)

@@ -13,16 +13,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from serve_app import __version__
-from serve_app.api import backends, files, openapi, queue, stream, webhooks
+from serve_app.api import backends, files, health, openapi, queue, stream, webhooks
 from serve_app.api.auth import BearerAuthMiddleware
 from serve_app.api.body_limit import BodyLimitMiddleware
 from serve_app.api.deps import known_query_only
 from serve_app.api.problems import validation_problem
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import ErrorEnvelope
-from serve_app.errors import ErrorType, ServiceError
+from serve_app.errors import ErrorType, ServiceError, dependency_error
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
+from serve_app.store.connection import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,14 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
         json_limit=ctx.settings.max_json_body_bytes,
         upload_limit=ctx.settings.max_upload_bytes,
     )
-    api.add_middleware(BearerAuthMiddleware, on_error=_envelope)
+    api.add_middleware(BearerAuthMiddleware, on_error=_envelope, unavailable=dependency_error)
     api.include_router(queue.router)
     api.include_router(stream.router)
     api.include_router(webhooks.router)
     api.webhooks.include_router(webhooks.outgoing)
     api.include_router(files.router)
     api.include_router(backends.router)
+    api.include_router(health.router)
 
     @api.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
@@ -120,9 +122,8 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
             response.headers["Allow"] = allowed
         return response
 
-    @api.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+    def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return _envelope(
             ServiceError(
                 "The service failed unexpectedly; retry later.",
@@ -132,6 +133,21 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
             )
         )
 
+    async def _dependency_error(request: Request, exc: Exception):
+        """Redis away or storage full: 503 with Retry-After, not a 500."""
+        error = dependency_error(exc)
+        if error is None:
+            return _internal(request, exc)
+        log.warning("%s %s: %s (%r)", request.method, request.url.path, error.message, exc)
+        return _envelope(error)
+
+    for kind in (*UNAVAILABLE, OSError):
+        api.add_exception_handler(kind, _dependency_error)
+
+    @api.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        return _internal(request, exc)
+
     generate = api.openapi
 
     def complete_openapi() -> dict:
@@ -140,9 +156,5 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
         return api.openapi_schema
 
     api.openapi = complete_openapi  # type: ignore[method-assign]
-
-    @api.get("/healthz", include_in_schema=False)
-    async def healthz():
-        return {"ok": True}
 
     return api

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from serve_app import ids
+from serve_app.access import idempotency
 from serve_app.api.deps import base_url, bearer, get_ctx, get_owner
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.decode import decode, probe
@@ -19,7 +21,7 @@ from serve_app.context import ServiceContext
 from serve_app.contract.schemas import FileInfo, FileList, error_responses
 from serve_app.contract.views import file_info
 from serve_app.errors import AudioError, ErrorType, PayloadTooLarge
-from serve_app.files.store import FileRecord
+from serve_app.files.store import FileRecord, QuotaExceeded
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 _errors = error_responses(401, 404, 413, 422, 429)
@@ -34,33 +36,54 @@ def _clean_name(name: str | None) -> str:
 @router.post("", status_code=201, response_model=FileInfo, responses=_errors, summary="Upload an audio file")
 async def upload(
     request: Request,
+    response: Response,
     file: UploadFile = File(description="The recording (WAV, FLAC, OGG, MP3, AIFF, ...)."),
+    idempotency_key: str | None = Header(
+        None,
+        alias=idempotency.HEADER,
+        pattern=idempotency.KEY_PATTERN,
+        description="Any unique string (a UUID) to make retries safe: the same key with the same file "
+        "within 24 hours answers with the original file object instead of storing another.",
+    ),
     owner: str = Depends(get_owner),
     ctx: ServiceContext = Depends(get_ctx),
 ) -> FileInfo:
     """The file is decoded and checked on arrival: an undecodable, empty, oversize
     or overlong file is refused with a 4xx that says why."""
     await ctx.limits.hit("upload", owner, ctx.settings.uploads_per_minute)
+    quota = ctx.settings.storage_quota_bytes
+    await check_quota(ctx, owner)
     limit = ctx.settings.max_upload_bytes
     file_id = ids.new_id("file")
     tmp = ctx.files.temp_path(file_id)
+    name = _clean_name(file.filename)
     try:
-        size = 0
+        size, digest = 0, hashlib.sha256()
         with open(tmp, "wb") as out:
             while block := await file.read(1 << 20):
                 size += len(block)
                 if size > limit:
                     raise PayloadTooLarge(f"The file is larger than the {limit} byte limit.", field="file")
                 out.write(block)
+                digest.update(block)
+        if idempotency_key is not None:
+            request_fingerprint = idempotency.fingerprint(digest.hexdigest(), name)
+            earlier = await ctx.idempotency.recall(owner, "upload", idempotency_key, request_fingerprint)
+            if earlier is not None and (record := await ctx.files.find(earlier)) is not None:
+                return await _replayed(record, request, response, ctx)
         if size == 0:
             raise AudioError("The uploaded file is empty.", type=ErrorType.EMPTY_AUDIO, field="file")
         info = await asyncio.to_thread(probe, tmp, ctx.settings)
         await asyncio.to_thread(decode, tmp, ctx.settings)
+        if idempotency_key is not None:
+            file_id = await ctx.idempotency.bind(owner, "upload", idempotency_key, request_fingerprint, file_id)
+            if (record := await ctx.files.find(file_id)) is not None:  # a concurrent retry stored it first
+                return await _replayed(record, request, response, ctx)
         record = FileRecord(
             file_id=file_id,
             owner=owner,
             purpose="upload",
-            file_name=_clean_name(file.filename),
+            file_name=name,
             content_type=CONTAINERS.get(info.format, ("application/octet-stream", ""))[0],
             file_size=size,
             duration=info.duration,
@@ -68,12 +91,28 @@ async def upload(
             channels=info.channels,
             created_at=now_iso(),
         )
-        await ctx.files.add(record, tmp)
+        record = await ctx.files.add(record, tmp, quota_bytes=quota)
     except AudioError as exc:
         exc.field = exc.field or "file"
         raise
     finally:
         tmp.unlink(missing_ok=True)
+    return file_info(record, base_url(request, ctx), await ctx.signing.signer())
+
+
+async def check_quota(ctx: ServiceContext, owner: str) -> None:
+    """Refuse new work (403) from a key whose files already fill its storage quota."""
+    quota = ctx.settings.storage_quota_bytes
+    if quota and await ctx.files.used_bytes(owner) >= quota:
+        raise QuotaExceeded(
+            f"This API key's files fill its {quota} byte storage quota; delete files you no longer need "
+            "(DELETE /v1/files/{id}, DELETE /v1/queue/requests/{id}) or wait for them to expire."
+        )
+
+
+async def _replayed(record: FileRecord, request: Request, response: Response, ctx: ServiceContext) -> FileInfo:
+    """The original answer to an upload, for a retry with its idempotency key."""
+    response.headers[idempotency.REPLAYED_HEADER] = "true"
     return file_info(record, base_url(request, ctx), await ctx.signing.signer())
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from serve_app import ids
+from serve_app.access import idempotency
 from serve_app.api.backends import get_separators, require_visual
 from serve_app.api.deps import base_url, get_ctx, get_owner
+from serve_app.api.files import check_quota
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.formats import ENCODINGS
 from serve_app.clock import now_iso
@@ -26,12 +27,13 @@ from serve_app.contract.schemas import (
     SubmitResponse,
     error_responses,
 )
-from serve_app.contract.views import interpretation_view, links, result_view, status_view
-from serve_app.errors import Conflict, ErrorType, FetchError, NotFound, ServiceError
-from serve_app.jobs.planning import Planner
-from serve_app.jobs.record import JobStatus
+from serve_app.contract.views import result_view, status_view, submit_view
+from serve_app.errors import Conflict, ErrorType, FetchError, ServiceError
+from serve_app.jobs.planning import JobPlan, Planner
+from serve_app.jobs.record import JobRecord, JobStatus
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.outbound.fetch import check_url
+from serve_app.retention import delete_job
 from serve_app.routing import resolve_backend
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
@@ -76,6 +78,14 @@ async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
 async def submit(
     body: SeparateRequest,
     request: Request,
+    response: Response,
+    idempotency_key: str | None = Header(
+        None,
+        alias=idempotency.HEADER,
+        pattern=idempotency.KEY_PATTERN,
+        description="Any unique string (a UUID) to make retries safe: the same key with the same body "
+        "within 24 hours answers with the original job instead of starting another.",
+    ),
     owner: str = Depends(get_owner),
     ctx: ServiceContext = Depends(get_ctx),
     separators: Mapping[str, SeparatorClient] = Depends(get_separators),
@@ -83,7 +93,13 @@ async def submit(
     """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once, with
     how the prompt was read; a prompt the chosen backend cannot serve gets a 422."""
     settings = ctx.settings
+    request_fingerprint = idempotency.fingerprint(body.model_dump(mode="json"))
+    if idempotency_key is not None:
+        earlier = await ctx.idempotency.recall(owner, "submit", idempotency_key, request_fingerprint)
+        if earlier is not None and (job := await ctx.jobs.get(earlier)) is not None:
+            return _replayed(job, response, base_url(request, ctx))
     await ctx.limits.hit("submit", owner, settings.submits_per_minute)
+    await check_quota(ctx, owner)  # its results would need room
     inp = body.input
     if inp.file_id is not None:
         try:
@@ -116,8 +132,11 @@ async def submit(
 
     plan = await planner.plan(job_input, backend, available)
     request_id = ids.new_id("req")
+    if idempotency_key is not None:
+        request_id = await ctx.idempotency.bind(owner, "submit", idempotency_key, request_fingerprint, request_id)
     created_at = now_iso()
-    await ctx.jobs.submit(
+    base = base_url(request, ctx)
+    submitted = await ctx.jobs.submit(
         request_id=request_id,
         owner=owner,
         backend=backend,
@@ -126,18 +145,19 @@ async def submit(
         webhook_url=body.webhook_url,
         warnings=plan.warnings,
         created_at=created_at,
-        base_url=base_url(request, ctx),
+        base_url=base,
         max_queued_per_owner=settings.max_queued_per_key,
         max_queue_length=settings.max_queue_length,
     )
-    return SubmitResponse(
-        request_id=request_id,
-        status=JobStatus.IN_QUEUE,
-        created_at=created_at,
-        interpretation=interpretation_view(plan),
-        warnings=plan.warnings or None,
-        **links(base_url(request, ctx), request_id).model_dump(),
-    )
+    if submitted is None:  # a concurrent request with the same key created it first
+        return _replayed(await ctx.jobs.require(request_id), response, base)
+    return submit_view(request_id, created_at, plan, plan.warnings, base)
+
+
+def _replayed(job: JobRecord, response: Response, base: str) -> SubmitResponse:
+    """The original 202 of a job, for a retry with its idempotency key."""
+    response.headers[idempotency.REPLAYED_HEADER] = "true"
+    return submit_view(job.request_id, job.created_at, JobPlan.model_validate(job.plan), job.warnings, base)
 
 
 @router.get(
@@ -181,12 +201,7 @@ async def delete_request(request_id: str, owner: str = Depends(get_owner), ctx: 
     """Removes a COMPLETED, FAILED or CANCELLED request: its status, events, webhook delivery
     log and result tracks. The uploaded input file stays (delete it with `DELETE /v1/files/{id}`).
     A queued or running request answers 409: cancel it first."""
-    job = await ctx.jobs.delete(request_id, owner)
-    for role in ("target", "residual"):
-        track = (job.result or {}).get(role)
-        if track:
-            with contextlib.suppress(NotFound):  # already deleted through the files API
-                await ctx.files.delete(track["file_id"], owner)
+    await delete_job(ctx.jobs, ctx.files, request_id, owner)
     return Response(status_code=204)
 
 

@@ -31,6 +31,9 @@ async def follow(ctx: ServiceContext, request_id: str, base: str, last_event_id:
     """SSE bytes for one job: the events after ``last_event_id`` (or the latest
     one), then each new one as it is logged, until the terminal event."""
     jobs = ctx.jobs
+    keepalive_s = ctx.settings.sse_keepalive_s
+    step_s = min(keepalive_s, ctx.settings.redis_block_s)
+    idle_s = 0.0
     # Take the queue-moves cursor before logging the position, so no move after it goes unseen.
     moves: str | None = await jobs.queue_moves_cursor()
     await jobs.log_position(request_id)
@@ -47,15 +50,17 @@ async def follow(ctx: ServiceContext, request_id: str, base: str, last_event_id:
                 if view.status.terminal:
                     return
             cursor = batch[-1][0]
+            idle_s = 0.0
             continue
         if job.status.terminal:
             return  # the client already has the terminal event
         queued = job.status is JobStatus.IN_QUEUE
-        woke, moves = await jobs.wait_events(
-            request_id, cursor, moves if queued else None, ctx.settings.sse_keepalive_s
-        )
+        woke, moves = await jobs.wait_events(request_id, cursor, moves if queued else None, step_s)
         if not woke:
-            yield KEEPALIVE
+            idle_s += step_s
+            if idle_s >= keepalive_s:
+                yield KEEPALIVE
+                idle_s = 0.0
         elif queued:
             await jobs.log_position(request_id)
 

@@ -248,6 +248,9 @@ class FileObject(BaseModel):
     duration: float
     sample_rate: int
     channels: int
+    expires_at: str | None = Field(
+        None, description="When the service deletes the file (ISO-8601 UTC); absent: kept until deleted."
+    )
 
 
 class FileInfo(FileObject):

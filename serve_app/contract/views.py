@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from serve_app.access.signed_urls import UrlSigner
+from serve_app.clock import parse_iso
 from serve_app.contract.schemas import (
     FileInfo,
     FileObject,
@@ -12,6 +13,7 @@ from serve_app.contract.schemas import (
     QueueLinks,
     ResultResponse,
     StatusResponse,
+    SubmitResponse,
     WebhookData,
     WebhookPayload,
 )
@@ -41,6 +43,18 @@ def interpretation_view(plan: JobPlan) -> Interpretation:
         vague=reading.vague,
         backend=plan.backend,
         method=method,
+    )
+
+
+def submit_view(request_id: str, created_at: str, plan: JobPlan, warnings: list[str], base: str) -> SubmitResponse:
+    """The 202 a submit answers: the same for the first request and its idempotent retries."""
+    return SubmitResponse(
+        request_id=request_id,
+        status=JobStatus.IN_QUEUE,
+        created_at=created_at,
+        interpretation=interpretation_view(plan),
+        warnings=warnings or None,
+        **links(base, request_id).model_dump(),
     )
 
 
@@ -88,9 +102,14 @@ def file_object(record: FileRecord | dict, base: str, signer: UrlSigner) -> File
     url = f"{base}/v1/files/{data['file_id']}/content"
     return FileObject(
         url=url,
-        signed_url=f"{url}?{signer.query(data['file_id'])}",
-        **{k: data[k] for k in FileObject.model_fields if k not in ("url", "signed_url")},
+        # A link never outlives its file.
+        signed_url=f"{url}?{signer.query(data['file_id'], not_after=_timestamp(data.get('expires_at')))}",
+        **{k: data.get(k) for k in FileObject.model_fields if k not in ("url", "signed_url")},
     )
+
+
+def _timestamp(iso_time: str | None) -> float | None:
+    return parse_iso(iso_time).timestamp() if iso_time else None
 
 
 def file_info(record: FileRecord, base: str, signer: UrlSigner) -> FileInfo:

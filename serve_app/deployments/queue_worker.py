@@ -1,5 +1,5 @@
 """QueueWorker: a deployment with no HTTP route that runs the job worker loop
-and, beside it, the webhook sender loop."""
+and, beside it, the webhook sender and the retention janitor."""
 
 from __future__ import annotations
 
@@ -36,15 +36,19 @@ class QueueWorker:
             chunks_in_flight=chunks_in_flight,
         )
         self.sender = ctx.webhook_sender()
+        self.janitor = ctx.janitor()
         loop = asyncio.get_running_loop()
         self.loop_task = loop.create_task(self.worker.run())
         self.sender_task = loop.create_task(self.sender.run())
+        self.janitor_task = loop.create_task(self.janitor.run())
 
     def check_health(self) -> None:
-        for name, task in (("worker", self.loop_task), ("webhook sender", self.sender_task)):
+        loops = (("worker", self.loop_task), ("webhook sender", self.sender_task), ("janitor", self.janitor_task))
+        for name, task in loops:
             if task.done():
                 raise RuntimeError(f"{name} loop ended: {task.exception()!r}")
 
     def __del__(self):
         self.worker.stop()
         self.sender.stop()
+        self.janitor.stop()

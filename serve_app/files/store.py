@@ -1,20 +1,25 @@
 """File records (Redis) and their bytes (a local or shared directory).
 
 The directory is ``AUDIOLASSO_DATA_DIR``; on a multi-node cluster it must be a
-volume every node mounts (see cluster/README.md).
+volume every node mounts (see cluster/README.md). Each file expires after the
+lifetime of its purpose (uploads, results) and counts against its owner's quota
+until it is deleted.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from serve_app.errors import NotFound
-from serve_app.store import index
+from serve_app.clock import iso
+from serve_app.errors import ErrorType, NotFound, ServiceError
+from serve_app.store import index, scripts
 from serve_app.store.keys import RedisKeys
 
 
@@ -30,12 +35,27 @@ class FileRecord(BaseModel):
     channels: int
     created_at: str
     request_id: str | None = None
+    expires_at: str | None = None  # when the janitor deletes it; None: kept until deleted
+
+
+class QuotaExceeded(ServiceError):
+    status_code = 403
+    type = ErrorType.STORAGE_QUOTA_EXCEEDED
 
 
 class FileStore:
-    def __init__(self, redis: aioredis.Redis, keys: RedisKeys, data_dir: Path):
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: RedisKeys,
+        data_dir: Path,
+        lifetimes_s: Mapping[str, int] | None = None,  # by purpose; 0 or absent: kept until deleted
+    ):
         self.redis = redis
         self.keys = keys
+        self.lifetimes_s = dict(lifetimes_s or {})
+        self._add = scripts.register(redis, "file_add")
+        self._delete = scripts.register(redis, "file_delete")
         self.root = Path(data_dir) / "files"
         self.tmp = Path(data_dir) / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -47,23 +67,52 @@ class FileStore:
     def temp_path(self, name: str) -> Path:
         return self.tmp / name
 
-    async def add(self, record: FileRecord, src: Path) -> FileRecord:
-        """Move ``src`` into storage and record it. The bytes land first, so a
-        record never points at a missing file."""
+    async def add(self, record: FileRecord, src: Path, quota_bytes: int = 0) -> FileRecord:
+        """Move ``src`` into storage and record it, with its expiry. The bytes land first, so a
+        record never points at a missing file. With ``quota_bytes``, refuse (QuotaExceeded) a
+        file that would take its owner past it."""
+        lifetime = self.lifetimes_s.get(record.purpose, 0)
+        expires = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime else None
+        record = record.model_copy(update={"expires_at": iso(expires) if expires else None})
         shutil.move(src, self.path(record.file_id))
         fields = {k: ("" if v is None else str(v)) for k, v in record.model_dump().items()}
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self.keys.file(record.file_id), mapping=fields)
-        pipe.zadd(self.keys.owner_files(record.owner), {record.file_id: 0})
-        await pipe.execute()
+        stored = await self._add(
+            keys=self._keys(record.file_id, record.owner),
+            args=[
+                record.file_id,
+                record.owner,
+                record.file_size,
+                int(expires.timestamp() * 1000) if expires else 0,
+                quota_bytes,
+                *[item for pair in fields.items() for item in pair],
+            ],
+        )
+        if not stored:
+            self.path(record.file_id).unlink(missing_ok=True)
+            raise QuotaExceeded(
+                f"This API key's files would take more than its {quota_bytes} byte storage quota; "
+                "delete files you no longer need (DELETE /v1/files/{id}, DELETE /v1/queue/requests/{id}).",
+                field="file",
+            )
         return record
+
+    async def used_bytes(self, owner: str) -> int:
+        return int(await self.redis.hget(self.keys.storage_used, owner) or 0)
+
+    def _keys(self, file_id: str, owner: str) -> list[str]:
+        k = self.keys
+        return [k.file(file_id), k.owner_files(owner), k.files_expiry, k.storage_used]
 
     async def get(self, file_id: str) -> FileRecord:
         """Any key's file (for a verified signed link); NotFound when it is gone."""
-        data = await self.redis.hgetall(self.keys.file(file_id))
-        if not data:
+        record = await self.find(file_id)
+        if record is None:
             raise NotFound(f"No file with id {file_id!r}.", field="file_id")
-        return _record(data)
+        return record
+
+    async def find(self, file_id: str) -> FileRecord | None:
+        data = await self.redis.hgetall(self.keys.file(file_id))
+        return _record(data) if data else None
 
     async def get_owned(self, file_id: str, owner: str) -> FileRecord:
         record = await self.get(file_id)
@@ -86,12 +135,18 @@ class FileStore:
         return await index.page(self.redis, self.keys.owner_files(owner), newest, oldest, limit, load)
 
     async def delete(self, file_id: str, owner: str) -> None:
-        await self.get_owned(file_id, owner)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(self.keys.file(file_id))
-        pipe.zrem(self.keys.owner_files(owner), file_id)
-        await pipe.execute()
+        """Delete one of the owner's files, freeing its quota at once; NotFound if there is none."""
+        if not await self._delete(keys=self._keys(file_id, owner), args=[file_id, owner]):
+            raise NotFound(f"No file with id {file_id!r}.", field="file_id")
         self.path(file_id).unlink(missing_ok=True)
+
+    async def expired(self, now_ms: int, limit: int) -> list[str]:
+        """Ids of files past their expiry, oldest first."""
+        return await self.redis.zrangebyscore(self.keys.files_expiry, "-inf", now_ms, start=0, num=limit)
+
+    async def forget_expiry(self, file_id: str) -> None:
+        """Drop an expiry entry whose file is already gone."""
+        await self.redis.zrem(self.keys.files_expiry, file_id)
 
 
 def _record(data: dict[str, str]) -> FileRecord:

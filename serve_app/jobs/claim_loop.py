@@ -8,6 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
+from serve_app.store.connection import UNAVAILABLE, Backoff
+
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
@@ -30,19 +32,16 @@ class ClaimLoop(Generic[Item]):
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """Claim and handle items until :meth:`stop`; then let running ones finish."""
+        """Claim and handle items until :meth:`stop`; then let running ones finish. While
+        Redis is away the loop waits with backoff and resumes on its own."""
         slots = asyncio.Semaphore(self.concurrency)
+        backoff = Backoff(f"{self.what} loop")
         while not self._stopping.is_set():
             await slots.acquire()
-            try:
-                item = await self.claim()
-            except Exception:
-                log.exception("claiming a %s failed; retrying", self.what)
-                item = None
-                await asyncio.sleep(1.0)
+            item = await self._redis_step(self.claim, backoff)
             if item is None:
                 slots.release()
-                await self.wait_for_work()
+                await self._redis_step(self.wait_for_work, backoff)
                 continue
             key = self.key(item)
             task = asyncio.create_task(self.handle(item))
@@ -54,6 +53,20 @@ class ClaimLoop(Generic[Item]):
 
             task.add_done_callback(done)
         await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+    async def _redis_step(self, call: Callable[[], Awaitable[Any]], backoff: Backoff) -> Any:
+        """``call()``'s answer, or None after a failure (waited out with backoff)."""
+        try:
+            out = await call()
+        except UNAVAILABLE as exc:
+            await backoff.failed(exc)
+            return None
+        except Exception:
+            log.exception("%s loop: a Redis step failed; retrying", self.what)
+            await asyncio.sleep(1.0)
+            return None
+        backoff.succeeded()
+        return out
 
     def stop(self) -> None:
         self._stopping.set()

@@ -5,6 +5,7 @@ JobStopped (cancelled or lease lost)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ async def run_job(
 
     work = files.temp_path(f"{job.request_id}.src")
     made: list[Path] = []
+    stored: list[FileRecord] = []  # result tracks recorded so far, removed again if a later step fails
     try:
         if job.input.get("file_id"):
             source = files.path(job.input["file_id"])
@@ -88,7 +90,8 @@ async def run_job(
                 created_at=now_iso(),
                 request_id=job.request_id,
             )
-            await files.add(record, path)
+            record = await files.add(record, path)
+            stored.append(record)
             result[role] = record.model_dump()
         timings["encode_s"] = time.perf_counter() - t
         if encoding.rate_for(sample_rate) != sample_rate:
@@ -96,6 +99,11 @@ async def run_job(
                 f"{encoding.extension} does not take {sample_rate} Hz audio; the tracks were resampled to "
                 f"{encoding.rate_for(sample_rate)} Hz."
             )
+    except BaseException:
+        for record in stored:
+            with contextlib.suppress(Exception):  # best effort: retention removes what this misses
+                await files.delete(record.file_id, record.owner)
+        raise
     finally:
         work.unlink(missing_ok=True)
         for path in made:

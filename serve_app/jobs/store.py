@@ -11,12 +11,14 @@ even when a slow worker and its replacement both finish.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 from serve_app import ids
 from serve_app.clock import now_iso
@@ -24,6 +26,8 @@ from serve_app.errors import Conflict, NotFound, Overloaded, RateLimited
 from serve_app.jobs.record import JobRecord, JobStatus, to_hash
 from serve_app.store import index, scripts
 from serve_app.store.keys import RedisKeys
+
+log = logging.getLogger(__name__)
 
 _UNBOUNDED = 10**15
 
@@ -49,9 +53,18 @@ def _event(status: JobStatus, **extra: Any) -> str:
 
 
 class JobStore:
-    def __init__(self, redis: aioredis.Redis, keys: RedisKeys):
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: RedisKeys,
+        finished_ttl_s: int = 0,  # how long a finished job is kept (0: until deleted)
+        replica_acks: int = 0,
+        replica_wait_ms: int = 1000,
+    ):
         self.redis = redis
         self.keys = keys
+        self.finished_ttl_ms = finished_ttl_s * 1000
+        self.replica_acks, self.replica_wait_ms = replica_acks, replica_wait_ms
         self._submit = scripts.register(redis, "job_submit")
         self._claim = scripts.register(redis, "job_claim")
         self._heartbeat = scripts.register(redis, "job_heartbeat")
@@ -60,6 +73,20 @@ class JobStore:
         self._cancel = scripts.register(redis, "job_cancel")
         self._position = scripts.register(redis, "job_position")
         self._delete = scripts.register(redis, "job_delete")
+
+    async def _durable(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        """Run a transition that a client is told about (a submit, a terminal state). With
+        ``replica_acks``, answer once that many replicas hold it (WAIT on the script's own
+        connection), so a failover to a replica cannot lose it."""
+        if not self.replica_acks:
+            return await script(keys=keys, args=args)
+        pipe = self.redis.pipeline(transaction=False)
+        await script(keys=keys, args=args, client=pipe)
+        pipe.wait(self.replica_acks, self.replica_wait_ms)
+        out, acked = await pipe.execute()
+        if acked < self.replica_acks:
+            log.warning("only %d of %d replicas acknowledged a job transition in time", acked, self.replica_acks)
+        return out
 
     # --- reads -------------------------------------------------------------
     async def get(self, request_id: str) -> JobRecord | None:
@@ -156,11 +183,11 @@ class JobStore:
         base_url: str | None = None,
         max_queued_per_owner: int | None = None,
         max_queue_length: int | None = None,
-    ) -> int:
+    ) -> int | None:
         """Record and enqueue a job with its plan (``serve_app.jobs.planning``);
-        returns its queue position. ``base_url`` is
-        the base of the links the submitter got, reused in its webhook.
-        Raises RateLimited / Overloaded when the owner's or the whole queue is full."""
+        returns its queue position, or None when a job with this id exists already (an
+        idempotent retry). ``base_url`` is the base of the links the submitter got, reused
+        in its webhook. Raises RateLimited / Overloaded when the owner's or the whole queue is full."""
         fields = to_hash(
             request_id=request_id,
             owner=owner,
@@ -177,8 +204,9 @@ class JobStore:
         )
         flat = [item for pair in fields.items() for item in pair]
         k = self.keys
-        position = await self._submit(
-            keys=[
+        position = await self._durable(
+            self._submit,
+            [
                 k.job(request_id),
                 k.queue,
                 k.seq,
@@ -187,7 +215,7 @@ class JobStore:
                 k.queued_per_owner,
                 k.owner_requests(owner),
             ],
-            args=[
+            [
                 request_id,
                 _event(JobStatus.IN_QUEUE),
                 owner,
@@ -203,7 +231,7 @@ class JobStore:
             )
         if position == -2:
             raise Overloaded("The queue is full; retry in a little while.")
-        return position
+        return None if position == -3 else position
 
     async def cancel(self, request_id: str) -> JobStatus:
         """Cancel a queued job at once, or ask a running one to stop at its next chunk."""
@@ -218,8 +246,9 @@ class JobStore:
                 k.webhooks_due,
                 k.webhooks_wakeup,
                 k.queued_per_owner,
+                k.jobs_expiry,
             ],
-            args=[request_id, now_iso(), _event(JobStatus.CANCELLED), ids.new_id("msg")],
+            args=[request_id, now_iso(), _event(JobStatus.CANCELLED), ids.new_id("msg"), self.finished_ttl_ms],
         )
         if status is None:
             raise NotFound(f"No request with id {request_id!r}.", field="request_id")
@@ -237,6 +266,7 @@ class JobStore:
                 k.webhook(request_id),
                 k.webhooks_due,
                 k.owner_requests(owner),
+                k.jobs_expiry,
             ],
             args=[request_id],
         )
@@ -245,6 +275,14 @@ class JobStore:
         if not JobStatus(status).terminal:
             raise Conflict(f"The request is {status}; cancel it and wait for it to finish before deleting it.")
         return job
+
+    async def expired(self, now_ms: int, limit: int) -> list[str]:
+        """Ids of finished jobs past their expiry, oldest first."""
+        return await self.redis.zrangebyscore(self.keys.jobs_expiry, "-inf", now_ms, start=0, num=limit)
+
+    async def forget_expiry(self, request_id: str) -> None:
+        """Drop an expiry entry whose job is already gone."""
+        await self.redis.zrem(self.keys.jobs_expiry, request_id)
 
     # --- worker transitions ------------------------------------------------
     async def claim(self, lease_s: float, max_attempts: int) -> Claim | None:
@@ -299,21 +337,24 @@ class JobStore:
         extra = {"error": fields["error"]} if fields.get("error") else {}
         flat = to_hash(completed_at=now_iso(), **fields)
         k = self.keys
-        done = await self._finish(
-            keys=[
+        done = await self._durable(
+            self._finish,
+            [
                 k.job(claim.request_id),
                 k.leases,
                 k.events(claim.request_id),
                 k.webhook(claim.request_id),
                 k.webhooks_due,
                 k.webhooks_wakeup,
+                k.jobs_expiry,
             ],
-            args=[
+            [
                 claim.request_id,
                 claim.token,
                 status.value,
                 _event(status, **extra),
                 ids.new_id("msg"),
+                self.finished_ttl_ms,
                 *[item for pair in flat.items() for item in pair],
             ],
         )

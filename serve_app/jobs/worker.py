@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 
 from serve_app.config import Settings
-from serve_app.errors import ErrorType, ServiceError
+from serve_app.errors import ErrorType, ServiceError, dependency_error
 from serve_app.files.store import FileStore
 from serve_app.jobs.claim_loop import ClaimLoop
 from serve_app.jobs.planning import JobPlan, Planner
@@ -17,8 +17,11 @@ from serve_app.jobs.run import run_job
 from serve_app.jobs.separation import JobStopped
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import Claim, JobStore, Lease
+from serve_app.store.connection import UNAVAILABLE, while_unavailable
 
 log = logging.getLogger(__name__)
+
+FINISH_PATIENCE_S = 600.0  # how long a finished job waits for Redis to record its end
 
 
 class JobWorker:
@@ -41,7 +44,7 @@ class JobWorker:
         self.loop = ClaimLoop(
             "job",
             claim=lambda: jobs.claim(settings.visibility_timeout_s, settings.max_attempts),
-            wait_for_work=lambda: jobs.wait_for_work(timeout_s=1.0),
+            wait_for_work=lambda: jobs.wait_for_work(timeout_s=min(1.0, settings.redis_block_s)),
             handle=self._process,
             key=lambda claim: claim.request_id,
             concurrency=max_concurrent_jobs,
@@ -62,7 +65,7 @@ class JobWorker:
     async def _process(self, claim: Claim) -> None:
         jobs = self.jobs
         if claim.exhausted:
-            await jobs.finish(
+            await self._finish(
                 claim,
                 JobStatus.FAILED,
                 error={
@@ -83,7 +86,10 @@ class JobWorker:
                 await self._require_available(member.backend)
 
             async def progress(done: int, total: int) -> bool:
-                state = await jobs.progress(claim, done, total)
+                try:
+                    state = await jobs.progress(claim, done, total)
+                except UNAVAILABLE:
+                    return False  # a progress report lost to a Redis blip; the next one catches up
                 if state is Lease.LOST:
                     raise JobStopped()
                 return state is Lease.CANCEL_REQUESTED
@@ -92,28 +98,37 @@ class JobWorker:
             result = await run_job(
                 job, self.files, self.settings, members, plan.reading.inverted, progress, self.chunks_in_flight
             )
-            if not await jobs.finish(claim, JobStatus.COMPLETED, result=result):
+            if not await self._finish(claim, JobStatus.COMPLETED, result=result):
                 await self._discard(result)
         except JobStopped:
-            await jobs.finish(claim, JobStatus.CANCELLED)  # a no-op when the lease was lost
+            await self._finish(claim, JobStatus.CANCELLED)  # a no-op when the lease was lost
         except asyncio.CancelledError:
             # Lease lost (heartbeat cancelled us) or shutdown: another worker takes over.
             pass
+        except UNAVAILABLE as exc:
+            # Redis went away mid-job: the lease runs out and the job is claimed again
+            # (at-least-once execution; its terminal state is still recorded once).
+            log.warning("job %s abandoned: Redis unavailable (%r)", claim.request_id, exc)
         except ServiceError as exc:
-            await jobs.finish(claim, JobStatus.FAILED, error=exc.job_error())
+            await self._finish(claim, JobStatus.FAILED, error=exc.job_error())
         except Exception as exc:
-            log.exception("job %s failed unexpectedly", claim.request_id)
-            await jobs.finish(
-                claim,
-                JobStatus.FAILED,
-                error={
-                    "type": ErrorType.INTERNAL_ERROR,
-                    "message": f"Separation failed unexpectedly ({type(exc).__name__}); retrying may help.",
-                    "retryable": True,
-                },
-            )
+            if (error := dependency_error(exc)) is None:
+                log.exception("job %s failed unexpectedly", claim.request_id)
+                error = ServiceError(
+                    f"Separation failed unexpectedly ({type(exc).__name__}); retrying may help.",
+                    type=ErrorType.INTERNAL_ERROR,
+                    retryable=True,
+                )
+            await self._finish(claim, JobStatus.FAILED, error=error.job_error())
         finally:
             heartbeat.cancel()
+
+    async def _finish(self, claim: Claim, status: JobStatus, **fields) -> bool:
+        """Record the terminal state, waiting out a Redis outage: the transition checks the
+        lease token, so repeating it is safe, and a job finished here need not run again."""
+        return await while_unavailable(
+            lambda: self.jobs.finish(claim, status, **fields), f"finishing {claim.request_id}", FINISH_PATIENCE_S
+        )
 
     async def _job_plan(self, job: JobRecord) -> JobPlan:
         """The plan made at submit; a job queued by an older version without one is planned now."""

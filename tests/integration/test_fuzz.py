@@ -62,6 +62,7 @@ REASONED = {
     "audio_too_large",
     "audio_too_long",
     "payload_too_large",
+    "idempotency_key_reused",  # the same Idempotency-Key drawn again for another body
 }
 
 

@@ -122,3 +122,22 @@ async def test_progress_never_goes_back(store):
     assert (await store.get(request_id)).progress["chunks_done"] == 3
     logged = [e["progress"]["chunks_done"] for _, e in await store.events(request_id) if "progress" in e]
     assert logged == [3]
+
+
+async def test_keys_of_the_old_layout_move_under_the_hash_tag(settings):
+    from serve_app.store.migrate import hash_tagged_prefix
+
+    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    keys = RedisKeys(settings.redis_prefix)
+    old = f"{settings.redis_prefix}:job:req_1"
+    await client.hset(old, "status", "COMPLETED")
+    await client.expire(old, 100)
+    try:
+        assert await hash_tagged_prefix(client, keys) == 1
+        assert await client.exists(old) == 0
+        assert await client.hget(keys.job("req_1"), "status") == "COMPLETED"
+        assert 0 < await client.ttl(keys.job("req_1")) <= 100
+        assert await hash_tagged_prefix(client, keys) == 0  # nothing left to move
+    finally:
+        await client.delete(keys.job("req_1"))
+        await client.aclose()

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from bench import batching, queue_latency, separation_speed, submit_path
+from bench import batching, faults, queue_latency, separation_speed, submit_path
 from serve_app.registry import backends
 
 
@@ -16,7 +16,7 @@ def _positive(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
-@pytest.mark.parametrize("module", [submit_path, queue_latency, batching, separation_speed])
+@pytest.mark.parametrize("module", [submit_path, queue_latency, batching, separation_speed, faults])
 def test_every_script_has_help(module, capsys):
     with pytest.raises(SystemExit) as exc:
         module.main(["--help"])
@@ -101,3 +101,15 @@ def test_batching_counts_only_the_batches_of_a_phase():
     before = {"batch_sizes": {"1": 3, "8": 1}}
     after = {"batch_sizes": {"1": 3, "8": 4, "5": 2}}
     assert batching.batch_diff(before, after) == {5: 2, 8: 3}
+
+
+@pytest.mark.parametrize("backend", ["dsp", "learned"])
+def test_the_service_benchmarks_config_builds(backend):
+    """What submit_path, queue_latency and batching deploy: the shipped config narrowed to one
+    backend must still build (a concept route to a backend left out would refuse to deploy)."""
+    from bench.common import service_config
+    from serve_app.application import build_app
+
+    (app,) = service_config(8000, backend=backend)["applications"]
+    build_app(app["args"])
+    assert [b["name"] for b in app["args"]["backends"]] == [backend]

@@ -29,6 +29,7 @@ import yaml
 
 from serve_app.audio.metrics import si_sdr
 from serve_app.clock import parse_iso
+from serve_app.store.keys import RedisKeys
 from support import REPO
 from support.audio import drums_plus_tones, speech_plus_noise
 from support.service import wait_status
@@ -134,7 +135,6 @@ def client(serve_url):
     from serve_app.access.apikeys import KeyStore
     from serve_app.config import Settings
     from serve_app.store.connection import connect
-    from serve_app.store.keys import RedisKeys
 
     async def make_key() -> str:
         settings = Settings()
@@ -280,8 +280,9 @@ def test_job_survives_the_kill_of_its_worker(client):
     assert final["status"] == "COMPLETED", final
     r = redis.Redis.from_url(os.environ["AUDIOLASSO_REDIS_URL"], decode_responses=True)
     prefix = os.environ["AUDIOLASSO_REDIS_PREFIX"]
-    assert r.hget(f"{prefix}:job:{rid}", "attempts") == "2"  # claimed again after the kill
-    statuses = [fields["data"] for _, fields in r.xrange(f"{prefix}:job:{rid}:events")]
+    keys = RedisKeys(prefix)
+    assert r.hget(keys.job(rid), "attempts") == "2"  # claimed again after the kill
+    statuses = [fields["data"] for _, fields in r.xrange(keys.events(rid))]
     assert sum('"COMPLETED"' in s or '"FAILED"' in s or '"CANCELLED"' in s for s in statuses) == 1
     target = _download(client, client.get(body["result_url"]).json()["target"])
     assert len(target) == len(audio)

@@ -35,6 +35,7 @@ def wait_status(client, request_id: str, until=TERMINAL, timeout: float = 60.0) 
     deadline = time.monotonic() + timeout
     while True:
         body = client.get(f"/v1/queue/requests/{request_id}/status").json()
+        assert "status" in body, body
         if body["status"] in until:
             return body
         if time.monotonic() > deadline:

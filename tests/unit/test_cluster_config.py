@@ -22,3 +22,11 @@ def test_the_rayservice_deploys_the_local_application():
     assert [b.key for b in cluster_args.backends] == [b.key for b in local_args.backends]
     assert cluster_args.routes == local_args.routes
     assert {d.name for d in cluster.deployments} == {d.name for d in local.deployments}
+
+
+def test_every_ray_pod_is_ready_only_while_the_service_can_serve():
+    cluster = yaml.safe_load((ROOT / "cluster" / "rayservice.yaml").read_text())["spec"]["rayClusterConfig"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    for group in groups:
+        (container,) = group["template"]["spec"]["containers"]
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8000}

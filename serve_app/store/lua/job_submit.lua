@@ -1,11 +1,13 @@
 -- Record a job and queue it. Returns its queue position, or -1 (the owner's cap) / -2 (the
--- queue's cap). The position goes into the event and is remembered as the last one logged.
+-- queue's cap) / -3 (a job with this id exists: an idempotent retry raced its original).
+-- The position goes into the event and is remembered as the last one logged.
 local job, queue, seq, events, wakeup, queued_per_owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local owner_requests = KEYS[7]  -- the owner's listing index (all scores 0: ordered by id)
 local id, event_json, owner = ARGV[1], ARGV[2], ARGV[3]
 local owner_cap, queue_cap = tonumber(ARGV[4]), tonumber(ARGV[5])
 -- ARGV[6], ARGV[7], ...: the job record's field/value pairs
 
+if redis.call('EXISTS', job) == 1 then return -3 end
 if tonumber(redis.call('HGET', queued_per_owner, owner) or '0') >= owner_cap then return -1 end
 if redis.call('ZCARD', queue) >= queue_cap then return -2 end
 redis.call('HINCRBY', queued_per_owner, owner, 1)
