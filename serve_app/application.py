@@ -53,6 +53,9 @@ class BackendSpec(BaseModel):
 class WorkerSpec(BaseModel):
     max_concurrent_jobs: int = Field(4, ge=1)
     chunks_in_flight: int = Field(4, ge=1)
+    # A QueueWorker being stopped lets its jobs run this long, then hands the rest back; keep it
+    # under the deployment's graceful_shutdown_timeout_s (30 s by default).
+    drain_grace_s: float = Field(15.0, ge=0)
 
 
 class AppArgs(BaseModel):
@@ -98,6 +101,6 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
         ).bind(backend.name, backend.variant, backend.options, backend.device)
     options = {backend.key: backend.options for backend in spec.backends}
     worker = QueueWorker.bind(  # type: ignore[attr-defined]
-        separators, options, spec.routes, spec.worker.max_concurrent_jobs, spec.worker.chunks_in_flight
+        separators, options, spec.routes, **spec.worker.model_dump()
     )
     return Ingress.bind(worker, separators, options, spec.routes)  # type: ignore[attr-defined]

@@ -98,6 +98,11 @@ class Settings(AudioLimits):
     storage_quota_bytes: int = Field(
         10 * 1024**3, ge=0, description="Bytes of uploads and results one API key may hold (0: no quota)."
     )
+    metrics_port: int | None = Field(
+        None,
+        description="Where `audiolasso serve` has Ray export Prometheus metrics (/metrics); default: a port "
+        "Ray picks. On a cluster, Ray's own --metrics-export-port on each node.",
+    )
     retention_interval_s: float = Field(60.0, gt=0, description="How often the janitor deletes what expired.")
     webhook_max_attempts: int = Field(10, ge=1, description="Attempts to deliver one webhook before giving up.")
     webhook_backoff_base_s: float = Field(

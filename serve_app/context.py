@@ -19,6 +19,7 @@ from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import JobStore
 from serve_app.jobs.worker import JobWorker
+from serve_app.metrics import Metrics
 from serve_app.retention import Janitor
 from serve_app.store.connection import connect
 from serve_app.store.keys import RedisKeys
@@ -41,10 +42,11 @@ class ServiceContext:
     idempotency: IdempotencyKeys
     backends: list[str]  # deployed backends, by name; the first is the default
     routes: dict[str, list[str]] = field(default_factory=dict)  # concept -> backend keys (serve_app.routing)
+    metrics: Metrics = field(default_factory=Metrics)  # RayMetrics inside the deployments
 
     def job_worker(self, separators: Mapping[str, SeparatorClient], planner: Planner, **options: int) -> JobWorker:
         """The job loop over this context's stores (``options``: max_concurrent_jobs, chunks_in_flight)."""
-        return JobWorker(self.jobs, self.files, self.settings, separators, planner, **options)
+        return JobWorker(self.jobs, self.files, self.settings, separators, planner, metrics=self.metrics, **options)
 
     def janitor(self) -> Janitor:
         """The retention loop: deletes expired jobs and files."""
@@ -52,7 +54,9 @@ class ServiceContext:
 
     def webhook_sender(self) -> WebhookSender:
         """The webhook delivery loop over this context's stores."""
-        return WebhookSender(self.settings, self.outbox, self.jobs, self.api_keys, self.webhook_secrets, self.signing)
+        return WebhookSender(
+            self.settings, self.outbox, self.jobs, self.api_keys, self.webhook_secrets, self.signing, self.metrics
+        )
 
     @classmethod
     def create(
@@ -61,6 +65,7 @@ class ServiceContext:
         backends: list[str],
         redis: aioredis.Redis | None = None,
         routes: Mapping[str, list[str]] | None = None,
+        metrics: Metrics | None = None,
     ) -> ServiceContext:
         redis = redis or connect(settings)
         keys = RedisKeys(settings.redis_prefix)
@@ -85,4 +90,5 @@ class ServiceContext:
             idempotency=IdempotencyKeys(redis, keys),
             backends=list(backends),
             routes=dict(routes or {}),
+            metrics=metrics or Metrics(),
         )

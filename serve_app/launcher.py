@@ -92,7 +92,13 @@ def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> Non
         # laptop importing it takes longer. The local Ray's processes inherit this.
         os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
         env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
-        ray.init(namespace="serve", num_cpus=num_cpus, runtime_env={"env_vars": env})
+        metrics_port = Settings().metrics_port  # Prometheus scrapes the service's metrics here
+        ray.init(
+            namespace="serve",
+            num_cpus=num_cpus,
+            runtime_env={"env_vars": env},
+            **({"_metrics_export_port": metrics_port} if metrics_port else {}),
+        )
     client = serve_api.serve_start(
         http_options=config.http_options.model_dump(),
         proxy_location=config.proxy_location,

@@ -92,6 +92,7 @@ async def upload(
             created_at=now_iso(),
         )
         record = await ctx.files.add(record, tmp, quota_bytes=quota)
+        ctx.metrics.uploaded(size)
     except AudioError as exc:
         exc.field = exc.field or "file"
         raise

@@ -101,6 +101,7 @@ async def submit(
     await ctx.limits.hit("submit", owner, settings.submits_per_minute)
     await check_quota(ctx, owner)  # its results would need room
     inp = body.input
+    audio_ms = 0
     if inp.file_id is not None:
         try:
             upload = await ctx.files.get_owned(inp.file_id, owner)
@@ -112,6 +113,7 @@ async def submit(
                 status_code=422,
             ) from None
         _check_spans_within(inp.spans, upload.duration)
+        audio_ms = int(upload.duration * 1000)
         if inp.output_format in ENCODINGS:  # "same" always fits the input
             ENCODINGS[inp.output_format].check_channels(upload.channels)
     backend = resolve_backend(ctx.backends, inp.backend, inp.model_variant)
@@ -148,9 +150,12 @@ async def submit(
         base_url=base,
         max_queued_per_owner=settings.max_queued_per_key,
         max_queue_length=settings.max_queue_length,
+        serving=plan.backend,
+        audio_ms=audio_ms,
     )
     if submitted is None:  # a concurrent request with the same key created it first
         return _replayed(await ctx.jobs.require(request_id), response, base)
+    ctx.metrics.job_submitted(plan.backend)
     return submit_view(request_id, created_at, plan, plan.warnings, base)
 
 

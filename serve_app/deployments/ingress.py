@@ -13,6 +13,7 @@ from serve_app.config import get_settings
 from serve_app.context import ServiceContext
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import HandleSeparator
+from serve_app.metrics import RayMetrics
 from serve_app.understanding.reading import read
 
 
@@ -41,7 +42,7 @@ class Ingress:
         # replica serves, rather than in the first submit.
         read("isolate the speaker")
         return create_api(
-            ServiceContext.create(get_settings(), list(self.separators), routes=self.routes),
+            ServiceContext.create(get_settings(), list(self.separators), routes=self.routes, metrics=RayMetrics()),
             {key: HandleSeparator(handle) for key, handle in self.separators.items()},
             Planner.for_deployment(self.options, self.routes),
         )

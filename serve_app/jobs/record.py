@@ -43,6 +43,8 @@ class JobRecord(BaseModel):
     plan: dict[str, Any] | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    serving: str | None = None  # what the plan serves it with (``dsp+learned``), for metrics
+    audio_ms: int = 0  # the input's length when known at submit (an upload), else 0
 
     @classmethod
     def from_hash(cls, data: dict[str, str]) -> JobRecord:

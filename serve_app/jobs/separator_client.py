@@ -4,12 +4,15 @@ service, or in-process (tests, the `audiolasso worker` command)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel
 
 from serve_app.backend import Backend, BackendInfo, Plan, SeparationItem, SpanHint
+
+log = logging.getLogger(__name__)
 
 
 class BackendStatus(BaseModel):
@@ -32,25 +35,48 @@ class SeparatorClient(Protocol):
 
 
 class HandleSeparator:
-    """A Separator deployment, called through its handle (batches form there)."""
+    """A Separator deployment, called through its handle (batches form there).
+
+    A call that reached a replica which then died (killed, its node lost) is made again,
+    with backoff, for up to ``REPLICA_LOST_RETRY_S``: Serve starts another replica, and a
+    chunk separates the same twice, so a lost replica costs time, not the job."""
+
+    REPLICA_LOST_RETRY_S = 120.0
 
     def __init__(self, handle: Any):  # a ray.serve DeploymentHandle
         self.handle = handle
         self._info: BackendInfo | None = None
 
+    async def _call(self, method: str, *args: Any) -> Any:
+        from ray.exceptions import RayActorError
+        from ray.serve.exceptions import DeploymentUnavailableError, ReplicaUnavailableError
+
+        lost = (RayActorError, ReplicaUnavailableError, DeploymentUnavailableError)
+        deadline = asyncio.get_running_loop().time() + self.REPLICA_LOST_RETRY_S
+        delay = 0.5
+        while True:
+            try:
+                return await getattr(self.handle, method).remote(*args)
+            except lost as exc:
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    raise
+                log.warning("Separator replica lost during %s (%s); retrying in %.1f s", method, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     async def info(self) -> BackendInfo:
         if self._info is None:
-            self._info = await self.handle.info.remote()
+            self._info = await self._call("info")
         return self._info
 
     async def status(self) -> BackendStatus:
-        return await self.handle.status.remote()
+        return await self._call("status")
 
     async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
-        return await self.handle.prepare.remote(audio, sample_rate, plan, spans)
+        return await self._call("prepare", audio, sample_rate, plan, spans)
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
-        return await self.handle.separate.remote(item)
+        return await self._call("separate", item)
 
 
 class LocalSeparator:

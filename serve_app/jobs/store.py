@@ -73,6 +73,7 @@ class JobStore:
         self._cancel = scripts.register(redis, "job_cancel")
         self._position = scripts.register(redis, "job_position")
         self._delete = scripts.register(redis, "job_delete")
+        self._release = scripts.register(redis, "job_release")
 
     async def _durable(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
         """Run a transition that a client is told about (a submit, a terminal state). With
@@ -127,6 +128,10 @@ class JobStore:
 
     async def queue_length(self) -> int:
         return await self.redis.zcard(self.keys.queue)
+
+    async def queued_audio_s(self) -> dict[str, float]:
+        """Seconds of audio waiting, by what will serve it (inputs of known length only)."""
+        return {k: int(v) / 1000 for k, v in (await self.redis.hgetall(self.keys.queued_audio)).items()}
 
     async def events(self, request_id: str, after: str = "0-0", count: int = 1000) -> list[tuple[str, dict]]:
         """Events logged after the event id ``after`` (exclusive), oldest first."""
@@ -183,6 +188,8 @@ class JobStore:
         base_url: str | None = None,
         max_queued_per_owner: int | None = None,
         max_queue_length: int | None = None,
+        serving: str | None = None,
+        audio_ms: int = 0,
     ) -> int | None:
         """Record and enqueue a job with its plan (``serve_app.jobs.planning``);
         returns its queue position, or None when a job with this id exists already (an
@@ -201,6 +208,8 @@ class JobStore:
             base_url=base_url,
             warnings=warnings,
             attempts=0,
+            serving=serving or backend,
+            audio_ms=audio_ms,
         )
         flat = [item for pair in fields.items() for item in pair]
         k = self.keys
@@ -214,6 +223,7 @@ class JobStore:
                 k.wakeup,
                 k.queued_per_owner,
                 k.owner_requests(owner),
+                k.queued_audio,
             ],
             [
                 request_id,
@@ -221,6 +231,8 @@ class JobStore:
                 owner,
                 max_queued_per_owner or _UNBOUNDED,
                 max_queue_length or _UNBOUNDED,
+                serving or backend,
+                audio_ms,
                 *flat,
             ],
         )
@@ -247,6 +259,7 @@ class JobStore:
                 k.webhooks_wakeup,
                 k.queued_per_owner,
                 k.jobs_expiry,
+                k.queued_audio,
             ],
             args=[request_id, now_iso(), _event(JobStatus.CANCELLED), ids.new_id("msg"), self.finished_ttl_ms],
         )
@@ -289,7 +302,7 @@ class JobStore:
         token = secrets.token_hex(16)
         k = self.keys
         out = await self._claim(
-            keys=[k.queue, k.leases, k.queue_moves, k.queued_per_owner],
+            keys=[k.queue, k.leases, k.queue_moves, k.queued_per_owner, k.queued_audio],
             args=[
                 k.job_prefix,
                 k.EVENTS_SUFFIX,
@@ -327,6 +340,15 @@ class JobStore:
             await self._progress(
                 keys=[k.job(claim.request_id), k.events(claim.request_id)],
                 args=[claim.token, json.dumps(progress), _event(JobStatus.IN_PROGRESS, progress=progress), done],
+            )
+        )
+
+    async def release(self, claim: Claim) -> bool:
+        """Hand a claimed job back to be claimed again at once; False if no longer held."""
+        k = self.keys
+        return bool(
+            await self._release(
+                keys=[k.job(claim.request_id), k.leases, k.wakeup], args=[claim.request_id, claim.token]
             )
         )
 

@@ -4,9 +4,11 @@ job (jobs/run.py), and records exactly one terminal state."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 
+from serve_app.clock import now_iso, parse_iso
 from serve_app.config import Settings
 from serve_app.errors import ErrorType, ServiceError, dependency_error
 from serve_app.files.store import FileStore
@@ -17,6 +19,7 @@ from serve_app.jobs.run import run_job
 from serve_app.jobs.separation import JobStopped
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.jobs.store import Claim, JobStore, Lease
+from serve_app.metrics import Metrics
 from serve_app.store.connection import UNAVAILABLE, while_unavailable
 
 log = logging.getLogger(__name__)
@@ -34,13 +37,16 @@ class JobWorker:
         planner: Planner,
         max_concurrent_jobs: int = 4,
         chunks_in_flight: int = 4,
+        metrics: Metrics | None = None,
     ):
+        self.metrics = metrics or Metrics()
         self.jobs = jobs
         self.files = files
         self.settings = settings
         self.separators = dict(separators)
         self.planner = planner
         self.chunks_in_flight = chunks_in_flight
+        self.claims: dict[str, Claim] = {}  # of the jobs being processed, by request id
         self.loop = ClaimLoop(
             "job",
             claim=lambda: jobs.claim(settings.visibility_timeout_s, settings.max_attempts),
@@ -62,7 +68,33 @@ class JobWorker:
     def stop(self) -> None:
         self.loop.stop()
 
+    async def drain(self, grace_s: float) -> list[str]:
+        """Stop claiming; let running jobs finish for up to ``grace_s``, then hand the rest
+        back so another worker claims them at once. Returns the ids handed back."""
+        self.stop()
+        running, held = dict(self.running), dict(self.claims)
+        if running:
+            await asyncio.wait(running.values(), timeout=grace_s)
+        handed_back = []
+        for request_id, task in running.items():
+            if task.done():
+                continue
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            claim = held.get(request_id)
+            with contextlib.suppress(*UNAVAILABLE):  # then its lease runs out instead
+                if claim is not None and await self.jobs.release(claim):
+                    handed_back.append(request_id)
+        return handed_back
+
     async def _process(self, claim: Claim) -> None:
+        self.claims[claim.request_id] = claim
+        try:
+            await self._run(claim)
+        finally:
+            self.claims.pop(claim.request_id, None)
+
+    async def _run(self, claim: Claim) -> None:
         jobs = self.jobs
         if claim.exhausted:
             await self._finish(
@@ -126,9 +158,28 @@ class JobWorker:
     async def _finish(self, claim: Claim, status: JobStatus, **fields) -> bool:
         """Record the terminal state, waiting out a Redis outage: the transition checks the
         lease token, so repeating it is safe, and a job finished here need not run again."""
-        return await while_unavailable(
+        done = await while_unavailable(
             lambda: self.jobs.finish(claim, status, **fields), f"finishing {claim.request_id}", FINISH_PATIENCE_S
         )
+        if done:
+            with contextlib.suppress(Exception):  # metrics never fail a job
+                await self._observe(claim.request_id)
+        return done
+
+    async def _observe(self, request_id: str) -> None:
+        job = await self.jobs.require(request_id)
+        created, ended = parse_iso(job.created_at), parse_iso(job.completed_at or now_iso())
+        started = parse_iso(job.started_at) if job.started_at else ended
+        self.metrics.job_finished(
+            job.serving or job.backend,
+            job.status.value,
+            (job.error or {}).get("type"),
+            wait_s=(started - created).total_seconds(),
+            run_s=(ended - started).total_seconds(),
+            total_s=(ended - created).total_seconds(),
+        )
+        if job.status is JobStatus.COMPLETED and job.progress:
+            self.metrics.chunks_separated(job.serving or job.backend, int(job.progress.get("chunks_done", 0)))
 
     async def _job_plan(self, job: JobRecord) -> JobPlan:
         """The plan made at submit; a job queued by an older version without one is planned now."""

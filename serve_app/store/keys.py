@@ -56,6 +56,11 @@ class RedisKeys:
         return f"{self.root}:seq"
 
     @property
+    def queued_audio(self) -> str:
+        """Hash: what serves a job (``dsp``, ``dsp+learned``) -> milliseconds of audio queued for it."""
+        return f"{self.root}:queued-audio-ms"
+
+    @property
     def jobs_expiry(self) -> str:
         """Sorted set: finished job ids scored by when their records expire (ms), for the janitor."""
         return f"{self.root}:jobs:expiry"

@@ -29,6 +29,7 @@ from serve_app.contract.views import webhook_payload
 from serve_app.errors import ServiceError, UnsafeURL
 from serve_app.jobs.claim_loop import ClaimLoop
 from serve_app.jobs.store import JobStore
+from serve_app.metrics import Metrics
 from serve_app.outbound.fetch import http_client, open_url
 from serve_app.webhooks.outbox import Delivery, DeliveryClaim, DeliveryState, Outbox
 from serve_app.webhooks.secret_store import WebhookSecrets
@@ -93,8 +94,10 @@ class WebhookSender:
         api_keys: KeyStore,
         secrets: WebhookSecrets,
         signing: SigningKey,
+        metrics: Metrics | None = None,
         concurrency: int = 8,
     ):
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.outbox = outbox
         self.jobs = jobs
@@ -146,6 +149,7 @@ class WebhookSender:
                 state, delay = "pending", backoff_s(claim.attempt, settings, outcome.retry_after)
             else:
                 state = "failed"
+        self.metrics.webhook_attempt("retried" if state == "pending" else state)  # or delivered, failed
         if not await self.outbox.complete(claim, attempt, state, delay):
             log.warning("lost the lease on the webhook of %s; its attempt is not recorded", claim.request_id)
 

@@ -189,6 +189,31 @@ def test_receiver_failing_at_first_gets_the_same_delivery_once_per_attempt(servi
     assert not is_due(service, rid)
 
 
+def test_receiver_down_for_the_first_attempts_gets_the_delivery_once_it_is_up(live_service, lowpass):
+    patient = live_service({"lowpass": lowpass}, **{**FAST_RETRIES, "webhook_max_attempts": 10})
+    with patient.client(patient.new_key()) as client:
+        with socket.socket() as probe:  # a port with nothing listening: connections are refused
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        file_id = client.post("/v1/files", files={"file": ("tone.wav", tone_wav())}).json()["file_id"]
+        rid = submit(client, file_id, f"http://127.0.0.1:{port}/late")
+        deadline = time.monotonic() + 30
+        while len(client.get(f"/v1/queue/requests/{rid}/webhooks").json()["deliveries"][0]["attempts"]) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        receiver = Receiver(port)  # the receiver comes back
+        receiver.secret = client.get("/v1/webhooks/secret").json()["secret"]
+        try:
+            delivery = final_delivery(client, rid)
+            time.sleep(0.5)  # room for a duplicate, were one coming
+            (got,) = receiver.at("/late")
+        finally:
+            receiver.close()
+    assert delivery["state"] == "delivered" and len(delivery["attempts"]) >= 3
+    assert all(a.get("status_code") is None for a in delivery["attempts"][:-1])  # refused, not answered
+    assert got.headers["webhook-id"] == delivery["webhook_id"] and got.error is None
+
+
 def test_receiver_that_never_answers_is_given_up_on_and_the_job_is_unaffected(service, client, file_id):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))

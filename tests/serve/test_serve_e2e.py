@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -111,6 +113,7 @@ def serve_url(redis_url, tmp_path_factory):
             "AUDIOLASSO_REDIS_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}",
             "AUDIOLASSO_DATA_DIR": str(work / "data"),
             "AUDIOLASSO_VISIBILITY_TIMEOUT_S": "3",
+            "AUDIOLASSO_METRICS_PORT": str(_free_port()),
         }
     )
     sys.path.insert(0, str(site))
@@ -362,3 +365,93 @@ def test_a_poisoned_chunk_fails_only_its_job_and_out_of_memory_shrinks_only_its_
     assert max(stats["batch_sizes"]) > 2, stats  # batches formed across the jobs
     assert stats["failures"]["oom_splits"] >= 1 and stats["failures"]["failed_items"] >= 1, stats
     assert stats["device_error"] is None
+
+
+def test_metrics_reach_prometheus_and_the_dashboard_plots_only_exported_series(client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from serve_app.metrics import SERIES
+
+    mix, _, sr = speech_plus_noise(snr_db=0.0, seed=8)
+    file_id = _upload(client, mix, sr)
+    request_id = _submit(client, file_id=file_id, prompt="isolate the speaker")["request_id"]
+    failing = _submit(client, file_id=file_id, prompt="keep the poisoned low end", backend="flaky")["request_id"]
+    hooked = client.post(  # its webhook cannot be delivered: the .invalid domain never resolves
+        "/v1/queue/audio/separate",
+        json={
+            "input": {"file_id": file_id, "prompt": "keep the bass", "backend": "lowpass"},
+            "webhookUrl": "https://hooks.audiolasso.invalid/done",
+        },
+    ).json()["request_id"]
+    assert wait_status(client, request_id, timeout=120)["status"] == "COMPLETED"
+    assert wait_status(client, failing, timeout=120)["status"] == "FAILED"
+    assert wait_status(client, hooked, timeout=120)["status"] == "COMPLETED"
+    url = f"http://127.0.0.1:{os.environ['AUDIOLASSO_METRICS_PORT']}/metrics"
+    wanted = {f"ray_{name}" for name in SERIES} | {"ray_audiolasso_separator_batch_size"}
+    deadline = time.monotonic() + 90  # Ray's agents export every few seconds
+    while True:
+        families = {f.name: f for f in text_string_to_metric_families(httpx.get(url, timeout=10).text)}
+        if wanted <= set(families) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert wanted <= set(families), sorted(n for n in families if "audiolasso" in n or "serve" in n)
+
+    def value(name: str, sample: str, **labels: str) -> float:
+        return sum(
+            s.value
+            for s in families[name].samples
+            if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items())
+        )
+
+    assert value("ray_audiolasso_jobs_finished", "ray_audiolasso_jobs_finished_total", status="COMPLETED") >= 1
+    assert value("ray_audiolasso_job_total_seconds", "ray_audiolasso_job_total_seconds_count", status="COMPLETED") >= 1
+    assert value("ray_audiolasso_jobs_submitted", "ray_audiolasso_jobs_submitted_total") >= 1
+    assert value("ray_audiolasso_upload_bytes", "ray_audiolasso_upload_bytes_total") > 0
+    assert (
+        value("ray_audiolasso_job_failures", "ray_audiolasso_job_failures_total", error_type="separation_failed") >= 1
+    )
+    assert value("ray_audiolasso_webhook_deliveries", "ray_audiolasso_webhook_deliveries_total", outcome="retried") >= 1
+
+    dashboard = json.loads((ROOT / "cluster" / "grafana-dashboard.json").read_text())
+    plotted = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        for name in re.findall(r"\bray_[a-z_]+", target["expr"])
+    }
+    assert plotted and plotted <= set(families), sorted(plotted - set(families))
+
+
+def test_scaling_down_the_queue_workers_hands_their_jobs_over_at_once(client, serve_url):
+    """Two QueueWorkers, both busy with jobs longer than their drain grace; one is removed
+    by a redeploy. Its jobs are handed back and claimed by the other at once: every job
+    completes with one attempt (a job left to its lease would be claimed a second time)."""
+    from serve_app.launcher import deploy, load_config
+
+    def redeploy(replicas: int, name: str) -> None:
+        config = _config(int(serve_url.rsplit(":", 1)[1]))
+        app = config["applications"][0]
+        app["args"]["worker"]["drain_grace_s"] = 0.5
+        for deployment in app["deployments"]:
+            if deployment["name"] == "QueueWorker":
+                deployment["num_replicas"] = replicas
+        path = Path(os.environ["AUDIOLASSO_DATA_DIR"]) / name
+        path.write_text(yaml.safe_dump(config))
+        deploy(load_config(path))
+
+    redeploy(2, "config-2-workers.yaml")
+    sr = 16000
+    file_id = _upload(client, np.zeros(sr * 40, np.float32) + 0.01, sr)  # 20 chunks: seconds per job
+    ids = [
+        _submit(client, file_id=file_id, prompt="keep the low end", backend="lowpass")["request_id"] for _ in range(6)
+    ]
+    deadline = time.monotonic() + 60
+    while sum(client.get(f"/v1/queue/requests/{i}/status").json()["status"] == "IN_PROGRESS" for i in ids) < 4:
+        assert time.monotonic() < deadline, "both workers never got busy"
+        time.sleep(0.1)
+    redeploy(1, "config-1-worker.yaml")
+    r = redis.Redis.from_url(os.environ["AUDIOLASSO_REDIS_URL"], decode_responses=True)
+    keys = RedisKeys(os.environ["AUDIOLASSO_REDIS_PREFIX"])
+    for request_id in ids:
+        assert wait_status(client, request_id, timeout=180)["status"] == "COMPLETED"
+        assert r.hget(keys.job(request_id), "attempts") == "1"

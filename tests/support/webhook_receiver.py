@@ -23,7 +23,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:  # 0: any free port
         self.secret: str | None = None  # verify with this (set it to the key's whsec_ secret)
         self.received: list[Received] = []
         self._answers: dict[str, list[tuple[int, dict[str, str]]]] = {}
@@ -52,7 +52,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

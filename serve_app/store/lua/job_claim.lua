@@ -3,7 +3,7 @@
 -- Claim a job: first one whose lease ran out (its worker died), else the head of the queue.
 -- Returns {'claimed', id, attempt}, {'exhausted', id, attempts} (claimed too often: fail it),
 -- or false when there is nothing to do.
-local queue, leases, moves, queued_per_owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local queue, leases, moves, queued_per_owner, queued_audio = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local job_prefix, events_suffix, lease_ms, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local max_attempts, started_at, started_event = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 
@@ -35,7 +35,7 @@ while true do
     redis.call('ZADD', leases, deadline, id)
     redis.call('HSET', job, 'status', 'IN_PROGRESS', 'lease_token', token, 'attempts', 1, 'started_at', started_at)
     redis.call('XADD', job .. events_suffix, '*', 'data', started_event)
-    queue_moved(moves, id, job, queued_per_owner)
+    queue_moved(moves, id, job, queued_per_owner, queued_audio)
     return {'claimed', id, 1}
   end
 end

@@ -3,9 +3,11 @@
 -- The position goes into the event and is remembered as the last one logged.
 local job, queue, seq, events, wakeup, queued_per_owner = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local owner_requests = KEYS[7]  -- the owner's listing index (all scores 0: ordered by id)
+local queued_audio = KEYS[8]  -- backend -> ms of audio waiting (for metrics and autoscaling)
 local id, event_json, owner = ARGV[1], ARGV[2], ARGV[3]
 local owner_cap, queue_cap = tonumber(ARGV[4]), tonumber(ARGV[5])
--- ARGV[6], ARGV[7], ...: the job record's field/value pairs
+local serving, audio_ms = ARGV[6], tonumber(ARGV[7])  -- also among the record's fields
+-- ARGV[8], ARGV[9], ...: the job record's field/value pairs
 
 if redis.call('EXISTS', job) == 1 then return -3 end
 if tonumber(redis.call('HGET', queued_per_owner, owner) or '0') >= owner_cap then return -1 end
@@ -15,7 +17,8 @@ local n = redis.call('INCR', seq)
 redis.call('ZADD', queue, n, id)
 redis.call('ZADD', owner_requests, 0, id)
 local position = redis.call('ZRANK', queue, id)
-redis.call('HSET', job, 'seq', n, 'logged_position', position, unpack(ARGV, 6))
+redis.call('HSET', job, 'seq', n, 'logged_position', position, unpack(ARGV, 8))
+if audio_ms > 0 then redis.call('HINCRBY', queued_audio, serving, audio_ms) end
 local event = cjson.decode(event_json)
 event['queue_position'] = position
 redis.call('XADD', events, '*', 'data', cjson.encode(event))
