@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from serve_app.client.cli import add_commands as client_commands
 from serve_app.config import Settings
 
 DEFAULT_CONFIG = Path("configs/local.yaml")
@@ -212,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--without-spans", action="store_true", help="drop every case's span hints (what they add)")
     p.set_defaults(func=_eval)
 
+    client_commands(sub)  # separate, status, result, cancel: the client from a terminal
     return parser
 
 
