@@ -174,58 +174,53 @@ def kill_everything_of(data: Path) -> int:
     return len(victims)
 
 
-def separator_kill(args: argparse.Namespace) -> dict[str, Any]:
-    """The Separator replica killed mid-batch; Serve starts another."""
-
+@contextlib.contextmanager
+def jobs_running(args: argparse.Namespace, env: dict[str, str] | None = None):
+    """The deployed service on a redis-server of this script's, with ``args.jobs`` jobs
+    submitted and the first one running: (its Redis, its key prefix, a client, the job ids)."""
     server = RedisServer(Path(tempfile.mkdtemp(prefix="audiolasso-faults-redis-"))).start()
     prefix = new_prefix("faults")
     try:
-        with LocalService(service_config(free_port()), server.url, prefix) as svc:
-            client = httpx.Client(base_url=svc.url, headers={"Authorization": f"Bearer {svc.key}"}, timeout=30)
-            file_id = signal_upload(client, args.seconds)
-            ids = submit_jobs(client, file_id, args.jobs)
-            wait_for(lambda: status_of(client, ids[0]) == "IN_PROGRESS", 120, "a job to start")
-            time.sleep(1.0)  # well into its chunks
-            replicas = [p for p in replica_processes() if p["name"].startswith("Separator-dsp")]
-            if not replicas:
-                raise RuntimeError(f"no Separator-dsp replica among {replica_processes()}")
-            os.kill(replicas[0]["pid"], signal.SIGKILL)
-            row = count(client, ids, server.client(), RedisKeys(prefix), args.timeout_s)
-            row["replicas_killed"] = 1
-            client.close()
-            return row
+        with LocalService(service_config(free_port()), server.url, prefix, env=env) as svc:
+            headers = {"Authorization": f"Bearer {svc.key}"}
+            with httpx.Client(base_url=svc.url, headers=headers, timeout=30) as client:
+                ids = submit_jobs(client, signal_upload(client, args.seconds), args.jobs)
+                wait_for(lambda: status_of(client, ids[0]) == "IN_PROGRESS", 120, "a job to start")
+                yield server, prefix, client, ids
     finally:
         server.stop()
+
+
+def separator_kill(args: argparse.Namespace) -> dict[str, Any]:
+    """The Separator replica killed mid-batch; Serve starts another."""
+    with jobs_running(args) as (server, prefix, client, ids):
+        time.sleep(1.0)  # well into its chunks
+        replicas = [p for p in replica_processes() if p["name"].startswith("Separator-dsp")]
+        if not replicas:
+            raise RuntimeError(f"no Separator-dsp replica among {replica_processes()}")
+        os.kill(replicas[0]["pid"], signal.SIGKILL)
+        return {**count(client, ids, server.client(), RedisKeys(prefix), args.timeout_s), "replicas_killed": 1}
 
 
 def redis_outage(args: argparse.Namespace) -> dict[str, Any]:
     """The service's Redis down for ``outage_s`` with jobs queued and running."""
-    server = RedisServer(Path(tempfile.mkdtemp(prefix="audiolasso-faults-redis-"))).start()
-    prefix = new_prefix("faults")
-    env = {"AUDIOLASSO_REDIS_TIMEOUT_S": "2"}
-    try:
-        with LocalService(service_config(free_port()), server.url, prefix, env=env) as svc:
-            client = httpx.Client(base_url=svc.url, headers={"Authorization": f"Bearer {svc.key}"}, timeout=30)
-            file_id = signal_upload(client, args.seconds)
-            ids = submit_jobs(client, file_id, args.jobs)
-            wait_for(lambda: status_of(client, ids[0]) == "IN_PROGRESS", 120, "a job to start")
-            server.kill()
-            answers, ready = set(), set()
-            deadline = time.monotonic() + args.outage_s
-            while time.monotonic() < deadline:
-                response = client.get(f"/v1/queue/requests/{ids[0]}/status")
-                answers.add((response.status_code, "Retry-After" in response.headers))
-                ready.add(client.get("/readyz").status_code)
-                time.sleep(2)
-            server.start()
-            row = count(client, ids, server.client(), RedisKeys(prefix), args.timeout_s)
-            row["answers_while_down"] = sorted(f"{code}{' +Retry-After' if ra else ''}" for code, ra in answers)
-            row["readyz_while_down"] = sorted(ready)
-            row["outage_s"] = args.outage_s
-            client.close()
-            return row
-    finally:
-        server.stop()
+    with jobs_running(args, env={"AUDIOLASSO_REDIS_TIMEOUT_S": "2"}) as (server, prefix, client, ids):
+        server.kill()
+        answers, ready = set(), set()
+        deadline = time.monotonic() + args.outage_s
+        while time.monotonic() < deadline:
+            response = client.get(f"/v1/queue/requests/{ids[0]}/status")
+            answers.add(f"{response.status_code}{' +Retry-After' if 'Retry-After' in response.headers else ''}")
+            ready.add(client.get("/readyz").status_code)
+            time.sleep(2)
+        server.start()
+        row = count(client, ids, server.client(), RedisKeys(prefix), args.timeout_s)
+        return {
+            **row,
+            "answers_while_down": sorted(answers),
+            "readyz_while_down": sorted(ready),
+            "outage_s": args.outage_s,
+        }
 
 
 def soak(args: argparse.Namespace) -> dict[str, Any]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from serve_app.access import idempotency
 from serve_app.context import ServiceContext
 from serve_app.errors import ErrorType, ServiceError
 
@@ -81,3 +82,15 @@ def _query_names(dependant: Dependant) -> set[str]:
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
+
+
+def idempotency_key_header(answers_with: str):
+    """The ``Idempotency-Key`` header of a route that creates something; ``answers_with``
+    says what a retry gets back."""
+    return Header(
+        None,
+        alias=idempotency.HEADER,
+        pattern=idempotency.KEY_PATTERN,
+        description="Any unique string (a UUID) to make retries safe: the same key with the same request "
+        f"within 24 hours answers with {answers_with} instead of creating another.",
+    )

@@ -7,12 +7,12 @@ import hashlib
 import re
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from serve_app import ids
 from serve_app.access import idempotency
-from serve_app.api.deps import base_url, bearer, get_ctx, get_owner
+from serve_app.api.deps import base_url, bearer, get_ctx, get_owner, idempotency_key_header
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.decode import decode, probe
 from serve_app.audio.formats import CONTAINERS
@@ -38,13 +38,7 @@ async def upload(
     request: Request,
     response: Response,
     file: UploadFile = File(description="The recording (WAV, FLAC, OGG, MP3, AIFF, ...)."),
-    idempotency_key: str | None = Header(
-        None,
-        alias=idempotency.HEADER,
-        pattern=idempotency.KEY_PATTERN,
-        description="Any unique string (a UUID) to make retries safe: the same key with the same file "
-        "within 24 hours answers with the original file object instead of storing another.",
-    ),
+    idempotency_key: str | None = idempotency_key_header("the original file object"),
     owner: str = Depends(get_owner),
     ctx: ServiceContext = Depends(get_ctx),
 ) -> FileInfo:

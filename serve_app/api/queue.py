@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from serve_app import ids
 from serve_app.access import idempotency
 from serve_app.api.backends import get_separators, require_visual
-from serve_app.api.deps import base_url, get_ctx, get_owner
+from serve_app.api.deps import base_url, get_ctx, get_owner, idempotency_key_header
 from serve_app.api.files import check_quota
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.formats import ENCODINGS
@@ -79,13 +79,7 @@ async def submit(
     body: SeparateRequest,
     request: Request,
     response: Response,
-    idempotency_key: str | None = Header(
-        None,
-        alias=idempotency.HEADER,
-        pattern=idempotency.KEY_PATTERN,
-        description="Any unique string (a UUID) to make retries safe: the same key with the same body "
-        "within 24 hours answers with the original job instead of starting another.",
-    ),
+    idempotency_key: str | None = idempotency_key_header("the original job"),
     owner: str = Depends(get_owner),
     ctx: ServiceContext = Depends(get_ctx),
     separators: Mapping[str, SeparatorClient] = Depends(get_separators),

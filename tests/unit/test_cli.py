@@ -22,7 +22,15 @@ def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 
 def test_every_command_and_option_has_help():
     commands = list(_commands(build_parser()))
-    assert {c[0] for c in commands} >= {("serve",), ("keys", "create"), ("worker",), ("backends",), ("eval",), ("separate",), ("cancel",)}
+    assert {c[0] for c in commands} >= {
+        ("serve",),
+        ("keys", "create"),
+        ("worker",),
+        ("backends",),
+        ("eval",),
+        ("separate",),
+        ("cancel",),
+    }
     for path, parser, line in commands:
         assert line, f"audiolasso {' '.join(path)} has no help line"
         for action in parser._actions:
