@@ -9,9 +9,10 @@ stream that drops is reopened with ``Last-Event-ID`` and loses no event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,9 +89,10 @@ class AsyncClient:
         await self.aclose()
 
     # --- requests --------------------------------------------------------------
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, answers: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response:
         """One API call, retried on 429/503 (after Retry-After) and on connection failures
-        (for GETs and for writes that carry an Idempotency-Key). Raises APIError for 4xx/5xx."""
+        (for GETs and for writes that carry an Idempotency-Key). Raises APIError for a 4xx/5xx
+        unless the caller takes that status as an answer (``answers``)."""
         retry_safe = method == "GET" or "Idempotency-Key" in kwargs.get("headers", {})
         for attempt in range(self.max_retries + 1):
             last = attempt == self.max_retries
@@ -104,7 +106,7 @@ class AsyncClient:
             if response.status_code in RETRIED_STATUSES and not last:
                 await asyncio.sleep(self._backoff(attempt, response.headers.get("Retry-After")))
                 continue
-            if response.status_code >= 400 and response.status_code not in (202, 409):
+            if response.status_code >= 400 and response.status_code not in answers:
                 raise APIError.from_response(response)
             return response
         raise AssertionError("unreachable")
@@ -187,7 +189,7 @@ class AsyncJob:
     async def status(self) -> StatusResponse:
         return await self.client._json(StatusResponse, "GET", f"{self._root}/status")
 
-    async def stream(self) -> AsyncIterator[StatusResponse]:
+    async def stream(self) -> AsyncGenerator[StatusResponse, None]:
         """Each status change as it happens, until the terminal one. A dropped connection is
         reopened with the last event's id, so no event is lost or repeated."""
         last_id: str | None = None
@@ -225,11 +227,12 @@ class AsyncJob:
         """Follow the stream until the job ends; its final status. JobFailed unless COMPLETED."""
 
         async def follow() -> StatusResponse:
-            async for status in self.stream():
-                if on_update is not None and (pending := on_update(status)) is not None:
-                    await pending
-                if status.status.terminal:
-                    return status
+            async with contextlib.aclosing(self.stream()) as statuses:
+                async for status in statuses:
+                    if on_update is not None and (pending := on_update(status)) is not None:
+                        await pending
+                    if status.status.terminal:
+                        return status
             return await self.status()
 
         final = await asyncio.wait_for(follow(), timeout_s)
@@ -241,7 +244,7 @@ class AsyncJob:
         return await self.client._json(CancelResponse, "PUT", f"{self._root}/cancel")
 
     async def result(self) -> ResultResponse:
-        response = await self.client.request("GET", f"{self._root}/result")
+        response = await self.client.request("GET", f"{self._root}/result", answers=(409,))
         if response.status_code != 200:  # 202 (running) or 409 (failed, cancelled): the status object
             raise JobFailed(StatusResponse.model_validate(response.json()))
         return ResultResponse.model_validate(response.json())

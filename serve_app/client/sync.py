@@ -81,11 +81,14 @@ class Job:
 
     def stream(self) -> Iterator[StatusResponse]:
         events = self._job.stream()
-        while True:
-            try:
-                yield self._client._run(events.__anext__())
-            except StopAsyncIteration:
-                return
+        try:
+            while True:
+                try:
+                    yield self._client._run(events.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            self._client._run(events.aclose())
 
     def wait(self, timeout_s: float | None = None, on_update: Any = None) -> StatusResponse:
         return self._client._run(self._job.wait(timeout_s, on_update))

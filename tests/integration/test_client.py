@@ -51,6 +51,9 @@ def test_separate_in_one_call_writes_both_tracks(service, key, mix_file, tmp_pat
     updates = []
     with Client(service.url, key) as client:
         result = client.separate(mix_file, "keep the bass", out_dir=tmp_path, on_update=updates.append)
+        with pytest.raises(APIError) as finished:  # nothing left to cancel: the API's 409, typed
+            client.job(result.request_id).cancel()
+        assert (finished.value.status_code, finished.value.type) == (409, "conflict")
     assert result.status.value == "COMPLETED" and result.interpretation.phrase == "bass"
     target, sr = sf.read(tmp_path / "interview.target.wav", dtype="float32")
     residual, _ = sf.read(tmp_path / "interview.residual.wav", dtype="float32")
@@ -121,7 +124,7 @@ def test_the_status_stream_resumes_after_dropped_connections_without_losing_an_e
     finally:
         proxy.close()
     logged = service.call(service.ctx.jobs.events(job.request_id))
-    assert proxy.dropped >= 3  # the stream was cut again and again
+    assert proxy.dropped >= 2  # the stream was cut, and cut again after resuming
     assert seen[-1][0] == "COMPLETED"
     # Every event of the job's log after the first one the stream sent, once each, in order.
     expected = [(e["status"], (e.get("progress") or {}).get("chunks_done")) for _, e in logged]
