@@ -82,6 +82,11 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
             401: {"model": ErrorEnvelope, "description": "Missing or invalid API key."},
             413: {"model": ErrorEnvelope, "description": "The request body is too large."},
             422: {"model": ErrorEnvelope, "description": "Invalid input; the error names the field."},
+            503: {
+                "model": ErrorEnvelope,
+                "description": "Redis or storage is unavailable for now; retry after Retry-After "
+                "(a submit or upload with an Idempotency-Key, safely).",
+            },
         },
     )
     api.state.ctx = ctx

@@ -18,7 +18,7 @@ from serve_app.audio.decode import decode, probe
 from serve_app.audio.formats import CONTAINERS
 from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
-from serve_app.contract.schemas import FileInfo, FileList, error_responses
+from serve_app.contract.schemas import ErrorEnvelope, FileInfo, FileList, error_responses
 from serve_app.contract.views import file_info
 from serve_app.errors import AudioError, ErrorType, PayloadTooLarge
 from serve_app.files.store import FileRecord, QuotaExceeded
@@ -33,7 +33,13 @@ def _clean_name(name: str | None) -> str:
     return _UNSAFE_NAME.sub("_", base).strip()[:200] or "upload"
 
 
-@router.post("", status_code=201, response_model=FileInfo, responses=_errors, summary="Upload an audio file")
+@router.post(
+    "",
+    status_code=201,
+    response_model=FileInfo,
+    responses={**_errors, 403: {"model": ErrorEnvelope, "description": "The key's storage quota is full."}},
+    summary="Upload an audio file",
+)
 async def upload(
     request: Request,
     response: Response,

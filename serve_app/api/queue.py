@@ -72,7 +72,7 @@ async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
     status_code=202,
     response_model=SubmitResponse,
     response_model_exclude_none=True,
-    responses=_errors,
+    responses={**_errors, 403: {"model": ErrorEnvelope, "description": "The key's storage quota is full."}},
     summary="Submit a separation job",
 )
 async def submit(

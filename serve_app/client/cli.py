@@ -179,7 +179,10 @@ class Progress:
         else:
             line, done, total = status.status.value.lower().replace("_", " "), None, None
         if self.bar is not None:
-            self.bar.update(self.task, description=line, completed=done or 0, total=total)
+            if total is None:  # queued, or ended: the bar keeps what it showed
+                self.bar.update(self.task, description=line)
+            else:
+                self.bar.update(self.task, description=line, completed=done, total=total)
         elif line != self.last:
             self.say(line)
         self.last = line
