@@ -27,6 +27,14 @@ def encode(u: uuid.UUID) -> str:
     return "".join(_ALPHABET[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
 
 
+def made_at_ms(type_id: str) -> int:
+    """The Unix millisecond an id was made in (its UUIDv7's timestamp)."""
+    n = 0
+    for char in type_id.rsplit("_", 1)[-1]:
+        n = (n << 5) | _ALPHABET.index(char)
+    return n >> 80
+
+
 def pattern(prefix: str) -> str:
     """The regular expression of ids with ``prefix`` (the first character carries only 3 bits)."""
     return rf"^{prefix}_[0-7][{_ALPHABET}]{{25}}$"

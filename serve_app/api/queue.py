@@ -14,7 +14,7 @@ from serve_app.api.deps import base_url, get_ctx, get_owner, idempotency_key_hea
 from serve_app.api.files import check_quota
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.formats import ENCODINGS
-from serve_app.clock import now_iso
+from serve_app.clock import iso_from_ms
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import (
     CancelResponse,
@@ -130,7 +130,7 @@ async def submit(
     request_id = ids.new_id("req")
     if idempotency_key is not None:
         request_id = await ctx.idempotency.bind(owner, "submit", idempotency_key, request_fingerprint, request_id)
-    created_at = now_iso()
+    created_at = iso_from_ms(ids.made_at_ms(request_id))  # the id's own time: listings by time agree
     base = base_url(request, ctx)
     submitted = await ctx.jobs.submit(
         request_id=request_id,
