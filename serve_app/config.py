@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,7 +51,29 @@ class Settings(AudioLimits):
         description="Time allowed to connect to Redis and for one command; past it Redis counts as "
         "unavailable (the API answers 503 with Retry-After, the workers pause and retry).",
     )
-    data_dir: Path = Field(Path(".audiolasso"), description="Local storage for uploads and results.")
+    data_dir: Path = Field(
+        Path(".audiolasso"),
+        description="Local working space (staging, temporary files) and, with storage=local, the uploads and results.",
+    )
+    storage: Literal["local", "s3"] = Field(
+        "local",
+        description="Where uploads and results live: `local` (data_dir; on a multi-node cluster a volume every "
+        "node mounts) or `s3`, an S3-compatible object store (AWS S3, MinIO; credentials from boto3's usual "
+        "chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a shared config file, an instance or pod role).",
+    )
+    s3_bucket: str | None = Field(None, description="storage=s3: the bucket (it must exist).")
+    s3_prefix: str = Field("audiolasso/", description="storage=s3: the prefix of every object key.")
+    s3_endpoint_url: str | None = Field(
+        None, description="storage=s3: the endpoint of a non-AWS store (MinIO: http://minio:9000); unset for AWS."
+    )
+    s3_region: str | None = Field(None, description="storage=s3: the bucket's region (AWS).")
+    s3_downloads: Literal["stream", "presigned"] = Field(
+        "stream",
+        description="storage=s3: `stream` sends a download's bytes through the API; `presigned` answers 307 to a "
+        "presigned URL of the object (valid for s3_presign_ttl_s, never past a signed link's own expiry), so "
+        "the bytes go straight from the store to the client, which must be able to reach the store.",
+    )
+    s3_presign_ttl_s: int = Field(300, ge=1, description="storage=s3, presigned: lifetime of a presigned URL.")
     public_url: str | None = Field(
         None,
         description="Base URL of every returned link (https://audiolasso.example.com). Default: the address "
@@ -117,6 +140,12 @@ class Settings(AudioLimits):
     def _results_outlive_not_their_jobs(self) -> Settings:
         if self.job_ttl_s and (not self.result_ttl_s or self.result_ttl_s > self.job_ttl_s):
             raise ValueError("AUDIOLASSO_JOB_TTL_S must be 0 or at least AUDIOLASSO_RESULT_TTL_S")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_names_a_bucket(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("AUDIOLASSO_STORAGE=s3 needs AUDIOLASSO_S3_BUCKET")
         return self
 
     @property

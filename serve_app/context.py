@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis.asyncio as aioredis
 
@@ -14,6 +15,7 @@ from serve_app.access.idempotency import IdempotencyKeys
 from serve_app.access.ratelimit import RateLimiter
 from serve_app.access.signed_urls import SigningKey
 from serve_app.config import Settings
+from serve_app.files.blobs import blob_store
 from serve_app.files.store import FileStore
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
@@ -80,7 +82,11 @@ class ServiceContext:
                 replica_wait_ms=settings.redis_replica_wait_ms,
             ),
             files=FileStore(
-                redis, keys, settings.data_dir, {"upload": settings.upload_ttl_s, "result": settings.result_ttl_s}
+                redis,
+                keys,
+                blob_store(settings),
+                Path(settings.data_dir) / "tmp",
+                {"upload": settings.upload_ttl_s, "result": settings.result_ttl_s},
             ),
             api_keys=KeyStore(redis, keys),
             limits=RateLimiter(redis, keys),

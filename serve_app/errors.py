@@ -194,11 +194,17 @@ class ServiceUnavailable(ServiceError):
     retry_after_s = 5
 
 
+class StorageUnavailable(Exception):
+    """The object store did not answer (or answered an error that is not the client's)."""
+
+
 def dependency_error(exc: BaseException) -> ServiceError | None:
     """A dependency failure (Redis away, storage full) as the error a client sees, or None
     when ``exc`` is not one. Both are temporary: the same request can succeed later."""
     if isinstance(exc, UNAVAILABLE):
         return ServiceUnavailable("The job store (Redis) is unavailable; retry after the Retry-After delay.")
+    if isinstance(exc, StorageUnavailable):
+        return ServiceUnavailable("The file store is unavailable; retry after the Retry-After delay.")
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return ServiceError(
             "The service's storage is full; retry later.",

@@ -13,14 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from serve_app import __version__
-from serve_app.api import backends, files, health, openapi, queue, stream, webhooks
+from serve_app.api import backends, files, health, openapi, playground, queue, stream, webhooks
 from serve_app.api.auth import BearerAuthMiddleware
 from serve_app.api.body_limit import BodyLimitMiddleware
 from serve_app.api.deps import known_query_only
 from serve_app.api.problems import validation_problem
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import ErrorEnvelope
-from serve_app.errors import ErrorType, ServiceError, dependency_error
+from serve_app.errors import ErrorType, ServiceError, StorageUnavailable, dependency_error
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import SeparatorClient
 from serve_app.store.connection import UNAVAILABLE
@@ -106,6 +106,8 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
     api.include_router(files.router)
     api.include_router(backends.router)
     api.include_router(health.router)
+    api.include_router(playground.router)
+    api.mount(playground.PATH, playground.playground_files(), name="playground")
 
     @api.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError):
@@ -146,7 +148,7 @@ def create_api(ctx: ServiceContext, separators: Mapping[str, SeparatorClient], p
         log.warning("%s %s: %s (%r)", request.method, request.url.path, error.message, exc)
         return _envelope(error)
 
-    for kind in (*UNAVAILABLE, OSError):
+    for kind in (*UNAVAILABLE, StorageUnavailable, OSError):
         api.add_exception_handler(kind, _dependency_error)
 
     @api.exception_handler(Exception)

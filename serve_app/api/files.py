@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from serve_app import ids
 from serve_app.access import idempotency
@@ -20,7 +22,8 @@ from serve_app.clock import now_iso
 from serve_app.context import ServiceContext
 from serve_app.contract.schemas import ErrorEnvelope, FileInfo, FileList, error_responses
 from serve_app.contract.views import file_info
-from serve_app.errors import AudioError, ErrorType, PayloadTooLarge
+from serve_app.errors import AudioError, ErrorType, NotFound, PayloadTooLarge
+from serve_app.files.blobs import LocalBlobs
 from serve_app.files.store import FileRecord, QuotaExceeded
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
@@ -159,7 +162,37 @@ async def get_content(
         record = await ctx.files.get(file_id)
     else:
         record = await ctx.files.get_owned(file_id, request.state.owner)
-    return FileResponse(ctx.files.path(file_id), media_type=record.content_type, filename=record.file_name)
+    blobs = ctx.files.blobs
+    gone = NotFound(f"The bytes of file {file_id!r} are gone (expired or deleted).", field="file_id")
+    if isinstance(blobs, LocalBlobs):
+        path = blobs.local_path(file_id)
+        if not path.exists():
+            raise gone
+        return FileResponse(path, media_type=record.content_type, filename=record.file_name)
+    if ctx.settings.s3_downloads == "presigned":
+        # Straight from the store, for no longer than the signed link itself had left.
+        ttl = ctx.settings.s3_presign_ttl_s
+        if expires is not None and getattr(request.state, "signed_file", None) == file_id:
+            ttl = min(ttl, max(1, int(expires - time.time())))
+        url = blobs.presigned_url(file_id, ttl, record.file_name, record.content_type)
+        return RedirectResponse(url, status_code=307)
+    try:
+        length, chunks = await blobs.open(file_id)
+    except FileNotFoundError:
+        raise gone
+    return StreamingResponse(
+        chunks,
+        media_type=record.content_type,
+        headers={"Content-Length": str(length), "Content-Disposition": _attachment(record.file_name)},
+    )
+
+
+def _attachment(file_name: str) -> str:
+    """Content-Disposition for a download, as FileResponse writes it (RFC 6266 for non-ASCII names)."""
+    quoted = quote(file_name)
+    if quoted != file_name:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{file_name}"'
 
 
 @router.delete("/{file_id}", status_code=204, responses=_errors, summary="Delete a file")

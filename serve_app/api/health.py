@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import uuid
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from serve_app.context import ServiceContext
-from serve_app.errors import ServiceUnavailable
+from serve_app.errors import ServiceUnavailable, StorageUnavailable
 from serve_app.store.connection import UNAVAILABLE
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +31,7 @@ async def healthz():
 @router.get("/readyz")
 async def readyz(request: Request):
     ctx: ServiceContext = request.app.state.ctx
-    checks = {"redis": await _redis(ctx), "storage": await asyncio.to_thread(_storage, ctx)}
+    checks = {"redis": await _redis(ctx), "storage": await _storage(ctx)}
     if all(v == "ok" for v in checks.values()):
         return {"ready": True, "checks": checks}
     failed = ", ".join(k for k, v in checks.items() if v != "ok")
@@ -50,11 +51,18 @@ async def _redis(ctx: ServiceContext) -> str:
     return "ok"
 
 
-def _storage(ctx: ServiceContext) -> str:
-    probe = ctx.files.temp_path(f"ready-{uuid.uuid4().hex}")
+async def _storage(ctx: ServiceContext) -> str:
+    """The replica's temporary space takes writes, and so does the file store."""
     try:
-        probe.write_bytes(b"ok")
-        probe.unlink()
+        await asyncio.to_thread(_write_probe, ctx.files.temp_path(f"ready-{uuid.uuid4().hex}"))
+        await ctx.files.blobs.check()
     except OSError as exc:
         return f"unavailable ({errno.errorcode.get(exc.errno or 0, type(exc).__name__)})"
+    except StorageUnavailable as exc:
+        return f"unavailable ({exc})"  # names the store's error code, never its address or credentials
     return "ok"
+
+
+def _write_probe(path: Path) -> None:
+    path.write_bytes(b"ok")
+    path.unlink()

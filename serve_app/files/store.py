@@ -1,14 +1,13 @@
-"""File records (Redis) and their bytes (a local or shared directory).
+"""File records (Redis) and their bytes (a blob store: ``files.blobs``).
 
-The directory is ``AUDIOLASSO_DATA_DIR``; on a multi-node cluster it must be a
-volume every node mounts (see cluster/README.md). Each file expires after the
-lifetime of its purpose (uploads, results) and counts against its owner's quota
-until it is deleted.
+Each file expires after the lifetime of its purpose (uploads, results) and counts
+against its owner's quota until it is deleted. Temporary files (an upload being
+received, a job's staged input and encoded tracks) live in ``AUDIOLASSO_DATA_DIR/tmp``
+on the replica's own disk, whatever the blob store.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel
 
 from serve_app.clock import iso
 from serve_app.errors import ErrorType, NotFound, ServiceError
+from serve_app.files.blobs import Blobs
 from serve_app.store import index, scripts
 from serve_app.store.keys import RedisKeys
 
@@ -48,24 +48,26 @@ class FileStore:
         self,
         redis: aioredis.Redis,
         keys: RedisKeys,
-        data_dir: Path,
+        blobs: Blobs,
+        tmp_dir: Path,
         lifetimes_s: Mapping[str, int] | None = None,  # by purpose; 0 or absent: kept until deleted
     ):
         self.redis = redis
         self.keys = keys
+        self.blobs = blobs
         self.lifetimes_s = dict(lifetimes_s or {})
         self._add = scripts.register(redis, "file_add")
         self._delete = scripts.register(redis, "file_delete")
-        self.root = Path(data_dir) / "files"
-        self.tmp = Path(data_dir) / "tmp"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tmp_dir)
         self.tmp.mkdir(parents=True, exist_ok=True)
-
-    def path(self, file_id: str) -> Path:
-        return self.root / file_id
 
     def temp_path(self, name: str) -> Path:
         return self.tmp / name
+
+    async def stage(self, file_id: str, work: Path) -> Path:
+        """A local path holding the file's bytes (downloaded to ``work`` from an object store;
+        the caller removes ``work``). FileNotFoundError when the bytes are gone."""
+        return await self.blobs.stage(file_id, work)
 
     async def add(self, record: FileRecord, src: Path, quota_bytes: int = 0) -> FileRecord:
         """Move ``src`` into storage and record it, with its expiry. The bytes land first, so a
@@ -74,7 +76,7 @@ class FileStore:
         lifetime = self.lifetimes_s.get(record.purpose, 0)
         expires = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime else None
         record = record.model_copy(update={"expires_at": iso(expires) if expires else None})
-        shutil.move(src, self.path(record.file_id))
+        await self.blobs.put(record.file_id, src)
         fields = {k: ("" if v is None else str(v)) for k, v in record.model_dump().items()}
         stored = await self._add(
             keys=self._keys(record.file_id, record.owner),
@@ -88,7 +90,7 @@ class FileStore:
             ],
         )
         if not stored:
-            self.path(record.file_id).unlink(missing_ok=True)
+            await self.blobs.delete(record.file_id)
             raise QuotaExceeded(
                 f"This API key's files would take more than its {quota_bytes} byte storage quota; "
                 "delete files you no longer need (DELETE /v1/files/{id}, DELETE /v1/queue/requests/{id}).",
@@ -138,7 +140,7 @@ class FileStore:
         """Delete one of the owner's files, freeing its quota at once; NotFound if there is none."""
         if not await self._delete(keys=self._keys(file_id, owner), args=[file_id, owner]):
             raise NotFound(f"No file with id {file_id!r}.", field="file_id")
-        self.path(file_id).unlink(missing_ok=True)
+        await self.blobs.delete(file_id)
 
     async def expired(self, now_ms: int, limit: int) -> list[str]:
         """Ids of files past their expiry, oldest first."""

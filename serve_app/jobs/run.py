@@ -43,8 +43,9 @@ async def run_job(
     stored: list[FileRecord] = []  # result tracks recorded so far, removed again if a later step fails
     try:
         if job.input.get("file_id"):
-            source = files.path(job.input["file_id"])
-            if not source.exists():
+            try:
+                source = await files.stage(job.input["file_id"], work)
+            except FileNotFoundError:
                 raise ServiceError(
                     "The uploaded file was deleted before the job started; upload it again.",
                     type=ErrorType.FILE_NOT_FOUND,

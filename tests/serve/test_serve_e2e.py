@@ -183,6 +183,12 @@ def test_speech_separation_through_serve(client):
     assert improvement >= 3.0, improvement
 
 
+def test_the_playground_is_served_through_the_serve_proxy(client):
+    page = client.get("/", follow_redirects=True)
+    assert page.status_code == 200 and 'src="app.js"' in page.text
+    assert client.get("/playground/app.js").headers["content-type"].startswith("text/javascript")
+
+
 def test_the_shipped_concept_routes_serve_drums_with_the_ensemble(client):
     mix, drums, sr = drums_plus_tones(seed=3, seconds=4.0, sr=44100)
     body = _submit(client, file_id=_upload(client, mix, sr), prompt="isolate the drums")

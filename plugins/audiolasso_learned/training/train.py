@@ -12,6 +12,9 @@ resume), a line in ``train.log``, the best-validation weights (``best_val.safete
 ``snapshot_from`` on, a snapshot ``snapshots/step_N.safetensors``: the shipped model is chosen among the
 snapshots on the tune corpus (``training/select.py``), never on validation alone.
 
+``init_from`` (optional) starts from a weights file instead of random weights: a second stage continues the
+shipped model on other draws of the data (``config-stage2.yaml``: another seed, a lower learning rate).
+
 Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10**7 + s * batch + i)``, the
 model is seeded, the CPU runs one thread.
 """
@@ -22,6 +25,7 @@ import argparse
 import math
 import time
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -146,7 +150,11 @@ def main() -> None:
     val_batches = [batcher(val_examples[i : i + 8]) for i in range(0, len(val_examples), 8)]
     val_scenes = [e.scene for e in val_examples]
 
-    model = net.MaskNet(net.ModelConfig(**cfg.get("model", {}))).to(device)
+    if cfg.get("init_from"):
+        # A later stage starts from shipped weights (same architecture) on fresh draws of the data.
+        model = net.load(Path(cfg["init_from"]), device).train()
+    else:
+        model = net.MaskNet(net.ModelConfig(**cfg.get("model", {}))).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["learning_rate"], weight_decay=1e-4)
     step, best, elapsed = 0, -math.inf, 0.0
     checkpoint = workdir / "checkpoint.pt"
@@ -159,8 +167,8 @@ def main() -> None:
     else:
         params = sum(p.numel() for p in model.parameters())
         note(
-            f"# {params / 1e6:.2f} M parameters, {cfg.get('model', {})}, device {device}, batch {bs} x "
-            f"{cfg['segment_seconds']} s, {cfg['max_steps']} steps"
+            f"# {params / 1e6:.2f} M parameters, {asdict(model.config)}, device {device}, batch {bs} x "
+            f"{cfg['segment_seconds']} s, {cfg['max_steps']} steps, initialised from {cfg.get('init_from') or 'random'}"
         )
         note("step\tminutes\tlr\ttrain_loss\tval_si_sdri_db\tper_scene\tnegative_db")
     started = time.time() - elapsed
