@@ -30,6 +30,11 @@ class BackendView(BaseModel):
     default: bool = Field(description="Serves requests that name neither backend nor model_variant.")
     available: bool = Field(description="false: it failed to load; its jobs fail with `backend_unavailable`.")
     error: str | None = Field(None, description="Why it is unavailable.")
+    starting: bool = Field(
+        False,
+        description="No replica is running yet (scaled to zero when idle, or starting): jobs for it wait "
+        "in the queue while one starts.",
+    )
     capabilities: Capabilities
     sample_rate: int = Field(description="Audio is resampled to this rate for the model.")
     chunk_seconds: float = Field(description="Long audio is separated in windows of this length...")
@@ -97,6 +102,7 @@ async def list_backends(
             default=i == 0,
             available=status.available,
             error=status.error,
+            starting=status.starting,
             capabilities=info.capabilities,
             sample_rate=info.sample_rate,
             chunk_seconds=info.chunk_seconds,

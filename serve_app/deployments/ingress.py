@@ -16,6 +16,8 @@ from serve_app.jobs.separator_client import HandleSeparator
 from serve_app.metrics import RayMetrics
 from serve_app.understanding.reading import read
 
+STATUS_WAIT_S = 2.0
+
 
 @serve.deployment(name="Ingress", max_ongoing_requests=200, ray_actor_options={"num_cpus": 0.5})
 @serve.ingress()
@@ -41,8 +43,15 @@ class Ingress:
         # process's Redis connection. The prompt model loads now, before the
         # replica serves, rather than in the first submit.
         read("isolate the speaker")
+        planner = Planner.for_deployment(self.options, self.routes)
+        # What each backend can do is known here, and whether it is up is asked for briefly: a
+        # Separator scaled to zero must not hold a submit or a listing while its model loads.
+        separators = {
+            key: HandleSeparator(handle, info=planner.backends[key].info, status_wait_s=STATUS_WAIT_S)
+            for key, handle in self.separators.items()
+        }
         return create_api(
             ServiceContext.create(get_settings(), list(self.separators), routes=self.routes, metrics=RayMetrics()),
-            {key: HandleSeparator(handle) for key, handle in self.separators.items()},
-            Planner.for_deployment(self.options, self.routes),
+            separators,
+            planner,
         )

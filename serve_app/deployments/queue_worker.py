@@ -11,6 +11,7 @@ from typing import Any
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from serve_app.autoscaling import QUEUED_JOBS, RUNNING_JOBS
 from serve_app.config import get_settings
 from serve_app.context import ServiceContext
 from serve_app.jobs.planning import Planner
@@ -60,6 +61,13 @@ class QueueWorker:
                 audio_s = {**dict.fromkeys(self.ctx.backends, 0.0), **await self.ctx.jobs.queued_audio_s()}
                 self.ctx.metrics.queue(await self.ctx.jobs.queue_length(), audio_s)
             await asyncio.sleep(QUEUE_SAMPLE_S)
+
+    async def record_autoscaling_stats(self) -> dict[str, float]:
+        """The backlog Serve scales QueueWorkers on (serve_app/autoscaling.py)."""
+        stats = {RUNNING_JOBS: float(len(self.worker.claims))}
+        with contextlib.suppress(*UNAVAILABLE):  # Redis away: report what this replica knows
+            stats[QUEUED_JOBS] = float(await self.ctx.jobs.queue_length())
+        return stats
 
     def check_health(self) -> None:
         loops = (("worker", self.loop_task), ("webhook sender", self.sender_task), ("janitor", self.janitor_task))

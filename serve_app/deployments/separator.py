@@ -26,11 +26,16 @@ from ray import serve
 from ray.serve.metrics import Counter as MetricCounter
 from ray.serve.metrics import Histogram
 
+from serve_app.autoscaling import QUEUED_AUDIO_S, backlog_of
 from serve_app.backend import BackendInfo, Plan, SeparationItem, SpanHint
+from serve_app.config import get_settings
 from serve_app.errors import SeparationFailed, SeparationInterrupted, ServiceError
 from serve_app.jobs.separator_client import BackendStatus
+from serve_app.jobs.store import JobStore
 from serve_app.registry import get_backend
 from serve_app.routing import backend_key
+from serve_app.store.connection import UNAVAILABLE, connect
+from serve_app.store.keys import RedisKeys
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,7 @@ class Separator:
         self.failures: Counter[str] = Counter()  # isolated_batches, failed_items, oom_splits, oom_items
         self.batch_config: dict[str, Any] = {}
         self._running = 0
+        self._jobs: JobStore | None = None  # reads the backlog, on the first autoscaling report
         self._lock = threading.Lock()
         self._batch_metric = Histogram(
             "audiolasso_separator_batch_size",
@@ -98,6 +104,16 @@ class Separator:
         self._failure_metric.set_default_tags({"backend": self.key})
         if self.load_error is None:
             log.info("Separator %s loaded on %s", self.key, self.device)
+
+    async def record_autoscaling_stats(self) -> dict[str, float]:
+        """This backend's queued audio, which Serve scales Separators on (serve_app/autoscaling.py)."""
+        if self._jobs is None:
+            settings = get_settings()
+            self._jobs = JobStore(connect(settings), RedisKeys(settings.redis_prefix))
+        try:
+            return {QUEUED_AUDIO_S: backlog_of(await self._jobs.queued_audio_s(), self.key)}
+        except UNAVAILABLE:
+            return {}  # Redis away: Serve scales on the chunks in flight alone
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Batch settings from the Serve config's user_config; no restart needed."""

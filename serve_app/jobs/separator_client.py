@@ -22,6 +22,7 @@ class BackendStatus(BaseModel):
     available: bool
     error: str | None = None
     device: str | None = None
+    starting: bool = False  # no replica answered in time: scaled to zero, or one is starting
 
 
 class SeparatorClient(Protocol):
@@ -43,9 +44,15 @@ class HandleSeparator:
 
     REPLICA_LOST_RETRY_S = 120.0
 
-    def __init__(self, handle: Any):  # a ray.serve DeploymentHandle
+    def __init__(
+        self,
+        handle: Any,  # a ray.serve DeploymentHandle
+        info: BackendInfo | None = None,  # known without asking a replica (the Ingress's own backend instances)
+        status_wait_s: float | None = None,  # how long status() waits for a replica; None: until one answers
+    ):
         self.handle = handle
-        self._info: BackendInfo | None = None
+        self._info = info
+        self.status_wait_s = status_wait_s
 
     async def _call(self, method: str, *args: Any) -> Any:
         from ray.exceptions import RayActorError
@@ -70,7 +77,14 @@ class HandleSeparator:
         return self._info
 
     async def status(self) -> BackendStatus:
-        return await self._call("status")
+        """The replica's answer; past ``status_wait_s`` (a deployment scaled to zero, whose replica
+        the call itself starts), "starting": jobs for it queue and wait for the replica."""
+        if self.status_wait_s is None:
+            return await self._call("status")
+        try:
+            return await asyncio.wait_for(self._call("status"), self.status_wait_s)
+        except TimeoutError:
+            return BackendStatus(available=True, starting=True)
 
     async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         return await self._call("prepare", audio, sample_rate, plan, spans)

@@ -114,6 +114,9 @@ def serve_url(redis_url, tmp_path_factory):
             "AUDIOLASSO_DATA_DIR": str(work / "data"),
             "AUDIOLASSO_VISIBILITY_TIMEOUT_S": "3",
             "AUDIOLASSO_METRICS_PORT": str(_free_port()),
+            # Autoscaling reports every second rather than every ten (the autoscaling test).
+            "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "1",
+            "RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "1",
         }
     )
     sys.path.insert(0, str(site))
@@ -440,6 +443,7 @@ def test_scaling_down_the_queue_workers_hands_their_jobs_over_at_once(client, se
         app["args"]["worker"]["drain_grace_s"] = 0.5
         for deployment in app["deployments"]:
             if deployment["name"] == "QueueWorker":
+                deployment.pop("autoscaling_config")
                 deployment["num_replicas"] = replicas
         path = Path(os.environ["AUDIOLASSO_DATA_DIR"]) / name
         path.write_text(yaml.safe_dump(config))
@@ -461,3 +465,67 @@ def test_scaling_down_the_queue_workers_hands_their_jobs_over_at_once(client, se
     for request_id in ids:
         assert wait_status(client, request_id, timeout=180)["status"] == "COMPLETED"
         assert r.hget(keys.job(request_id), "attempts") == "1"
+
+
+def _running_replicas(deployment: str) -> int:
+    from ray import serve
+
+    states = serve.status().applications[APP].deployments[deployment].replica_states
+    return sum(n for state, n in states.items() if str(getattr(state, "value", state)) == "RUNNING")
+
+
+def test_replicas_follow_the_backlog_and_a_separator_comes_back_from_zero(client, serve_url):
+    """The shipped policies (serve_app/autoscaling.py) with small targets: an idle Separator goes to
+    zero; six queued jobs of 40 s each scale the QueueWorkers and that Separator to their maximum
+    (the backlog, not the requests in flight, which the worker caps); every job completes; idle
+    again, the Separator returns to zero."""
+    from serve_app.launcher import deploy, load_config
+
+    config = _config(int(serve_url.rsplit(":", 1)[1]))
+    fast = {"upscale_delay_s": 0, "downscale_delay_s": 2, "look_back_period_s": 1, "metrics_interval_s": 0.5}
+    for deployment in config["applications"][0]["deployments"]:
+        if deployment["name"] == "QueueWorker":
+            deployment["autoscaling_config"].update(min_replicas=1, max_replicas=2, **fast)
+            deployment["autoscaling_config"]["policy"]["policy_kwargs"] = {"jobs_per_replica": 2}
+        if deployment["name"] == "Separator-lowpass":
+            deployment["autoscaling_config"] = {
+                "min_replicas": 0,
+                "max_replicas": 2,
+                "downscale_to_zero_delay_s": 2,
+                **fast,
+                "policy": {
+                    "policy_function": "serve_app.autoscaling:SeparatorPolicy",
+                    "policy_kwargs": {"queued_audio_s_per_replica": 30},
+                },
+            }
+    path = Path(os.environ["AUDIOLASSO_DATA_DIR"]) / "config-autoscaling.yaml"
+    path.write_text(yaml.safe_dump(config))
+    deploy(load_config(path))
+
+    def until(condition, what: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.25)
+
+    until(lambda: _running_replicas("Separator-lowpass") == 0, "the idle Separator never went to zero")
+    listed = client.get("/v1/backends").json()["backends"]
+    (lowpass,) = [b for b in listed if b["backend"] == "lowpass"]
+    assert lowpass["available"] and lowpass["starting"]  # answered at once, not after a cold start
+
+    sr = 16000
+    file_id = _upload(client, np.zeros(sr * 40, np.float32) + 0.01, sr)
+    ids = [
+        _submit(client, file_id=file_id, prompt="keep the low end", backend="lowpass")["request_id"] for _ in range(6)
+    ]
+    peak = {"QueueWorker": 0, "Separator-lowpass": 0}
+
+    def scaled_up() -> bool:
+        for name in peak:
+            peak[name] = max(peak[name], _running_replicas(name))
+        return peak == {"QueueWorker": 2, "Separator-lowpass": 2}
+
+    until(scaled_up, f"the backlog never scaled both to 2: {peak}")
+    for request_id in ids:
+        assert wait_status(client, request_id, timeout=180)["status"] == "COMPLETED"
+    until(lambda: _running_replicas("Separator-lowpass") == 0, "the Separator never went back to zero")

@@ -22,10 +22,14 @@ def test_gpu_config_deploys_every_variant_on_gpus():
     sam = [b for b in args.backends if b.name == "sam-audio"]
     assert {b.variant for b in sam} == set(VARIANTS)
     assert args.backends[0].variant == "large"  # the default for requests that name none
+    dsp = [b for b in args.backends if b.name == "dsp"]
     for backend in args.backends:
         deployment = deployments[backend.deployment_name]
         assert deployment.max_ongoing_requests >= deployment.user_config["max_batch_size"]
-        assert deployment.autoscaling_config["min_replicas"] >= 1
+        scaling = deployment.autoscaling_config
+        assert scaling["policy"]["policy_function"] == "serve_app.autoscaling:SeparatorPolicy"  # the backlog
+        # only the default stays warm; other variants leave their GPUs when nothing is queued for them
+        assert scaling["min_replicas"] >= (1 if backend in (args.backends[0], *dsp) else 0)
         gpus = deployment.ray_actor_options.num_gpus or 0
         assert (gpus > 0) == (backend.name == "sam-audio"), backend
         if 0 < gpus < 1:  # replicas sharing a GPU cannot each measure the free memory
