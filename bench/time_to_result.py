@@ -1,0 +1,156 @@
+#!/usr/bin/env python
+"""Time to result: what a user waits for, seen from the client.
+
+For each input length (default 10, 60 and 600 s) and number of jobs at once (1 and 8):
+the wall time from the start of the uploads to the last track downloaded, through the
+project's own client (``AsyncClient.separate``: upload, submit, follow the status stream,
+download target and residual), on the real application (configs/local.yaml narrowed to
+the default backend, on a local Ray Serve). The baseline, in the same run, is the
+separation itself in this process: the backend's plan for the prompt and
+``separate_audio`` with a ``LocalSeparator`` — what the QueueWorker does between claiming
+the job and encoding the result. The ratio is the service's overhead (HTTP, queueing,
+decode, encode, storage, Redis, the Serve hops). With N jobs at once the baseline is N
+in-process separations one after another, as one Separator replica serves them.
+
+Combinations with more than ``--max-total-audio-s`` of audio (length x jobs) are skipped.
+
+Example:
+  .venv/bin/python bench/time_to_result.py --durations 10,60,600 --concurrency 1,8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    LocalService,
+    free_port,
+    machine_info,
+    median,
+    new_prefix,
+    redis_url_default,
+    service_config,
+    table,
+    test_signal,
+    wav_bytes,
+    write_result,
+)
+from bench.separation_speed import run_pipeline
+
+
+def in_process_seconds(backend: str, prompt: str, audio, sample_rate: int, repeats: int) -> float:
+    """Median wall time of the worker's separation path in this process."""
+    from serve_app.registry import get_backend
+    from serve_app.understanding.reading import read
+
+    instance = get_backend(backend)()
+    instance.load("cpu")
+    plan = instance.plan(read(prompt), [])
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run_pipeline(instance, audio, sample_rate, plan)
+        times.append(time.perf_counter() - t)
+    return median(times)
+
+
+async def through_the_service(url: str, key: str, files: list[Path], prompt: str, out: Path) -> float:
+    """Wall seconds for every file to be separated and both tracks downloaded, all at once."""
+    from serve_app.client import AsyncClient
+
+    async with AsyncClient(url, key, timeout_s=600) as client:
+        t = time.perf_counter()
+        await asyncio.gather(
+            *(client.separate(f, prompt, out_dir=out / str(i), timeout_s=3600) for i, f in enumerate(files))
+        )
+        return time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--durations", default="10,60,600", help="input lengths in seconds (default 10,60,600)")
+    p.add_argument("--concurrency", default="1,8", help="jobs at once (default 1,8)")
+    p.add_argument(
+        "--max-total-audio-s",
+        type=float,
+        default=600.0,
+        help="skip combinations with more audio than this (length x jobs; default 600)",
+    )
+    p.add_argument("--repeats", type=int, default=1, help="repeats of each combination; medians (default 1)")
+    p.add_argument("--backend", default="dsp", help="the backend deployed and measured in-process (default dsp)")
+    p.add_argument("--prompt", default="isolate the speaker", help="job prompt (default 'isolate the speaker')")
+    p.add_argument("--sample-rate", type=int, default=44100, help="input sample rate (default 44100)")
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch threads for the in-process baseline; 1 matches a Separator replica with num_cpus 1 (default 1)",
+    )
+    p.add_argument("--redis-url", default=redis_url_default())
+    p.add_argument("--num-cpus", type=int, default=None, help="logical CPUs given to the local Ray")
+    p.add_argument("--output", help="JSON result path (default bench/results/time_to_result.json)")
+    args = p.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
+    durations = [float(d) for d in args.durations.split(",")]
+    concurrency = [int(c) for c in args.concurrency.split(",")]
+    combos = [(d, c) for d in durations for c in concurrency if d * c <= args.max_total_audio_s]
+    result: dict[str, Any] = {
+        "benchmark": "time_to_result",
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine_info(),
+        "config": vars(args),
+        "skipped": [{"audio_s": d, "jobs": c} for d in durations for c in concurrency if (d, c) not in combos],
+    }
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="audiolasso-ttr-") as tmp:
+        work = Path(tmp)
+        inputs = {}
+        for d in durations:
+            audio = test_signal(d, args.sample_rate, seed=int(d))
+            path = work / f"input-{d:g}s.wav"
+            path.write_bytes(wav_bytes(audio, args.sample_rate))
+            inputs[d] = (audio, path)
+        baseline = {
+            d: in_process_seconds(args.backend, args.prompt, inputs[d][0], args.sample_rate, args.repeats)
+            for d in durations
+            if any(d == dd for dd, _ in combos)
+        }
+        config = service_config(free_port(), backend=args.backend)
+        with LocalService(config, args.redis_url, new_prefix("ttr"), num_cpus=args.num_cpus) as service:
+            for d, c in combos:
+                walls = []
+                for r in range(args.repeats):
+                    out = work / f"out-{d:g}-{c}-{r}"
+                    walls.append(
+                        asyncio.run(through_the_service(service.url, service.key, [inputs[d][1]] * c, args.prompt, out))
+                    )
+                wall = median(walls)
+                rows.append(
+                    {
+                        "audio_s": d,
+                        "jobs": c,
+                        "service_s": round(wall, 3),
+                        "in_process_s": round(baseline[d] * c, 3),
+                        "overhead": round(wall / (baseline[d] * c), 3),
+                        "rtf_service": round(wall / (d * c), 4),
+                    }
+                )
+                print(rows[-1], flush=True)
+    result["runs"] = rows
+    columns = ["audio_s", "jobs", "service_s", "in_process_s", "overhead", "rtf_service"]
+    print()
+    print(table(rows, columns))
+    print(f"\nwrote {write_result('time_to_result', result, args.output)}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
