@@ -43,32 +43,35 @@ from bench.common import (
 from bench.separation_speed import run_pipeline
 
 
-def in_process_seconds(backend: str, prompt: str, audio, sample_rate: int, repeats: int) -> float:
-    """Median wall time of the worker's separation path in this process."""
-    from serve_app.registry import get_backend
-    from serve_app.understanding.reading import read
+class InProcess:
+    """The worker's separation path in this process, for one backend and prompt."""
 
-    instance = get_backend(backend)()
-    instance.load("cpu")
-    plan = instance.plan(read(prompt), [])
-    times = []
-    for _ in range(repeats):
+    def __init__(self, backend: str, prompt: str):
+        from serve_app.registry import get_backend
+        from serve_app.understanding.reading import read
+
+        self.instance = get_backend(backend)()
+        self.instance.load("cpu")
+        self.plan = self.instance.plan(read(prompt), [])
+
+    def seconds(self, audio, sample_rate: int) -> float:
         t = time.perf_counter()
-        run_pipeline(instance, audio, sample_rate, plan)
-        times.append(time.perf_counter() - t)
-    return median(times)
+        run_pipeline(self.instance, audio, sample_rate, self.plan)
+        return time.perf_counter() - t
 
 
-async def through_the_service(url: str, key: str, files: list[Path], prompt: str, out: Path) -> float:
-    """Wall seconds for every file to be separated and both tracks downloaded, all at once."""
+async def through_the_service(url: str, key: str, files: list[Path], prompt: str, out: Path) -> tuple[float, float]:
+    """Wall seconds for every file to be separated and both tracks downloaded, all at once, and
+    the seconds the service itself spent separating them (the results' ``timings.separate_s``)."""
     from serve_app.client import AsyncClient
 
     async with AsyncClient(url, key, timeout_s=600) as client:
         t = time.perf_counter()
-        await asyncio.gather(
+        results = await asyncio.gather(
             *(client.separate(f, prompt, out_dir=out / str(i), timeout_s=3600) for i, f in enumerate(files))
         )
-        return time.perf_counter() - t
+        wall = time.perf_counter() - t
+    return wall, sum(r.timings.separate_s for r in results)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -118,34 +121,49 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             path = work / f"input-{d:g}s.wav"
             path.write_bytes(wav_bytes(audio, args.sample_rate))
             inputs[d] = (audio, path)
-        baseline = {
-            d: in_process_seconds(args.backend, args.prompt, inputs[d][0], args.sample_rate, args.repeats)
-            for d in durations
-            if any(d == dd for dd, _ in combos)
-        }
+        in_process = InProcess(args.backend, args.prompt)
         config = service_config(free_port(), backend=args.backend)
         with LocalService(config, args.redis_url, new_prefix("ttr"), num_cpus=args.num_cpus) as service:
             for d, c in combos:
-                walls = []
+                # The baseline beside each service run, on the machine as it is then (the service
+                # deployed and idle), so both see the same load.
+                baseline = median([in_process.seconds(inputs[d][0], args.sample_rate) for _ in range(args.repeats)])
+                walls, separating = [], []
                 for r in range(args.repeats):
                     out = work / f"out-{d:g}-{c}-{r}"
-                    walls.append(
-                        asyncio.run(through_the_service(service.url, service.key, [inputs[d][1]] * c, args.prompt, out))
+                    wall, separate_s = asyncio.run(
+                        through_the_service(service.url, service.key, [inputs[d][1]] * c, args.prompt, out)
                     )
+                    walls.append(wall)
+                    separating.append(separate_s)
                 wall = median(walls)
+                # With several jobs at once their separate_s overlap (each waits for the one replica):
+                # only a lone job's says how fast the replica separates.
+                separating_s = round(median(separating), 3) if c == 1 else None
                 rows.append(
                     {
                         "audio_s": d,
                         "jobs": c,
                         "service_s": round(wall, 3),
-                        "in_process_s": round(baseline[d] * c, 3),
-                        "overhead": round(wall / (baseline[d] * c), 3),
+                        "in_process_s": round(baseline * c, 3),
+                        "overhead": round(wall / (baseline * c), 3),
+                        "service_separating_s": separating_s,
+                        "separating_vs_in_process": round(separating_s / baseline, 3) if separating_s else None,
                         "rtf_service": round(wall / (d * c), 4),
                     }
                 )
                 print(rows[-1], flush=True)
     result["runs"] = rows
-    columns = ["audio_s", "jobs", "service_s", "in_process_s", "overhead", "rtf_service"]
+    columns = [
+        "audio_s",
+        "jobs",
+        "service_s",
+        "in_process_s",
+        "overhead",
+        "service_separating_s",
+        "separating_vs_in_process",
+        "rtf_service",
+    ]
     print()
     print(table(rows, columns))
     print(f"\nwrote {write_result('time_to_result', result, args.output)}")

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from bench import batching, faults, queue_latency, separation_speed, submit_path, time_to_result
+from bench import batching, faults, multinode, queue_latency, separation_speed, submit_path, time_to_result
 from serve_app.registry import backends
 
 
@@ -18,7 +18,9 @@ def _positive(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
-@pytest.mark.parametrize("module", [submit_path, queue_latency, batching, separation_speed, faults, time_to_result])
+@pytest.mark.parametrize(
+    "module", [submit_path, queue_latency, batching, separation_speed, faults, time_to_result, multinode]
+)
 def test_every_script_has_help(module, capsys):
     with pytest.raises(SystemExit) as exc:
         module.main(["--help"])
