@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from serve_app.errors import NotFound
+from serve_app.errors import NotFound, StorageUnavailable
 from serve_app.files.store import FileStore
 from serve_app.jobs.record import JobRecord
 from serve_app.jobs.store import JobStore
 from serve_app.store.connection import UNAVAILABLE, Backoff
 
 BATCH = 200  # items deleted per round trip to the expiry sets
+AWAY: tuple[type[Exception], ...] = (*UNAVAILABLE, StorageUnavailable)  # what a later sweep outlasts
 
 
 async def delete_job(jobs: JobStore, files: FileStore, request_id: str, owner: str) -> JobRecord:
@@ -69,7 +70,8 @@ class Janitor:
             try:
                 await self.sweep()
                 backoff.succeeded()
-            except UNAVAILABLE as exc:
+            except AWAY as exc:
+                # Redis or the file store away: what was not deleted stays due and is swept later.
                 await backoff.failed(exc)
                 continue
             with contextlib.suppress(TimeoutError):

@@ -137,10 +137,15 @@ class FileStore:
         return await index.page(self.redis, self.keys.owner_files(owner), newest, oldest, limit, load)
 
     async def delete(self, file_id: str, owner: str) -> None:
-        """Delete one of the owner's files, freeing its quota at once; NotFound if there is none."""
-        if not await self._delete(keys=self._keys(file_id, owner), args=[file_id, owner]):
+        """Delete one of the owner's files, freeing its quota at once; NotFound if there is none.
+        The bytes go first: a store that is down (StorageUnavailable) leaves the record, and its
+        expiry entry, so the deletion is retried later and no object is orphaned."""
+        record = await self.find(file_id)
+        if record is None or record.owner != owner:
             raise NotFound(f"No file with id {file_id!r}.", field="file_id")
         await self.blobs.delete(file_id)
+        if not await self._delete(keys=self._keys(file_id, owner), args=[file_id, owner]):
+            raise NotFound(f"No file with id {file_id!r}.", field="file_id")  # another deleter was first
 
     async def expired(self, now_ms: int, limit: int) -> list[str]:
         """Ids of files past their expiry, oldest first."""

@@ -124,8 +124,8 @@ def _nodes(netloc: str) -> tuple[dict[str, str], list[tuple[str, int]]]:
 
 
 class Backoff:
-    """Waits between retries of a loop whose Redis is away: doubling from ``first_s`` up
-    to ``max_s``; logs once when trouble starts and once when it ends, not per retry."""
+    """Waits between retries of a loop whose Redis (or file store) is away: doubling from
+    ``first_s`` up to ``max_s``; logs once when trouble starts and once when it ends, not per retry."""
 
     def __init__(self, what: str, first_s: float = 0.2, max_s: float = 10.0):
         self.what, self.first_s, self.max_s = what, first_s, max_s
@@ -133,13 +133,13 @@ class Backoff:
 
     async def failed(self, exc: BaseException) -> None:
         if not self.delay_s:
-            log.warning("%s: Redis unavailable (%r); retrying with backoff", self.what, exc)
+            log.warning("%s: unavailable (%r); retrying with backoff", self.what, exc)
         self.delay_s = min(self.max_s, self.delay_s * 2 or self.first_s)
         await asyncio.sleep(self.delay_s)
 
     def succeeded(self) -> None:
         if self.delay_s:
-            log.warning("%s: Redis is back", self.what)
+            log.warning("%s: available again", self.what)
         self.delay_s = 0.0
 
 

@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 from moto.server import ThreadedMotoServer
 
+from serve_app.errors import StorageUnavailable
 from support.audio import speech_plus_noise, wav_bytes
 from support.service import wait_status
 
@@ -44,7 +45,7 @@ def s3():
     endpoint = f"http://127.0.0.1:{port}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
-    yield endpoint, client
+    yield endpoint, client, server
     server.stop()
     mp.undo()
 
@@ -61,7 +62,7 @@ def audio() -> tuple[bytes, np.ndarray]:
 
 
 def _s3_service(live_service, backend, s3, prefix: str, **settings):
-    endpoint, _ = s3
+    endpoint = s3[0]
     return live_service(
         {"lowpass": backend},
         storage="s3",
@@ -155,6 +156,30 @@ def test_retention_deletes_the_objects(live_service, lowpass_backend, s3, audio)
         time.sleep(1.2)
         assert service.call(service.ctx.janitor().sweep()) == (1, 1)  # the job (with its tracks), then the upload
         assert _objects(s3[1], "retention/") == []
+
+
+def test_a_store_outage_delays_retention_and_orphans_no_object(live_service, lowpass_backend, s3, audio):
+    """The bytes are deleted before the record: with the store down, the sweep fails and keeps
+    the record (and its expiry), and the next sweep after the outage deletes both."""
+    data, _ = audio
+    bucket_client = s3[1]
+    service = _s3_service(live_service, lowpass_backend, s3, "outage/", upload_ttl_s=1)
+    with service.client(service.new_key()) as client:
+        upload = client.post("/v1/files", files={"file": ("take.wav", data, "audio/wav")}).json()
+        time.sleep(1.2)
+        s3_server = s3[2]
+        s3_server.stop()
+        try:
+            with pytest.raises(StorageUnavailable):
+                service.call(service.ctx.janitor().sweep())
+            assert client.get(f"/v1/files/{upload['file_id']}").status_code == 200  # still on record
+            assert client.delete(f"/v1/files/{upload['file_id']}").status_code == 503  # and retryable
+        finally:
+            s3_server.start()  # moto keeps its buckets in this process: the object is still there
+        assert _objects(bucket_client, "outage/") == [upload["file_id"]]
+        assert service.call(service.ctx.janitor().sweep()) == (0, 1)
+        assert _objects(bucket_client, "outage/") == []
+        assert client.get(f"/v1/files/{upload['file_id']}").status_code == 404
 
 
 def test_an_unreachable_store_is_a_503_and_not_ready(live_service, lowpass_backend, s3, audio):
