@@ -393,7 +393,11 @@ async function cancel() {
 function syncPlayback() {
   const all = tracks();
   for (const audio of all) {
+    audio.addEventListener("pause", () => {
+      if (all.every((a) => a.paused)) $("play").textContent = "Play";
+    });
     audio.addEventListener("play", () => {
+      $("play").textContent = "Pause";
       for (const other of all) if (other !== audio) other.pause();
       const tick = () => {
         draw();
