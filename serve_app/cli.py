@@ -55,6 +55,8 @@ def _keys(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from serve_app.launcher import run_forever
 
+    if args.haproxy:
+        os.environ["AUDIOLASSO_HAPROXY"] = "true"
     run_forever(args.config, args.host, args.port)
     return 0
 
@@ -155,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="Serve config file (default: %(default)s)")
     p.add_argument("--host", help="override the config's http_options.host")
     p.add_argument("--port", type=int, help="override the config's http_options.port")
+    p.add_argument(
+        "--haproxy",
+        action="store_true",
+        help="serve through HAProxy straight to the Ingress replicas instead of Ray Serve's proxy "
+        "(AUDIOLASSO_HAPROXY=true; needs the haproxy program)",
+    )
     p.set_defaults(func=_serve)
 
     p = sub.add_parser(

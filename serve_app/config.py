@@ -79,6 +79,13 @@ class Settings(AudioLimits):
         description="Base URL of every returned link (https://audiolasso.example.com). Default: the address "
         "the server listens on; a request's Host header never shapes a link.",
     )
+    haproxy: bool = Field(
+        False,
+        description="`audiolasso serve`: put HAProxy in front, sending requests straight to the Ingress "
+        "replicas (Ray Serve's HAProxy mode with direct ingress) instead of through Serve's proxy actor: "
+        "about 2.5x the submits per second on the same CPU (bench/README.md). Needs the haproxy program "
+        "(Debian: apt-get install haproxy).",
+    )
     trusted_proxies: list[str] = Field(
         [],
         description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-Proto/-Host "

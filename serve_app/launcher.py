@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -78,6 +79,22 @@ def load_config(path: Path, host: str | None = None, port: int | None = None):
     return ServeDeploySchema.model_validate(raw)
 
 
+def haproxy_environment() -> dict[str, str]:
+    """What turns on Ray Serve's HAProxy front door (HAProxy on the HTTP port, routing straight
+    to the Ingress replicas' own ports) for the Ray processes started after it is set."""
+    binary = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    if binary is None:
+        raise RuntimeError(
+            "AUDIOLASSO_HAPROXY=true needs the haproxy program (Debian: apt-get install haproxy); "
+            "unset it to serve through Ray Serve's own proxy."
+        )
+    return {
+        "RAY_SERVE_ENABLE_HA_PROXY": "1",
+        "RAY_SERVE_ENABLE_DIRECT_INGRESS": "1",
+        "RAY_SERVE_HAPROXY_BINARY_PATH": binary,
+    }
+
+
 def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> None:
     """Start a local Ray (if none is connected), start Serve with the config's
     HTTP options, deploy its applications and wait until they run — the same
@@ -91,6 +108,8 @@ def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> Non
         # Serve kills a proxy that is not ready after 3 checks of 5 s; on a busy
         # laptop importing it takes longer. The local Ray's processes inherit this.
         os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
+        if Settings().haproxy:
+            os.environ.update(haproxy_environment())
         env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
         metrics_port = Settings().metrics_port  # Prometheus scrapes the service's metrics here
         ray.init(
