@@ -5,7 +5,6 @@ the result downloads, readiness and the playground. (bench/README.md measures it
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import shutil
@@ -18,11 +17,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from bench.common import free_port, service_config
-from serve_app.access.apikeys import KeyStore
-from serve_app.config import Settings
-from serve_app.store.connection import connect
-from serve_app.store.keys import RedisKeys
+from bench.common import create_key, free_port, service_config
 from support.audio import speech_plus_noise
 from support.sse_client import read_events
 
@@ -64,15 +59,7 @@ def front_door(redis_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(front_door):
-    async def make_key() -> str:
-        settings = Settings()
-        r = connect(settings)
-        try:
-            return (await KeyStore(r, RedisKeys(settings.redis_prefix)).create("haproxy"))[1]
-        finally:
-            await r.aclose()
-
-    key = asyncio.run(make_key())
+    key = create_key(os.environ["AUDIOLASSO_REDIS_URL"], os.environ["AUDIOLASSO_REDIS_PREFIX"], "haproxy")
     with httpx.Client(base_url=front_door, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
         yield c
 

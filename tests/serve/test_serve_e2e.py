@@ -8,7 +8,6 @@ into a private folder that the Ray workers import from.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -29,6 +28,7 @@ import redis
 import soundfile as sf
 import yaml
 
+from bench.common import create_key
 from serve_app.audio.metrics import si_sdr
 from serve_app.clock import parse_iso
 from serve_app.store.keys import RedisKeys
@@ -138,19 +138,7 @@ def serve_url(redis_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(serve_url):
-    from serve_app.access.apikeys import KeyStore
-    from serve_app.config import Settings
-    from serve_app.store.connection import connect
-
-    async def make_key() -> str:
-        settings = Settings()
-        r = connect(settings)
-        try:
-            return (await KeyStore(r, RedisKeys(settings.redis_prefix)).create("e2e"))[1]
-        finally:
-            await r.aclose()
-
-    key = asyncio.run(make_key())
+    key = create_key(os.environ["AUDIOLASSO_REDIS_URL"], os.environ["AUDIOLASSO_REDIS_PREFIX"], "e2e")
     with httpx.Client(base_url=serve_url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as c:
         yield c
 
