@@ -466,7 +466,7 @@ def test_replicas_follow_the_backlog_and_a_separator_comes_back_from_zero(client
     """The shipped policies (serve_app/autoscaling.py) with small targets: an idle Separator goes to
     zero; six queued jobs of 40 s each scale the QueueWorkers and that Separator to their maximum
     (the backlog, not the requests in flight, which the worker caps); every job completes; idle
-    again, the Separator returns to zero."""
+    again, the Separator returns to zero and the QueueWorkers to one."""
     from serve_app.launcher import deploy, load_config
 
     config = _config(int(serve_url.rsplit(":", 1)[1]))
@@ -516,4 +516,7 @@ def test_replicas_follow_the_backlog_and_a_separator_comes_back_from_zero(client
     until(scaled_up, f"the backlog never scaled both to 2: {peak}")
     for request_id in ids:
         assert wait_status(client, request_id, timeout=180)["status"] == "COMPLETED"
-    until(lambda: _running_replicas("Separator-lowpass") == 0, "the Separator never went back to zero")
+    until(
+        lambda: _running_replicas("Separator-lowpass") == 0 and _running_replicas("QueueWorker") == 1,
+        "idle, the Separator never went back to zero or the QueueWorkers to their minimum",
+    )
