@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,6 +17,10 @@ from serve_app.understanding.reading import SoundMatch
 MAX_PROMPT_CHARS = 500
 MAX_SPANS = 64
 FILE_ID_PATTERN = ids.pattern("file")
+# Some character that is not blank, where Python (str.isspace: also \x1c-\x1f and \x85) and
+# JSON Schema's ECMA regexes (\s: also U+FEFF) disagree on what blank is: the schema and the
+# validator then refuse the same prompts.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
 
 
 class Span(BaseModel):
@@ -80,7 +85,7 @@ class SeparateInput(BaseModel):
     prompt: str = Field(
         min_length=1,
         max_length=MAX_PROMPT_CHARS,
-        pattern=r"\S",  # not blank
+        pattern=NOT_BLANK,
         description='What to put in the target track, e.g. "isolate the lead vocal".',
     )
     spans: list[Span] = Field(
@@ -128,7 +133,7 @@ class SeparateInput(BaseModel):
         # Before the pattern check, for a clearer message than the pattern's.
         if isinstance(value, str):
             value = value.strip()
-            if not value:
+            if not re.search(NOT_BLANK, value):
                 raise ValueError('prompt must not be blank: say what to keep, e.g. "isolate the lead vocal"')
         return value
 
