@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """Dynamic-batching gain: seconds of audio separated per wall-clock second with
-N concurrent jobs of mixed lengths, at ``max_batch_size`` 1 and at the
-configured batch size — same service, same backend, same run. Between phases
+N concurrent jobs of mixed lengths, one chunk at a time (``max_batch_size`` 1,
+``max_concurrent_batches`` 1) against the configured batching — same service,
+same backend, same run. The configured batching is the config's ``user_config``
+(for ``dsp``, batches of one, two at once on threads), or batches of 8 where the
+config leaves the backend at one chunk at a time. Between phases
 the Separator's ``user_config`` is changed by redeploying the config; Serve
 applies it through ``Separator.reconfigure`` without restarting the replica
 (the replica's PID is recorded to show it). The batch sizes that actually
@@ -117,8 +120,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--batch-size",
         type=int,
         default=None,
-        help="the batched phase's max_batch_size (default: the config's, configs/local.yaml, or 8 where "
-        "the config does not batch, as for dsp)",
+        help="the batched phase's max_batch_size (default: the config's, configs/local.yaml)",
+    )
+    p.add_argument(
+        "--concurrent-batches",
+        type=int,
+        default=None,
+        help="the batched phase's max_concurrent_batches (default: the config's, configs/local.yaml)",
     )
     p.add_argument("--repeats", type=int, default=2, help="repeats of both phases, alternating order (default 2)")
     p.add_argument("--backend", default="dsp", help="backend to deploy (default dsp)")
@@ -139,24 +147,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     prompt = args.prompt or pick_prompt(args.backend, PROMPTS)
     lengths = [float(x) for x in args.lengths.split(",") if x.strip()]
     port = free_port()
-    make = lambda mbs: service_config(  # noqa: E731
+    make = lambda phase: service_config(  # noqa: E731
         port,
         backend=args.backend,
         device=args.device,
         num_gpus=args.num_gpus,
-        max_batch_size=mbs,
+        max_batch_size=phase[0],
+        max_concurrent_batches=phase[1],
         max_concurrent_jobs=args.max_concurrent_jobs,
         chunks_in_flight=args.chunks_in_flight,
     )
-    configured = args.batch_size or int(separator_user_config(make(None), args.backend).get("max_batch_size", 8))
-    if configured == 1:  # the config does not batch this backend: measure what batching would give
-        configured = 8
-    sizes = [1, configured]
+    shipped = separator_user_config(make((None, None)), args.backend)
+    configured = (
+        args.batch_size or int(shipped.get("max_batch_size", 8)),
+        args.concurrent_batches or int(shipped.get("max_concurrent_batches", 1)),
+    )
+    if configured == (1, 1):  # the config does not batch this backend: measure what batching would give
+        configured = (8, 1)
+    phases = [(1, 1), configured]
     result: dict[str, Any] = {
         "benchmark": "batching",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine_info(),
-        "config": {**vars(args), "prompt": prompt, "batch_sizes_compared": sizes},
+        "config": {**vars(args), "prompt": prompt, "phases_compared": phases},
         "runs": [],
     }
     prefix = new_prefix("batch")
@@ -174,8 +187,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # One untimed warm-up job (first-call costs: imports, model caches).
         run_phase(client, files[:1], prompt, args.backend, args.timeout)
         for repeat in range(args.repeats):
-            for mbs in sizes if repeat % 2 == 0 else sizes[::-1]:
-                redeploy_s = service.redeploy(make(mbs))
+            for phase_settings in phases if repeat % 2 == 0 else phases[::-1]:
+                redeploy_s = service.redeploy(make(phase_settings))
                 pids = {a["name"]: a["pid"] for a in replica_processes()}
                 before = service.separator_stats(args.backend)
                 phase = run_phase(client, files, prompt, args.backend, args.timeout)
@@ -183,7 +196,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 formed = batch_diff(before, after)
                 phase.update(
                     repeat=repeat,
-                    max_batch_size=mbs,
+                    max_batch_size=phase_settings[0],
+                    concurrent_batches=phase_settings[1],
                     batch_sizes=formed,
                     chunks=sum(k * v for k, v in formed.items()),
                     calls=sum(formed.values()),
@@ -193,14 +207,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 )
                 result["runs"].append(phase)
                 print(
-                    f"  repeat {repeat} max_batch_size={mbs:<3} {phase['throughput']:6.2f} s audio/s  "
+                    f"  repeat {repeat} batch {phase_settings[0]} x {phase_settings[1]} at once  "
+                    f"{phase['throughput']:6.2f} s audio/s  "
                     f"wall {phase['wall_s']:6.2f} s  batches {formed}  pid {pids.get(sep)}",
                     flush=True,
                 )
 
     rows: list[dict[str, Any]] = []
-    for mbs in sizes:
-        runs = [r for r in result["runs"] if r["max_batch_size"] == mbs]
+    for mbs, concurrent in phases:
+        runs = [r for r in result["runs"] if (r["max_batch_size"], r["concurrent_batches"]) == (mbs, concurrent)]
         sizes_formed: Counter[int] = Counter()
         for r in runs:
             sizes_formed.update(r["batch_sizes"])
@@ -208,6 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rows.append(
             {
                 "max_batch_size": mbs,
+                "concurrent_batches": concurrent,
                 "repeats": len(runs),
                 "audio_s": runs[0]["audio_s"] if runs else 0,
                 "wall_s": median([r["wall_s"] for r in runs]),
@@ -226,7 +242,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print()
     print(
         table(
-            rows, ["max_batch_size", "repeats", "audio_s", "wall_s", "throughput", "gain", "mean_batch", "batch_sizes"]
+            rows,
+            [
+                "max_batch_size",
+                "concurrent_batches",
+                "repeats",
+                "audio_s",
+                "wall_s",
+                "throughput",
+                "gain",
+                "mean_batch",
+                "batch_sizes",
+            ],
         )
     )
     print(f"\nwritten to {out}")

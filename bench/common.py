@@ -200,6 +200,7 @@ def service_config(
     device: str | None = None,
     max_batch_size: int | None = None,
     batch_wait_timeout_s: float | None = None,
+    max_concurrent_batches: int | None = None,
     worker_env: dict[str, str] | None = None,
     num_gpus: float | None = None,
     max_concurrent_jobs: int | None = None,
@@ -211,7 +212,8 @@ def service_config(
     config = yaml.safe_load(LOCAL_CONFIG.read_text())
     config["http_options"]["port"] = port
     app = config["applications"][0]
-    spec = {"name": backend}
+    # The backend as the config deploys it (its options), or bare when the config lacks it.
+    spec = next((dict(b) for b in app["args"]["backends"] if b["name"] == backend), {"name": backend})
     if device:
         spec["device"] = device
     app["args"]["backends"] = [spec]
@@ -245,7 +247,10 @@ def service_config(
     user_config = sep.setdefault("user_config", {})
     if max_batch_size is not None:
         user_config["max_batch_size"] = max_batch_size
-        sep["max_ongoing_requests"] = max(int(sep.get("max_ongoing_requests", 0)), 4 * max_batch_size)
+    if max_concurrent_batches is not None:
+        user_config["max_concurrent_batches"] = max_concurrent_batches
+    in_flight = int(user_config.get("max_batch_size", 1)) * int(user_config.get("max_concurrent_batches", 1))
+    sep["max_ongoing_requests"] = max(int(sep.get("max_ongoing_requests", 0)), 4 * in_flight)
     if batch_wait_timeout_s is not None:
         user_config["batch_wait_timeout_s"] = batch_wait_timeout_s
     if num_gpus is not None:

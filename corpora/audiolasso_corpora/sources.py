@@ -298,6 +298,16 @@ INSTRUMENTS = [
         ("bass", "organ_synth", "brass"),
         "subtractive synthesis (saw/square + resonant low-pass)",
     ),
+    _S(
+        "synth_drum_machine",
+        "train",
+        "synthesis",
+        "",
+        "audiolasso_corpora.synth:drum_machine",
+        "own code",
+        "drums",
+        "analogue-style drum machine (swept-sine kicks and toms, noise snares, claps, metallic hats)",
+    ),
     # tune
     _S(
         "opl3_fm",

@@ -1,6 +1,6 @@
 """Numpy instrument synthesis with randomised parameters.
 
-Five methods, each a registry source of its own split (``sources.py``):
+Six methods, each a registry source of its own split (``sources.py``):
 
 * ``additive``       (train)   — random partial spectra, ADSR, vibrato: strings, organ, brass, woodwinds;
 * ``subtractive``    (train)   — saw/square through a low-pass with a filter envelope: bass, leads, brass;
@@ -8,6 +8,8 @@ Five methods, each a registry source of its own split (``sources.py``):
 * ``karplus_strong`` (heldout) — plucked strings (Karplus-Strong with pick position and a body filter): guitar, bass;
 * ``modal``          (heldout) — stiff-string partials with hammer excitation and frequency-dependent decay
   (piano), or free-bar modes (marimba/vibraphone).
+* ``drum_machine``   (train)   — analogue-style drum voices (swept-sine kicks and toms, noise-and-tone snares,
+  hand claps, metallic hats and cymbals), played from General MIDI drum pitches.
 
 Entry point: ``render(method, family, notes, rng, duration_s, rate)`` -> mono float32. ``notes`` is a list of
 ``(start_s, dur_s, midi_pitch, velocity)``; ``rng`` draws the patch once (a "player + instrument"), then
@@ -27,6 +29,7 @@ METHODS = {
     "fm": ("piano", "bass", "brass", "organ_synth", "woodwinds"),
     "karplus_strong": ("guitar", "bass"),
     "modal": ("piano", "marimba"),
+    "drum_machine": ("drums",),
 }
 
 
@@ -197,6 +200,26 @@ def patch(method: str, family: str, rng: np.random.Generator) -> dict:
             p.update(decay=u(0.985, 0.998), bright=u(0.3, 0.9), pick=u(0.08, 0.3), body=u(0.3, 0.8), mute=u(0.0, 0.4))
         else:
             p.update(decay=u(0.990, 0.998), bright=u(0.1, 0.4), pick=u(0.1, 0.25), body=u(0.1, 0.4), mute=u(0.2, 0.6))
+    elif method == "drum_machine":
+        p.update(
+            kick_f=(u(90, 220), u(38, 65)),  # start and end of the pitch sweep
+            kick_sweep=u(12, 45),
+            kick_decay=u(0.08, 0.5),
+            kick_click=u(0.0, 0.5),
+            snare_tone=u(140, 260),
+            snare_tone_mix=u(0.1, 0.8),
+            snare_decay=u(0.05, 0.25),
+            snare_cutoff=u(1500, 9000),
+            hat_decay=u(0.015, 0.06),
+            open_decay=u(0.12, 0.45),
+            hat_cutoff=u(4000, 10000),
+            hat_metal=rng.random() < 0.5,  # six detuned squares (808-style) rather than noise
+            cymbal_decay=u(0.5, 1.8),
+            tom_decay=u(0.12, 0.45),
+            clap_bursts=int(rng.integers(2, 5)),
+            drive=u(0.0, 2.0),
+            level_jitter=u(0.0, 0.3),
+        )
     elif method == "modal":
         if family == "piano":
             p.update(
@@ -349,6 +372,64 @@ def _note_modal(p, f0, dur, vel, rng, rate):
     return y * off * (0.3 + vel / 180)
 
 
+_KICKS, _SNARES, _CLAPS = {35, 36}, {38, 40, 37}, {39}
+_CLOSED_HATS, _OPEN_HATS, _CYMBALS = {42, 44, 54, 70}, {46}, {49, 51, 52, 53, 55, 57, 59}
+_TOMS = {41: 0.55, 43: 0.65, 45: 0.75, 47: 0.85, 48: 1.0, 50: 1.15}  # pitch relative to a mid tom
+
+
+def _sweep(f_start: float, f_end: float, rate_k: float, t: np.ndarray) -> np.ndarray:
+    """Phase of a sine whose frequency falls exponentially from f_start to f_end."""
+    return 2 * np.pi * (f_end * t + (f_start - f_end) / rate_k * (1 - np.exp(-rate_k * t)))
+
+
+def _bandpass(x: np.ndarray, lo: float, hi: float, rate: int) -> np.ndarray:
+    hi = min(hi, 0.45 * rate)
+    sos = signal.butter(2, [lo, hi], btype="band", fs=rate, output="sos")
+    return signal.sosfilt(sos, x)
+
+
+def _metal(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Six detuned square waves, the classic analogue cymbal/hat source."""
+    base = rng.uniform(180, 320)
+    ratios = (1.0, 1.48, 1.62, 1.83, 2.17, 2.62)
+    return sum(np.sign(np.sin(2 * np.pi * base * r * t + rng.uniform(0, 6.3))) for r in ratios) / 6
+
+
+def _drum_hit(p: dict, pitch: int, vel: int, rng: np.random.Generator, rate: int) -> np.ndarray:
+    u = rng.uniform
+    if pitch in _KICKS:
+        t = np.arange(int(rate * p["kick_decay"] * 5)) / rate
+        f0, f1 = p["kick_f"]
+        y = np.sin(_sweep(f0, f1, p["kick_sweep"], t)) * np.exp(-t / p["kick_decay"])
+        y += p["kick_click"] * rng.standard_normal(len(t)) * np.exp(-t / 0.003)
+    elif pitch in _SNARES or pitch in _CLAPS:
+        t = np.arange(int(rate * 0.6)) / rate
+        noise = _bandpass(rng.standard_normal(len(t)), 300, p["snare_cutoff"], rate)
+        if pitch in _CLAPS:  # a few quick bursts, then the tail
+            env = sum(np.exp(-np.maximum(t - k * 0.011, 0) / 0.006) * (t >= k * 0.011) for k in range(p["clap_bursts"]))
+            y = _bandpass(noise, 700, 2500, rate) * (env + np.exp(-t / 0.09))
+        else:
+            tone = np.sin(_sweep(p["snare_tone"] * 1.4, p["snare_tone"], 60, t)) * np.exp(-t / 0.06)
+            y = noise * np.exp(-t / p["snare_decay"]) * (1 - p["snare_tone_mix"]) + tone * p["snare_tone_mix"]
+    elif pitch in _TOMS:
+        t = np.arange(int(rate * p["tom_decay"] * 5)) / rate
+        f = p["kick_f"][0] * _TOMS[pitch] * u(0.95, 1.05) + 40
+        y = np.sin(_sweep(f * 1.3, f, 20, t)) * np.exp(-t / p["tom_decay"])
+    else:  # hats, cymbals and anything else a kit maps to metal
+        decay = (
+            p["hat_decay"] if pitch in _CLOSED_HATS else p["open_decay"] if pitch in _OPEN_HATS else p["cymbal_decay"]
+        )
+        t = np.arange(int(rate * min(decay * 5, 4.0))) / rate
+        src = _metal(t, rng) if p["hat_metal"] else rng.standard_normal(len(t))
+        lo = p["hat_cutoff"] * (0.6 if pitch in _CYMBALS else 1.0)
+        sos = signal.butter(2, min(lo, 0.45 * rate), btype="high", fs=rate, output="sos")
+        y = signal.sosfilt(sos, src) * np.exp(-t / decay) * 0.6
+    if p["drive"] > 0.05:
+        y = np.tanh(y * (1 + p["drive"])) / np.tanh(1 + p["drive"])
+    gain = (0.3 + 0.7 * vel / 127) * (1 - u(0, p["level_jitter"]))
+    return np.asarray(y * gain)
+
+
 _NOTE = {
     "additive": _note_additive,
     "subtractive": _note_subtractive,
@@ -370,12 +451,15 @@ def render(
     """Render ``notes`` with a random patch of ``method`` for ``family`` (or the given ``params``)."""
     p = params or patch(method, family, rng)
     n = int(duration_s * rate)
-    out = np.zeros(n + rate * 3)
+    out = np.zeros(n + rate * 5)
     for start, dur, pitch, vel in notes:
         at = int(start * rate)
         if at >= n:
             continue
-        y = _NOTE[method](p, midi_hz(pitch), dur, vel, rng, rate)
+        if method == "drum_machine":  # drum pitches name a voice, not a frequency
+            y = _drum_hit(p, int(pitch), vel, rng, rate)
+        else:
+            y = _NOTE[method](p, midi_hz(pitch), dur, vel, rng, rate)
         end = min(len(out), at + len(y))
         out[at:end] += y[: end - at]
     return out[:n].astype(np.float32)

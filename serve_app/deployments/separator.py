@@ -1,6 +1,12 @@
 """Separator: one deployment per configured backend, batching chunks from
 concurrent jobs into one ``backend.separate`` call with ``@serve.batch``.
 
+The Serve config's ``user_config`` sets ``max_batch_size``, ``batch_wait_timeout_s``
+and ``max_concurrent_batches``: a GPU backend batches chunks into one forward
+pass, one batch at a time; a CPU backend whose chunks are separated one by one
+(dsp) runs several batches of one at once instead, each on a thread of its own,
+so a replica uses as many cores as it runs batches (bench/README.md 3).
+
 A batch holds chunks of other users' jobs, so a failure is kept to the chunk
 that caused it:
 
@@ -45,6 +51,9 @@ _DEVICE_ERRORS = ("cuda error", "device-side assert", "illegal memory access", "
 
 Outcome = np.ndarray | ServiceError
 
+# Until the config's user_config arrives (``reconfigure``), which may change any of them.
+DEFAULT_BATCHING: dict[str, Any] = {"max_batch_size": 8, "batch_wait_timeout_s": 0.02, "max_concurrent_batches": 1}
+
 
 def pick_device(requested: str | None) -> str:
     if requested:
@@ -84,6 +93,7 @@ class Separator:
             log.exception("Separator %s failed to load on %s; its jobs will fail", self.key, self.device)
         self.device_error: str | None = None  # set once the device is unusable (check_health fails)
         self.batch_sizes: Counter[int] = Counter()
+        self._separate_batch = self._batcher(DEFAULT_BATCHING)
         self.failures: Counter[str] = Counter()  # isolated_batches, failed_items, oom_splits, oom_items
         self.batch_config: dict[str, Any] = {}
         self._running = 0
@@ -117,11 +127,16 @@ class Separator:
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """Batch settings from the Serve config's user_config; no restart needed."""
+        before = {**DEFAULT_BATCHING, **self.batch_config}
+        after = {**before, **config}
+        if after["max_concurrent_batches"] != before["max_concurrent_batches"]:
+            # Serve fixes this one when a batcher is made: a new one takes the next chunks
+            # while the old one finishes those it holds.
+            self._separate_batch = self._batcher(after)
+        else:
+            self._separate_batch.set_max_batch_size(int(after["max_batch_size"]))
+            self._separate_batch.set_batch_wait_timeout_s(float(after["batch_wait_timeout_s"]))
         self.batch_config = dict(config)
-        if "max_batch_size" in config:
-            self._separate_batch.set_max_batch_size(int(config["max_batch_size"]))
-        if "batch_wait_timeout_s" in config:
-            self._separate_batch.set_batch_wait_timeout_s(float(config["batch_wait_timeout_s"]))
 
     async def check_health(self) -> None:
         """Serve replaces a replica whose check fails: one whose device failed, or
@@ -166,8 +181,14 @@ class Separator:
             raise outcome  # this caller's job fails; the batch's other callers got their audio
         return outcome
 
-    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
-    async def _separate_batch(self, items: list[SeparationItem]) -> list[Outcome]:
+    def _batcher(self, settings: dict[str, Any]) -> Any:
+        return serve.batch(
+            max_batch_size=int(settings["max_batch_size"]),
+            batch_wait_timeout_s=float(settings["batch_wait_timeout_s"]),
+            max_concurrent_batches=int(settings["max_concurrent_batches"]),
+        )(self._run_batch)
+
+    async def _run_batch(self, items: list[SeparationItem]) -> list[Outcome]:
         self.batch_sizes[len(items)] += 1
         self._batch_metric.observe(len(items))
         # The backend is synchronous; a thread keeps this replica's event loop free.

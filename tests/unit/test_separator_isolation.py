@@ -5,6 +5,7 @@ poisoned word, an out-of-memory threshold). On real Serve: tests/serve."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -54,6 +55,23 @@ async def test_a_poisoned_chunk_fails_alone_and_its_batch_mates_are_separated(mo
     stats = await sep.stats()
     assert stats["batch_sizes"] == {3: 1}  # one batch formed; its chunks were then retried one by one
     assert stats["failures"] == {"isolated_batches": 1, "failed_items": 1}
+
+
+async def test_batches_of_one_run_side_by_side_when_configured(monkeypatch):
+    """max_concurrent_batches (a CPU backend's chunks each on a thread of their own), set
+    through reconfigure like the other batch settings."""
+    sep = replica(monkeypatch)
+    both_running = threading.Barrier(2, timeout=10)
+
+    def meet(batch):
+        both_running.wait()  # returns only once the other chunk is being separated too
+        return [item.audio for item in batch]
+
+    sep.backend.separate = meet
+    sep.reconfigure({"max_batch_size": 1, "batch_wait_timeout_s": 0.0, "max_concurrent_batches": 2})
+    outcomes = await asyncio.gather(*(sep.separate(chunk("keep the low end", i)) for i in range(2)))
+    assert all(isinstance(o, np.ndarray) for o in outcomes), outcomes
+    assert (await sep.stats())["batch_sizes"] == {1: 2}
 
 
 async def test_out_of_memory_halves_only_its_own_batch(monkeypatch):

@@ -789,7 +789,11 @@ def render_instrument(
     """One part by a random train source of ``family``: (audio, names, source label)."""
     _, _, music, _, sources, _, synth = _corpora()
     if family == "drums":
-        if rng.random() < 0.5:
+        r = rng.random()
+        if r < 0.2:  # a synthetic drum machine (half rate is too dull for hats)
+            x = synth.render("drum_machine", "drums", notes, rng, seconds, SAMPLE_RATE)
+            return x, ("drum machine", "drums"), "synth_drum_machine"
+        if r < 0.6:
             kit = TRAIN_KITS[int(rng.integers(len(TRAIN_KITS)))]
             x = music.render_hydrogen(sources.get(kit), notes, rng, seconds, SAMPLE_RATE)
             return x, ("drum kit", "drums"), kit
