@@ -26,3 +26,19 @@ def test_splits_are_disjoint_and_apart_from_dev():
     assert (
         not (ids["train"] & ids["tune"]) and not (ids["train"] & ids["heldout"]) and not (ids["tune"] & ids["heldout"])
     )
+
+
+def test_the_drum_machine_plays_each_voice_where_its_note_falls():
+    """The train split's synthetic drums: any GM drum pitch sounds at its note, silent before it."""
+    import numpy as np
+
+    from audiolasso_corpora import synth
+
+    rate, rng = 22050, np.random.default_rng(0)
+    params = synth.patch("drum_machine", "drums", rng)
+    for pitch in (36, 38, 39, 42, 45, 46, 49, 99):  # kick, snare, clap, hats, tom, cymbal, unmapped
+        x = synth.render("drum_machine", "drums", [(0.5, 0.1, pitch, 100)], rng, 2.0, rate, params=params)
+        assert x.shape == (2 * rate,) and np.isfinite(x).all(), pitch
+        assert not x[: rate // 2].any(), pitch
+        assert np.abs(x[rate // 2 : rate // 2 + rate // 50]).max() > 0.05, pitch
+    assert sources.get("synth_drum_machine").split == "train"
