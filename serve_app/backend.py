@@ -19,19 +19,23 @@ LitServe's setup / batch / predict / unbatch:
    chunk. Its additions may be numpy arrays; they are not stored. The default
    returns the plan unchanged.
 4. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
-   number of jobs) in, one estimate of the plan's sound per item out.
+   number of jobs) in, one estimate of the plan's sound per item out (or, where
+   the plan says ``estimates="rest"``, of everything but it).
 
-A backend only ever estimates the sound it is given. When the user asked to
-remove it ("remove the drums"), the service turns the estimate into the target
-track (mixture - estimate), and the residual is always mixture - target; both
-are the service's work, never the backend's.
+A backend estimates the sound it is given. When the user asked to remove it
+("remove the drums"), the service turns the estimate into the target track
+(mixture - estimate), and the residual is always mixture - target; both are the
+service's work, never the backend's. A model that generates the rest itself
+(SAM Audio's ``residual``) may plan ``estimates="rest"`` for such a prompt: its
+output is then taken as the mixture minus the sound, which makes the target
+track that output.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,6 +111,11 @@ class Plan(BaseModel):
     concept: str = Field(description="The catalog concept it is served as ('other' when none).")
     method: str = Field(description="How the backend separates it, for the user to see.")
     warnings: list[str] = Field([], description="Sentences the job's status and result show the user.")
+    estimates: Literal["sound", "rest"] = Field(
+        "sound",
+        description="What separate() returns for this plan: the sound, or everything but it (a model's own "
+        "complement, for a prompt that removes the sound).",
+    )
 
     @classmethod
     def of(cls, plan: Plan) -> Self:

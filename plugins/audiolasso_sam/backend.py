@@ -1,9 +1,10 @@
 """The ``sam-audio`` backend: one instance per variant, chunks of concurrent jobs
 collated into as few ``SAMAudio.separate`` calls as the memory budget allows.
 
-Under the service's contract the backend estimates the plan's sound (the
-model's ``target``); for "remove X" the service returns the mixture minus it.
-The model's own ``residual`` is generated alongside and not used (README).
+The backend estimates the plan's sound (the model's ``target``); for "remove X"
+it returns the model's own ``residual`` instead (the plan says
+``estimates="rest"``), unless ``remove_with: complement`` asks for the
+service's rule, the mixture minus the target.
 
 Precision: ``dtype`` bf16/fp16 runs the DiT and the vision encoder under
 ``torch.autocast``; the codec (encoding, and decoding the waveform), the flow's
@@ -30,9 +31,12 @@ from serve_app.backend import (
     Backend,
     BackendInfo,
     Capabilities,
+    Plan,
     Resources,
     SeparationItem,
+    SpanHint,
 )
+from serve_app.understanding.reading import Reading
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,12 @@ class SAMAudioBackend(Backend):
         self._device = "cpu"
         self._memory: MemoryModel | None = None
         self._frames = VisualFrames()
+
+    def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
+        plan = super().plan(reading, spans)
+        if reading.inverted and self.settings.remove_with == "residual":
+            return plan.model_copy(update={"estimates": "rest"})
+        return plan
 
     def load(self, device: str) -> None:
         self._model, self._processor = load_sam_audio(self.variant, self.settings, device)
@@ -124,7 +134,10 @@ class SAMAudioBackend(Backend):
                 reranking_candidates=self.settings.reranking_candidates,
                 predict_spans=False,  # done above, where the anchors reach the flow on every sam-audio version
             )
-        return [_restore(item, wav) for item, wav in zip(items, result.target, strict=True)]
+        return [
+            _restore(item, rest if item.plan.estimates == "rest" else target)
+            for item, target, rest in zip(items, result.target, result.residual, strict=True)
+        ]
 
     def _predict_spans(self, batch: Any) -> Any:
         """Anchors from the span predictor, set on the batch before ``separate``: on

@@ -65,6 +65,11 @@ class SAMOptions(BaseModel):
         None, gt=0, description="Working memory per second of audio per item at float32; unset: the variant's estimate."
     )
     visual: bool = Field(False, description="Declare the visual capability: accept video_url/mask_url prompts.")
+    remove_with: Literal["residual", "complement"] = Field(
+        "residual",
+        description='For "remove X": the model\'s own residual (generated with the target, from the same flow), '
+        "or the mixture minus its target.",
+    )
 
     @field_validator("dtype", mode="before")
     @classmethod

@@ -109,6 +109,8 @@ async def separate_audio(
             return await progress(offset + done, total)
 
         native = await _separate(layout, spans, counted, chunks_in_flight, visual)
+        if layout.plan.estimates == "rest":  # the backend's own "all but the sound": the sound is the difference
+            native = layout.native - native
         native = await asyncio.to_thread(resample, native, layout.info.sample_rate, sample_rate)
         n = min(estimate.shape[1], native.shape[1])
         estimate[:, :n] += native[:, :n] / len(layouts)

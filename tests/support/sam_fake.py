@@ -21,8 +21,10 @@ where the backend touches it, so a test here fails where the real code would:
   predict_spans=False)`` -> ``SeparationResult(target, residual, noise)``, lists of
   1-D tensors of whole codec frames; ``_get_audio_features`` and ``predict_spans``.
 
-Its "separation" is ``0.5 * mixture``, so every output traces to its input; its
-transformer records whether it ran under autocast and returns that dtype.
+Its "separation" is ``0.5 * mixture`` and its residual ``0.4 * mixture`` (like the
+real model's, a second output of the flow, not mixture - target), so every output
+traces to its input; its transformer records whether it ran under autocast and
+returns that dtype.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 HOP = 1920  # the DAC-VAE hop (48 kHz / 25 Hz features)
 GAIN = 0.5
+RESIDUAL_GAIN = 0.4
 DFLT_ODE_OPT = {"method": "midpoint", "options": {"step_size": 2 / 32}}
 
 
@@ -278,7 +281,7 @@ class SAMAudio(BaseModel):
         audio = torch.nn.functional.pad(batch.audios[:, 0], (0, frames * HOP - batch.audios.shape[-1]))
         lengths = batch.sizes * HOP  # whole codec frames, longer than the input
         target = [GAIN * row[:n] for row, n in zip(audio, lengths, strict=True)]
-        residual = [row[:n] - t for row, n, t in zip(audio, lengths, target, strict=True)]
+        residual = [RESIDUAL_GAIN * row[:n] for row, n in zip(audio, lengths, strict=True)]
         return SeparationResult(target=target, residual=residual, noise=torch.zeros(len(target), frames, 256))
 
 

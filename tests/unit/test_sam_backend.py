@@ -221,7 +221,10 @@ def test_a_batch_is_collated_into_one_call_and_each_item_restored(fake, tmp_path
     assert call["anchors"] == [[], [], [["+", 0.25, 0.5]]]  # where the hum sounds, also for "remove"
     for it, estimate in zip(batch, out, strict=True):
         assert estimate.dtype == np.float32 and estimate.shape == it.audio.shape
-        np.testing.assert_allclose(estimate, 0.5 * it.audio, atol=1e-6)  # the service inverts, not the backend
+        # One call, each item's own output: the target, or for "remove the hum" the model's residual.
+        gain = sam_fake.RESIDUAL_GAIN if it.plan.estimates == "rest" else sam_fake.GAIN
+        np.testing.assert_allclose(estimate, gain * it.audio, atol=1e-6)
+    assert [it.plan.estimates for it in batch] == ["sound", "rest", "sound"]
 
 
 def test_a_batch_over_the_memory_budget_is_split(fake, tmp_path):
@@ -296,6 +299,27 @@ def test_long_audio_is_windowed_per_deployment_and_blended_without_seams(fake, t
     # The span 3.2-4.0 s, in seconds of the windows 1.5-3.5 s and 3.0-5.0 s it overlaps.
     assert anchors == [["+", pytest.approx(0.2), pytest.approx(1.0)]] * 2 + [["+", pytest.approx(1.7), 2.0]] * 2
     np.testing.assert_allclose(target, 0.5 * mixture, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "remove_with, gain",
+    [("residual", sam_fake.RESIDUAL_GAIN), ("complement", 1 - sam_fake.GAIN)],
+)
+def test_remove_returns_the_models_residual_unless_the_complement_is_asked_for(fake, tmp_path, remove_with, gain):
+    """ "remove X": the model's own residual by default; mixture - target with remove_with: complement.
+    The target and residual tracks still sum to the mixture either way (the service's rule)."""
+    backend = loaded(tmp_path, remove_with=remove_with, chunk_seconds=2.0, overlap_seconds=0.5)
+    mixture = np.random.default_rng(4).standard_normal((1, int(5.1 * SR))).astype(np.float32)
+
+    async def progress(done: int, total: int) -> bool:
+        return False
+
+    reading, plan = plan_prompt(backend, "remove the crowd noise")
+    assert reading.inverted and plan.estimates == ("rest" if remove_with == "residual" else "sound")
+    target = asyncio.run(separate_audio(mixture, SR, [(LocalSeparator(backend), plan)], [], progress, 4, inverted=True))
+    np.testing.assert_allclose(target, gain * mixture, atol=1e-5)
+    _, kept = plan_prompt(backend, "isolate the crowd noise")
+    assert kept.estimates == "sound"  # a prompt that keeps the sound gets the model's target
 
 
 def fake_videos(monkeypatch, sizes: dict[bytes, tuple[int, int]] | None = None) -> list[tuple[list[float], int]]:
