@@ -196,7 +196,7 @@ def wav_bytes(audio, sr: int) -> bytes:
 def service_config(
     port: int,
     *,
-    backend: str = "dsp",
+    backend: str | None = "dsp",
     device: str | None = None,
     max_batch_size: int | None = None,
     batch_wait_timeout_s: float | None = None,
@@ -206,11 +206,14 @@ def service_config(
     max_concurrent_jobs: int | None = None,
     chunks_in_flight: int | None = None,
 ) -> dict[str, Any]:
-    """configs/local.yaml on ``port``, with the benchmark's changes (if any)."""
+    """configs/local.yaml on ``port``, with the benchmark's changes (if any); with
+    ``backend=None``, every backend the config deploys, as ``make run`` does."""
     import yaml
 
     config = yaml.safe_load(LOCAL_CONFIG.read_text())
     config["http_options"]["port"] = port
+    if backend is None:
+        return config
     app = config["applications"][0]
     # The backend as the config deploys it (its options), or bare when the config lacks it.
     spec = next((dict(b) for b in app["args"]["backends"] if b["name"] == backend), {"name": backend})

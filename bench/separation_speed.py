@@ -39,6 +39,7 @@ from bench.common import (
     machine_info,
     median,
     new_prefix,
+    process_groups,
     redis_url_default,
     replica_processes,
     service_config,
@@ -48,6 +49,7 @@ from bench.common import (
     write_result,
 )
 
+LOAD_PROMPTS = ["isolate the speaker", "isolate the drums", "isolate the piano", "remove the hum"]
 PROMPTS = [
     "isolate the speaker",
     "remove the drums",
@@ -271,20 +273,23 @@ def speed(args) -> tuple[list[dict], list[dict]]:
 
 
 # --- service memory ------------------------------------------------------------------
-def sample_rss(procs: list[dict], seconds: float | None, until=None, interval_s: float = 0.2) -> dict[str, dict]:
-    """RSS (MB) per Serve process: median and peak over the sampling window."""
+def sample_memory(groups: dict[str, list], seconds: float | None, until=None, interval_s: float = 0.5) -> dict:
+    """RSS and PSS (MB) summed per group of processes: median and peak over the window.
+    PSS splits pages shared between processes (torch's libraries in every replica, say)
+    among them, so the groups' PSS add up to what the service holds; their RSS do not."""
     import psutil
 
-    handles = {}
-    for a in procs:
-        with contextlib.suppress(psutil.Error):
-            handles[a["name"]] = psutil.Process(a["pid"])
-    samples: dict[str, list[float]] = {n: [] for n in handles}
+    samples: dict[str, dict[str, list[float]]] = {n: {"rss": [], "pss": []} for n in groups}
     end = time.monotonic() + (seconds or 0)
     while True:
-        for name, h in handles.items():
-            with contextlib.suppress(psutil.Error):
-                samples[name].append(h.memory_info().rss / 2**20)
+        for name, procs in groups.items():
+            rss = pss = 0.0
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    info = proc.memory_full_info()
+                    rss, pss = rss + info.rss / 2**20, pss + info.pss / 2**20
+            samples[name]["rss"].append(rss)
+            samples[name]["pss"].append(pss)
         if until is not None:
             if until():
                 break
@@ -292,7 +297,9 @@ def sample_rss(procs: list[dict], seconds: float | None, until=None, interval_s:
             break
         time.sleep(interval_s)
     return {
-        n: {"median_mb": median(v), "peak_mb": max(v) if v else float("nan"), "samples": len(v)}
+        n: {
+            f"{kind}_{stat}": fn(v[kind]) for kind in ("rss", "pss") for stat, fn in (("median", median), ("peak", max))
+        }
         for n, v in samples.items()
     }
 
@@ -303,19 +310,24 @@ def service_memory(args) -> dict[str, Any]:
     prefix = new_prefix("mem")
     out: dict[str, Any] = {}
     with (
-        LocalService(service_config(free_port()), args.redis_url, prefix, num_cpus=args.num_cpus) as service,
+        # The application as `make run` deploys it: every backend of configs/local.yaml.
+        LocalService(
+            service_config(free_port(), backend=None), args.redis_url, prefix, num_cpus=args.num_cpus
+        ) as service,
         httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {service.key}"}, timeout=120) as client,
     ):
-        procs = replica_processes()
-        out["processes"] = procs
+        out["processes"] = replica_processes()
         time.sleep(2)  # let start-up settle
-        out["idle"] = sample_rss(procs, seconds=args.idle_seconds)
+        # Every process of the local Ray (replicas, Serve's actors, raylet, GCS, agents), by role;
+        # not this benchmark's own process, which stands where `audiolasso serve` would.
+        groups = {k: v for k, v in process_groups().items() if k != "client (this process)"}
+        out["idle"] = sample_memory(groups, seconds=args.idle_seconds)
         file_id = upload(client, test_signal(args.load_seconds, 44100, channels=2), 44100)
         bodies = []
-        for _ in range(args.load_jobs):
-            r = client.post(
-                "/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": "isolate the speaker"}}
-            )
+        for i in range(args.load_jobs):
+            # Default-backend prompts, routed ones too: dsp and learned both work, as in use.
+            prompt = LOAD_PROMPTS[i % len(LOAD_PROMPTS)]
+            r = client.post("/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": prompt}})
             r.raise_for_status()
             bodies.append(r.json())
         pending = {b["request_id"]: b for b in bodies}
@@ -331,7 +343,7 @@ def service_memory(args) -> dict[str, Any]:
             return not pending
 
         t = time.perf_counter()
-        out["load"] = sample_rss(procs, seconds=None, until=done)
+        out["load"] = sample_memory(groups, seconds=None, until=done)
         out["load_wall_s"] = time.perf_counter() - t
         out["load_desc"] = f"{args.load_jobs} concurrent jobs of {args.load_seconds:g} s stereo 44.1 kHz"
     return out
@@ -417,23 +429,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not args.no_service:
         mem = service_memory(args)
         result["service_memory"] = mem
+        columns = ("idle_rss_mb", "idle_pss_mb", "load_peak_rss_mb", "load_peak_pss_mb")
         mem_rows = [
             {
                 "process": name,
-                "idle_mb": mem["idle"][name]["median_mb"],
-                "idle_peak_mb": mem["idle"][name]["peak_mb"],
-                "load_peak_mb": mem["load"][name]["peak_mb"],
+                "idle_rss_mb": mem["idle"][name]["rss_median"],
+                "idle_pss_mb": mem["idle"][name]["pss_median"],
+                "load_peak_rss_mb": mem["load"][name]["rss_peak"],
+                "load_peak_pss_mb": mem["load"][name]["pss_peak"],
             }
-            for name in mem["idle"]
+            for name in sorted(mem["idle"], key=lambda n: -mem["load"][n]["pss_peak"])
         ]
-        mem_rows.append(
-            {
-                "process": "total",
-                **{k: sum(r[k] for r in mem_rows) for k in ("idle_mb", "idle_peak_mb", "load_peak_mb")},
-            }
-        )
+        mem_rows.append({"process": "total", **{k: sum(r[k] for r in mem_rows) for k in columns}})
         result["memory_table"] = mem_rows
-        print(f"\nService RSS (MB), idle and under load ({mem['load_desc']}, {mem['load_wall_s']:.1f} s):")
+        print(f"\nService memory (MB), idle and under load ({mem['load_desc']}, {mem['load_wall_s']:.1f} s):")
         print(table(mem_rows))
     out = write_result("separation_speed", result, args.output)
     print(f"\nwritten to {out}")

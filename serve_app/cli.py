@@ -57,6 +57,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.haproxy:
         os.environ["AUDIOLASSO_HAPROXY"] = "true"
+    if args.dashboard:
+        os.environ["AUDIOLASSO_DASHBOARD"] = "true"
     run_forever(args.config, args.host, args.port)
     return 0
 
@@ -162,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve through HAProxy straight to the Ingress replicas instead of Ray Serve's proxy "
         "(AUDIOLASSO_HAPROXY=true; needs the haproxy program)",
+    )
+    p.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="start Ray's dashboard on http://127.0.0.1:8265 (AUDIOLASSO_DASHBOARD=true; off by default to save memory)",
     )
     p.set_defaults(func=_serve)
 

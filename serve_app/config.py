@@ -79,6 +79,12 @@ class Settings(AudioLimits):
         description="Base URL of every returned link (https://audiolasso.example.com). Default: the address "
         "the server listens on; a request's Host header never shapes a link.",
     )
+    dashboard: bool = Field(
+        False,
+        description="`audiolasso serve`: start Ray's dashboard (http://127.0.0.1:8265) with the local Ray. Off by "
+        "default: its processes hold about 350 MB that a laptop serving one user does without (metrics are "
+        "exported either way). A cluster's Ray runs its own (cluster/README.md).",
+    )
     haproxy: bool = Field(
         False,
         description="`audiolasso serve`: put HAProxy in front, sending requests straight to the Ingress "

@@ -108,13 +108,15 @@ def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> Non
         # Serve kills a proxy that is not ready after 3 checks of 5 s; on a busy
         # laptop importing it takes longer. The local Ray's processes inherit this.
         os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
-        if Settings().haproxy:
+        settings = Settings()
+        if settings.haproxy:
             os.environ.update(haproxy_environment())
         env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
-        metrics_port = Settings().metrics_port  # Prometheus scrapes the service's metrics here
+        metrics_port = settings.metrics_port  # Prometheus scrapes the service's metrics here
         ray.init(
             namespace="serve",
             num_cpus=num_cpus,
+            include_dashboard=settings.dashboard,
             runtime_env={"env_vars": env},
             **({"_metrics_export_port": metrics_port} if metrics_port else {}),
         )
