@@ -490,10 +490,10 @@ def test_replicas_follow_the_backlog_and_a_separator_comes_back_from_zero(client
     path.write_text(yaml.safe_dump(config))
     deploy(load_config(path))
 
-    def until(condition, what: str, timeout: float = 90) -> None:
+    def until(condition, what, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
-            assert time.monotonic() < deadline, what
+            assert time.monotonic() < deadline, what() if callable(what) else what
             time.sleep(0.25)
 
     until(lambda: _running_replicas("Separator-lowpass") == 0, "the idle Separator never went to zero")
@@ -513,7 +513,7 @@ def test_replicas_follow_the_backlog_and_a_separator_comes_back_from_zero(client
             peak[name] = max(peak[name], _running_replicas(name))
         return peak == {"QueueWorker": 2, "Separator-lowpass": 2}
 
-    until(scaled_up, f"the backlog never scaled both to 2: {peak}")
+    until(scaled_up, lambda: f"the backlog never scaled both to 2: peaks {peak}")
     for request_id in ids:
         assert wait_status(client, request_id, timeout=180)["status"] == "COMPLETED"
     until(
