@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dashboard",
         action="store_true",
-        help="start Ray's dashboard on http://127.0.0.1:8265 (AUDIOLASSO_DASHBOARD=true; off by default to save memory)",
+        help="start Ray's dashboard on http://127.0.0.1:8265 (AUDIOLASSO_DASHBOARD=true; off by default to "
+        "save memory)",
     )
     p.set_defaults(func=_serve)
 
