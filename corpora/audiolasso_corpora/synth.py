@@ -391,8 +391,9 @@ def _bandpass(x: np.ndarray, lo: float, hi: float, rate: int) -> np.ndarray:
 def _metal(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Six detuned square waves, the classic analogue cymbal/hat source."""
     base = rng.uniform(180, 320)
-    ratios = (1.0, 1.48, 1.62, 1.83, 2.17, 2.62)
-    return sum(np.sign(np.sin(2 * np.pi * base * r * t + rng.uniform(0, 6.3))) for r in ratios) / 6
+    ratios = np.array([1.0, 1.48, 1.62, 1.83, 2.17, 2.62])[:, None]
+    phases = rng.uniform(0, 6.3, (len(ratios), 1))
+    return np.sign(np.sin(2 * np.pi * base * ratios * t + phases)).mean(axis=0)
 
 
 def _drum_hit(p: dict, pitch: int, vel: int, rng: np.random.Generator, rate: int) -> np.ndarray:
