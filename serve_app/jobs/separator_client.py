@@ -94,11 +94,12 @@ class HandleSeparator:
 
 
 class LocalSeparator:
-    """A loaded backend in this process; one chunk at a time, off the event loop."""
+    """A loaded backend in this process, off the event loop: ``concurrency`` chunks at
+    a time (one by default; a Separator's ``max_concurrent_batches`` to match one)."""
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, concurrency: int = 1):
         self.backend = backend
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Semaphore(concurrency)
 
     async def info(self) -> BackendInfo:
         return self.backend.info
