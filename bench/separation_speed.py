@@ -108,17 +108,25 @@ def accepted_plans(backend, prompts: list[str]) -> list[tuple[str, Any]]:
     return out
 
 
-def run_pipeline(backend, mixture, sample_rate: int, plan, chunks_in_flight: int = 4):
-    """The worker's separation path, in-process: pipeline.separate_audio with a LocalSeparator."""
-    from serve_app.jobs.separation import separate_audio
+def run_pipeline(
+    backend, mixture, sample_rate: int, plan, chunks_in_flight: int = 4, jobs: int = 1, concurrency: int = 1
+):
+    """The worker's separation path, in-process: pipeline.separate_audio with a LocalSeparator
+    running ``concurrency`` chunks at a time; ``jobs`` separations of ``mixture`` at once.
+    Returns the first one's target."""
+    from serve_app.jobs.separation import Member, separate_audio
     from serve_app.jobs.separator_client import LocalSeparator
+
+    member: list[Member] = [(LocalSeparator(backend, concurrency), plan)]
 
     async def progress(done: int, total: int) -> bool:
         return False
 
-    return asyncio.run(
-        separate_audio(mixture, sample_rate, [(LocalSeparator(backend), plan)], [], progress, chunks_in_flight)
-    )
+    async def all_jobs():
+        runs = (separate_audio(mixture, sample_rate, member, [], progress, chunks_in_flight) for _ in range(jobs))
+        return (await asyncio.gather(*runs))[0]
+
+    return asyncio.run(all_jobs())
 
 
 def stft_mask_istft(mixture, n_fft: int = 2048, hop: int = 512, device: str = "cpu"):

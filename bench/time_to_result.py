@@ -42,6 +42,7 @@ from bench.common import (
     wav_bytes,
     write_result,
 )
+from bench.separation_speed import run_pipeline
 
 
 class InProcess:
@@ -59,20 +60,8 @@ class InProcess:
 
     def seconds(self, audio, sample_rate: int, jobs: int) -> float:
         """Wall time of ``jobs`` separations of ``audio`` at once."""
-        from serve_app.jobs.separation import Member, separate_audio
-        from serve_app.jobs.separator_client import LocalSeparator
-
-        separator = LocalSeparator(self.instance, self.concurrency)
-
-        async def progress(done: int, total: int) -> bool:
-            return False
-
-        async def all_jobs() -> None:
-            member: list[Member] = [(separator, self.plan)]
-            await asyncio.gather(*(separate_audio(audio, sample_rate, member, [], progress, 4) for _ in range(jobs)))
-
         t = time.perf_counter()
-        asyncio.run(all_jobs())
+        run_pipeline(self.instance, audio, sample_rate, self.plan, jobs=jobs, concurrency=self.concurrency)
         return time.perf_counter() - t
 
 

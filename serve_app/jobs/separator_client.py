@@ -99,7 +99,7 @@ class LocalSeparator:
 
     def __init__(self, backend: Backend, concurrency: int = 1):
         self.backend = backend
-        self._lock = asyncio.Semaphore(concurrency)
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def info(self) -> BackendInfo:
         return self.backend.info
@@ -108,9 +108,9 @@ class LocalSeparator:
         return BackendStatus(available=True)  # given a loaded backend
 
     async def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
-        async with self._lock:
+        async with self._slots:
             return await asyncio.to_thread(self.backend.prepare, audio, sample_rate, plan, spans)
 
     async def separate(self, item: SeparationItem) -> np.ndarray:
-        async with self._lock:
+        async with self._slots:
             return (await asyncio.to_thread(self.backend.separate, [item]))[0]
