@@ -812,9 +812,10 @@ def _out_side(base: str, rest: list[str]) -> Side:
     if base == "leave" or "out" not in rest:
         return "remove"
     after = rest[rest.index("out") + 1 :]
-    if after[:1] == ["of"] and not _is_generic(_clean(after[1:])):
+    source = after[1:]
+    if after[:1] == ["of"] and not _is_generic(_clean(source)) and not _names_a_recording(source):
         return "keep"  # "get the rooster out of the street noise"
-    return "remove"
+    return "remove"  # "take the hiss out of this interview"
 
 
 def _object(words: list[str], side: Side | None, action: str | None = None) -> list[Mention]:
@@ -956,6 +957,22 @@ _CONTEXT = re.compile(
     r"(?:clip|recording|audio|file|track|song|video|mix|sample|tape|podcast|take|stem|section|piece|intro|outro|"
     r"chorus|verse|bridge|beginning|start|end|middle|first half|second half|it|this|there|here|me|us)\b.*$"
 )
+
+
+# Kinds of recording that name no sound: "take the hiss out of this interview" removes the hiss.
+RECORDING_WORDS = frozenset(
+    """
+recording clip video audio file track song mix tape podcast interview lecture memo meeting call voicemail
+conversation broadcast episode livestream footage film movie vlog session message sermon presentation webinar
+demo rehearsal show concert gig performance
+""".split()
+)
+
+
+def _names_a_recording(words: list[str]) -> bool:
+    """ "this interview", "my voice memo", "the meeting recording": a phrase whose head is a kind of recording."""
+    head = _clean(words).split()[-1:]
+    return bool(head) and head[0] in RECORDING_WORDS
 
 
 def _clean(words: list[str] | str) -> str:
