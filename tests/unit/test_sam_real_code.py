@@ -33,6 +33,7 @@ from audiolasso_sam.backend import SAMAudioBackend, autocast_submodules  # noqa:
 from audiolasso_sam.loader import SAMLoadError  # noqa: E402
 from audiolasso_sam.tiny import write_tiny_model  # noqa: E402
 from serve_app.backend import Plan, SeparationItem, SpanHint, VisualPrompt  # noqa: E402
+from support.backends import plan_prompt  # noqa: E402
 
 SR = 48_000
 FAST = {"ode_steps": 2, "ode_method": "midpoint"}
@@ -134,6 +135,29 @@ def test_bf16_keeps_the_flow_state_and_the_waveform_float32(tiny):
     (fp32_out,) = separate(fp32, [item(0.5)])
     assert np.linalg.norm(bf16_out - fp32_out) / np.linalg.norm(fp32_out) < 0.5
     autocast_submodules(fp32._model, "cpu", "bfloat16", names=())  # no modules: a no-op
+
+
+def test_remove_returns_the_models_residual_unless_the_complement_is_asked_for(backend, tiny):
+    """ "remove the dog bark": the backend returns the real model's residual, the flow's second
+    output, which is not the mixture minus its target; with remove_with: complement the plan
+    asks for the target (the service then takes mixture - target), from the same flow."""
+    mixture = item(0.5).audio
+    outputs = {}
+    for remove_with in ("residual", "complement"):
+        reading, plan = plan_prompt(
+            SAMAudioBackend("small", {**tiny, "remove_with": remove_with}), "remove the dog bark"
+        )
+        assert reading.inverted and plan.sound == "dog bark"
+        assert plan.estimates == ("rest" if remove_with == "residual" else "sound")
+        (outputs[remove_with],) = separate(backend, [SeparationItem(audio=mixture, plan=plan)])
+    batch = backend._processor(descriptions=["dog bark"], audios=[torch.from_numpy(mixture)[None]])
+    torch.manual_seed(0)  # the start separate() had
+    with torch.inference_mode():
+        result = backend._model.separate(batch, ode_opt=backend.settings.ode_opt)
+    target, residual = (wav.reshape(-1)[: len(mixture)].numpy() for wav in (result.target[0], result.residual[0]))
+    np.testing.assert_allclose(outputs["residual"], residual, atol=1e-6)
+    np.testing.assert_allclose(outputs["complement"], target, atol=1e-6)
+    assert not np.allclose(outputs["residual"], mixture - target, atol=1e-3)
 
 
 @pytest.mark.parametrize(

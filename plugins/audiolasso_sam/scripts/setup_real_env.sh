@@ -11,7 +11,8 @@
 #       --sam-audio ~/src/sam-audio \            # facebookresearch/sam-audio @ SAM_AUDIO_COMMIT
 #       --dacvae ~/src/dacvae \                  # facebookresearch/dacvae
 #       --perception-models ~/src/perception_models \   # facebookresearch/perception_models, branch unpin-deps
-#       [--imagebind ~/src/ImageBind] [--clap ~/src/CLAP] \   # rankers only (reranking_candidates > 1)
+#       [--imagebind ~/src/ImageBind --pytorchvideo ~/src/pytorchvideo] \   # the rankers, needed
+#       [--clap ~/src/CLAP] \                    # only for reranking_candidates > 1
 #       [--venv .venv-sam] [--base-venv .venv]
 #
 # Then:  .venv-sam/bin/python -m pytest -q tests/unit/test_sam_real_code.py
@@ -22,17 +23,18 @@ SAM_AUDIO_COMMIT=68b48d48fff1ad776d3afefbe634eb5f5d60ba7b  # keep in step with a
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 venv=$repo/.venv-sam
 base=$repo/.venv
-sam= dacvae= pm= imagebind= clap=
+sam= dacvae= pm= imagebind= pytorchvideo= clap=
 while [ $# -gt 0 ]; do
   case $1 in
     --sam-audio) sam=$2; shift 2 ;;
     --dacvae) dacvae=$2; shift 2 ;;
     --perception-models) pm=$2; shift 2 ;;
     --imagebind) imagebind=$2; shift 2 ;;
+    --pytorchvideo) pytorchvideo=$2; shift 2 ;;
     --clap) clap=$2; shift 2 ;;
     --venv) venv=$2; shift 2 ;;
     --base-venv) base=$2; shift 2 ;;
-    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,21p "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +42,9 @@ need() { [ -n "$2" ] && [ -e "$2/$3" ] || { echo "--$1 must be a checkout contai
 need sam-audio "$sam" sam_audio/model/base.py
 need dacvae "$dacvae" dacvae/model/dacvae.py
 need perception-models "$pm" core/audio_visual_encoder/pe.py
+# ImageBind imports pytorchvideo, whose PyPI release (0.1.5) predates torchvision 0.17: ImageBind
+# pins facebookresearch/pytorchvideo @ 6cdc929315aab1b5674b6dcf73b16ec99147735f.
+[ -z "$imagebind" ] || need pytorchvideo "$pytorchvideo" pytorchvideo/transforms/augmentations.py
 [ -x "$base/bin/python" ] || { echo "no project venv at $base (make test creates it)" >&2; exit 2; }
 have=$(git -C "$sam" rev-parse HEAD 2>/dev/null || echo unknown)
 if [ "$have" != "$SAM_AUDIO_COMMIT" ]; then
@@ -65,7 +70,10 @@ pip=("$py" -m pip --disable-pip-version-check -q)
   julius pyloudnorm flatten-dict ffmpy randomname fire markdown2 rich markdown-it-py mdurl pygments \
   importlib-resources tqdm pillow tensorboard tensorboard-data-server absl-py markdown werkzeug
 "${pip[@]}" install --no-deps --no-build-isolation "$dacvae" "$pm" "$sam"
-[ -n "$imagebind" ] && "${pip[@]}" install --no-deps --no-build-isolation "$imagebind"
+if [ -n "$imagebind" ]; then
+  "${pip[@]}" install --no-deps iopath==0.1.10 portalocker fvcore==0.1.5.post20221221 yacs tabulate termcolor av
+  "${pip[@]}" install --no-deps --no-build-isolation "$pytorchvideo" "$imagebind"
+fi
 [ -n "$clap" ] && "${pip[@]}" install --no-deps --no-build-isolation "$clap"
 
 # torchcodec (imported by sam_audio) needs FFmpeg's shared libraries, 4 to 7, on the node.
@@ -79,6 +87,8 @@ fi
 import importlib.metadata as md
 import sam_audio, torch, transformers, huggingface_hub  # noqa: F401  (the import is the check)
 print("sam_audio importable from", sam_audio.__file__)
+from sam_audio.ranking import imagebind
+print("ImageBind ranker:", "available" if imagebind.__imagebind_exists__ else "not installed")
 for name in ("torch", "torchvision", "torchcodec", "transformers", "huggingface_hub", "xformers", "dacvae", "perception_models"):
     print(f"  {name} {md.version(name)}")
 PY
