@@ -1,7 +1,7 @@
 """The ``dsp`` backend: every concept of the shared catalog, separated on the CPU.
 
 The service reads the prompt; the reading's closest catalog concept picks a
-method (``methods.METHODS``), so a sound outside the catalog is served as its
+method (``choices.METHODS``), so a sound outside the catalog is served as its
 nearest concept, with a warning, and refused only when nothing is near. Span
 hints train a per-job model in ``prepare`` that refines the method's estimate
 in every chunk (``spans``).
@@ -9,13 +9,12 @@ in every chunk (``spans``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from audiolasso_dsp import spans as span_models
-from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.methods import BY_METHOD, METHODS, Toolkit
+from audiolasso_dsp.choices import BY_METHOD, METHODS, span_kind
+from audiolasso_dsp.deepfilter import SAMPLE_RATE
 from serve_app.backend import (
     Backend,
     BackendInfo,
@@ -29,11 +28,14 @@ from serve_app.backend import (
 from serve_app.understanding.catalog import BY_NAME
 from serve_app.understanding.reading import Reading, read
 
+if TYPE_CHECKING:
+    from audiolasso_dsp.runner import Runner
+
 
 class DSPPlan(Plan):
     """The dsp's own plan: which recipe, the sound's family, and (after ``prepare``) a span model."""
 
-    recipe: str  # a name in methods.BY_METHOD
+    recipe: str  # a name in choices.BY_METHOD
     family: str
     span_model: dict[str, Any] | None = None
 
@@ -58,7 +60,7 @@ class DSPBackend(Backend):
         resources=Resources(num_cpus=1, num_gpus=0, memory_mb=1536),
     )
 
-    _kit: Toolkit | None = None
+    _runner: Runner | None = None
 
     def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
         target = reading.target
@@ -70,7 +72,7 @@ class DSPBackend(Backend):
                 "where the sound is with span hints."
             )
         method = METHODS[target.concept]
-        name = f"{method.with_spans()[0]}+span-{_span_kind(target.family)}" if spans else method.name
+        name = f"{method.with_spans()}+span-{span_kind(target.family)}" if spans else method.name
         warnings = []
         if target.concept != "other" and not target.exact and not reading.vague:
             label = BY_NAME[target.concept].label
@@ -88,8 +90,10 @@ class DSPBackend(Backend):
         )
 
     def load(self, device: str) -> None:
+        from audiolasso_dsp.runner import Runner  # torch: in the Separator, not the planning Ingress
+
         # Every recipe runs on the CPU whatever the device; the DFN library loads once.
-        self._kit = Toolkit(deepfilter=DeepFilter())
+        self._runner = Runner()
         read("the speaker")  # load the prompt model now rather than in the first job
 
     def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
@@ -98,43 +102,33 @@ class DSPBackend(Backend):
         plan = DSPPlan.of(plan)
         if not spans:
             return plan
-        kit = self._loaded()
+        runner = self._loaded()
         start = max(0, int((min(s.start for s in spans) - SPAN_CONTEXT_S) * sample_rate))
         stop = min(len(audio), int((max(s.end for s in spans) + SPAN_CONTEXT_S) * sample_rate))
         if stop <= start:
             return plan
-        _, base = BY_METHOD[plan.recipe].with_spans()
-        estimate = base(np.ascontiguousarray(audio[start:stop], dtype=np.float32), kit)
         offset = start / sample_rate
         shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
-        model = span_models.learn(estimate, sample_rate, shifted, _span_kind(plan.family))
+        context = np.ascontiguousarray(audio[start:stop], dtype=np.float32)
+        model = runner.learn_span_model(context, BY_METHOD[plan.recipe], plan.family, shifted)
         return plan if model is None else plan.model_copy(update={"span_model": model})
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
-        kit = self._loaded()
-        return [self._separate_one(item, kit) for item in batch]
+        runner = self._loaded()
+        return [self._separate_one(item, runner) for item in batch]
 
-    def _loaded(self) -> Toolkit:
-        if self._kit is None:
+    def _loaded(self) -> Runner:
+        if self._runner is None:
             raise RuntimeError("DSPBackend.load() must be called before separate() or prepare()")
-        return self._kit
+        return self._runner
 
-    def _separate_one(self, item: SeparationItem, kit: Toolkit) -> np.ndarray:
+    def _separate_one(self, item: SeparationItem, runner: Runner) -> np.ndarray:
         audio = np.ascontiguousarray(item.audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"expected mono audio, got shape {audio.shape}")
         plan = DSPPlan.of(item.plan)
-        method = BY_METHOD[plan.recipe]
-        if (model := plan.span_model) is not None:
-            estimate = span_models.apply(method.with_spans()[1](audio, kit), SAMPLE_RATE, model)
-        else:
-            estimate = method.recipe(audio, kit)
+        estimate = runner.separate(audio, BY_METHOD[plan.recipe], plan.span_model)
         return estimate.astype(np.float32, copy=False)
-
-
-def _span_kind(family: str) -> span_models.Kind:
-    # Talkers share every phoneme's spectrum but take turns; other sounds differ in spectrum.
-    return "gate" if family == "voice" else "dictionary"
 
 
 def _known_labels() -> str:

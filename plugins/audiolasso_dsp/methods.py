@@ -1,8 +1,7 @@
-"""One separation recipe per sound concept, and the table that picks it.
+"""The separation recipes, by the names ``choices.METHODS`` gives them.
 
 Each recipe takes a mono float32 chunk at 48 kHz and returns the named
-sound's estimate (the service turns it around for "remove X" prompts). The
-choices were made by measurement on the dev corpus (see docs/quality.md).
+sound's estimate (the service turns it around for "remove X" prompts).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import numpy as np
 import torch
 
 from audiolasso_dsp import denoise, hpss, instruments
+from audiolasso_dsp.choices import INSTRUMENT_FAMILIES
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
 from audiolasso_dsp.spectral import masked, stft
 
@@ -94,37 +94,16 @@ def impact(x: np.ndarray, kit: Toolkit) -> np.ndarray:
     return hpss.percussive(_non_voice_foreground(x, kit), SAMPLE_RATE)
 
 
-@dataclass(frozen=True)
-class Method:
-    """How one concept is separated. With span hints, the span model refines
-    ``span_base``'s estimate instead, where the recipe's prior is weaker evidence
-    than marked examples of the very recording (generic instrument timbres)."""
-
-    name: str
-    recipe: Recipe
-    span_base: tuple[str, Recipe] | None = None
-
-    def with_spans(self) -> tuple[str, Recipe]:
-        return self.span_base or (self.name, self.recipe)
-
-
-METHODS: dict[str, Method] = {
-    "speech": Method("deepfilternet3", voice),
-    "singing_voice": Method("deepfilternet3", voice),
-    "music": Method("deepfilternet3-complement", non_voice),
-    "crowd": Method("deepfilternet3-complement", non_voice),
-    "drums": Method("hpss-percussive", percussive),
-    "bass": Method("hpss-harmonic-lowpass", bass),
-    **{
-        family: Method(f"nmf-dictionary-{family}", instrument(family), ("hpss-harmonic", sustained))
-        for family in ("piano", "guitar", "strings", "brass", "woodwinds", "organ_synth")
-    },
-    **{name: Method("steady-background", steady_noise) for name in ("traffic", "wind", "rain", "hiss")},
-    "hum": Method("mains-hum-partials", mains_hum),
-    **{name: Method("foreground-over-background", foreground) for name in ("dog", "bird", "cat", "animal", "other")},
-    "alarm": Method("tonal-non-voice", tonal_event),
-    "knock": Method("percussive-non-voice", impact),
+RECIPES: dict[str, Recipe] = {
+    "deepfilternet3": voice,
+    "deepfilternet3-complement": non_voice,
+    "hpss-percussive": percussive,
+    "hpss-harmonic": sustained,
+    "hpss-harmonic-lowpass": bass,
+    **{f"nmf-dictionary-{family}": instrument(family) for family in INSTRUMENT_FAMILIES},
+    "steady-background": steady_noise,
+    "mains-hum-partials": mains_hum,
+    "foreground-over-background": foreground,
+    "tonal-non-voice": tonal_event,
+    "percussive-non-voice": impact,
 }
-
-# Every method by name: plans store the name.
-BY_METHOD: dict[str, Method] = {m.name: m for m in METHODS.values()}

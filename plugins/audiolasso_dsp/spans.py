@@ -22,13 +22,14 @@ check is dropped, and the recipe alone serves the job.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 import torchaudio.functional as AF
 
 from audiolasso_dsp import nmf
+from audiolasso_dsp.choices import SpanKind
 from audiolasso_dsp.spectral import frame_of, masked, soft_mask, stft
 from serve_app.backend import SpanHint
 
@@ -45,8 +46,6 @@ MIN_FRAMES = 4  # fewer frames of a kind than this teach nothing
 CHECK_BLOCK_FRAMES = 24  # ~0.25 s stretches alternate between fitting and checking
 MIN_CONTRAST = 0.1  # dev cases' useful spans score >= 0.16; a target that is everywhere scores ~0
 
-Kind = Literal["dictionary", "gate"]
-
 
 def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """(target frames, rest frames) as boolean masks; unmarked frames stand in for a missing kind."""
@@ -62,7 +61,7 @@ def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndar
     return target, rest
 
 
-def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: Kind) -> dict[str, Any] | None:
+def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: SpanKind) -> dict[str, Any] | None:
     """A span model from the recipe's ``estimate`` of the audio the spans refer to, or None
     when the spans teach nothing the recipe lacks."""
     spec = stft(estimate, N_FFT, HOP)
@@ -84,7 +83,7 @@ def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: Kind) -> d
 
 
 def _fit(
-    spec: torch.Tensor, sr: int, target: np.ndarray, rest: np.ndarray, kind: Kind, rest_marked: bool
+    spec: torch.Tensor, sr: int, target: np.ndarray, rest: np.ndarray, kind: SpanKind, rest_marked: bool
 ) -> dict[str, Any]:
     t, r = torch.from_numpy(target), torch.from_numpy(rest)
     if kind == "dictionary":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-SAMPLE_RATE = 44_100  # the rate of the dev corpus and most uploads: no resampling on the common path
+from audiolasso_learned import SAMPLE_RATE
+
 N_FFT = 2048
 HOP = 512  # 11.6 ms frames
 BINS = N_FFT // 2 + 1

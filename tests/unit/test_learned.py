@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from audiolasso_corpora.sources import get as get_source
+from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned import model as net
 from audiolasso_learned.backend import WEIGHTS, LearnedBackend
-from audiolasso_learned.features import BINS, SAMPLE_RATE, frames, stft
+from audiolasso_learned.features import BINS, frames, stft
 from audiolasso_learned.training import effects, sources
 from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.mixtures import INSTRUMENTS, SCENES, sample

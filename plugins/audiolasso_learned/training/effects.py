@@ -11,7 +11,7 @@ import functools
 import numpy as np
 from scipy import signal
 
-from audiolasso_learned.features import SAMPLE_RATE
+from audiolasso_learned import SAMPLE_RATE
 
 # playback-rate changes as small rational ratios (cheap polyphase resampling): about +-1.1 semitones
 RATES = ((16, 15), (15, 16), (17, 16), (16, 17), (18, 17), (17, 18), (20, 19), (19, 20), (25, 24), (24, 25))

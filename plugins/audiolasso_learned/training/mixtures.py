@@ -25,7 +25,7 @@ from typing import cast
 
 import numpy as np
 
-from audiolasso_learned.features import SAMPLE_RATE
+from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned.training import effects
 from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.prompts import (

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from audiolasso_learned.features import SAMPLE_RATE
+from audiolasso_learned import SAMPLE_RATE
 
 CLIP_S = 10.0  # songs and speech; events and noises are shorter
 NOISE_S = 6.0

@@ -1,0 +1,52 @@
+"""Which method separates each sound concept, by name. The Ingress plans with this
+table alone; the recipes behind the names (``methods.RECIPES``) need torch and
+load only in the Separator. The choices were made by measurement on the dev
+corpus (see docs/quality.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# How span hints teach (``spans``): talkers share every phoneme's spectrum but take turns;
+# other sounds differ in spectrum.
+SpanKind = Literal["dictionary", "gate"]
+INSTRUMENT_FAMILIES = ("piano", "guitar", "strings", "brass", "woodwinds", "organ_synth")
+
+
+@dataclass(frozen=True)
+class Method:
+    """How one concept is separated: a recipe of ``methods.RECIPES`` by name. With span
+    hints, the span model refines ``span_base``'s estimate instead, where the recipe's
+    prior is weaker evidence than marked examples of the very recording (generic
+    instrument timbres)."""
+
+    name: str
+    span_base: str | None = None
+
+    def with_spans(self) -> str:
+        return self.span_base or self.name
+
+
+METHODS: dict[str, Method] = {
+    "speech": Method("deepfilternet3"),
+    "singing_voice": Method("deepfilternet3"),
+    "music": Method("deepfilternet3-complement"),
+    "crowd": Method("deepfilternet3-complement"),
+    "drums": Method("hpss-percussive"),
+    "bass": Method("hpss-harmonic-lowpass"),
+    **{family: Method(f"nmf-dictionary-{family}", "hpss-harmonic") for family in INSTRUMENT_FAMILIES},
+    **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
+    "hum": Method("mains-hum-partials"),
+    **{name: Method("foreground-over-background") for name in ("dog", "bird", "cat", "animal", "other")},
+    "alarm": Method("tonal-non-voice"),
+    "knock": Method("percussive-non-voice"),
+}
+
+# Every method by name: plans store the name.
+BY_METHOD: dict[str, Method] = {m.name: m for m in METHODS.values()}
+
+
+def span_kind(family: str) -> SpanKind:
+    return "gate" if family == "voice" else "dictionary"

@@ -1,0 +1,37 @@
+"""The loaded dsp backend: a plan's recipe run on a chunk, and a job's span model learnt.
+
+Imported by ``DSPBackend.load`` only (the recipes and span models need torch): the
+Ingress plans with ``choices.METHODS`` and never loads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from audiolasso_dsp import spans
+from audiolasso_dsp.choices import Method, span_kind
+from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
+from audiolasso_dsp.methods import RECIPES, Toolkit
+from serve_app.backend import SpanHint
+
+
+class Runner:
+    """The models the recipes share (DeepFilterNet's library loads once per replica)."""
+
+    def __init__(self) -> None:
+        self.kit = Toolkit(deepfilter=DeepFilter())
+
+    def learn_span_model(
+        self, audio: np.ndarray, method: Method, family: str, hints: list[SpanHint]
+    ) -> dict[str, Any] | None:
+        """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None."""
+        estimate = RECIPES[method.with_spans()](audio, self.kit)
+        return spans.learn(estimate, SAMPLE_RATE, hints, span_kind(family))
+
+    def separate(self, audio: np.ndarray, method: Method, span_model: dict[str, Any] | None) -> np.ndarray:
+        """The sound's estimate in one mono chunk at ``SAMPLE_RATE``."""
+        if span_model is None:
+            return RECIPES[method.name](audio, self.kit)
+        return spans.apply(RECIPES[method.with_spans()](audio, self.kit), SAMPLE_RATE, span_model)
