@@ -434,12 +434,13 @@ async function chooseFile() {
   state.spans = [];
   state.mixture = null;
   state.duration = 0;
-  $("wave-hint").hidden = !!state.file;
+  $("wave-hint").hidden = false;
   if (state.file) {
     try {
       const buffer = await decode(await state.file.arrayBuffer());
       state.mixture = monoPeaks(buffer);
       state.duration = buffer.duration;
+      $("wave-hint").hidden = true; // only now: spans can be drawn once the duration is known
     } catch {
       $("wave-hint").hidden = false;
       $("wave-hint").textContent = "This browser cannot decode the file to draw it; the service may still read it. Add spans by hand.";
