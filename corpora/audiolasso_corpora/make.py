@@ -589,6 +589,8 @@ PLANS: dict[str, dict[str, list[dict]]] = {
             dict(voice="festival_slt_hts", style="rock", inverted=True),
             dict(voice="asterisk_allison_en", style="pop", inverted=True),
             dict(voice="festival_cz_krb", style="funk", inverted=True),
+            dict(voice="flite_rms", style="ballad", keep_noise="hum_hiss"),
+            dict(voice="flite_slt", style="pop", keep_noise="rain"),
         ],
         "speech_in_noise": [
             dict(voice="festival_slt_hts", noise="babble"),
@@ -646,6 +648,8 @@ PLANS: dict[str, dict[str, list[dict]]] = {
             dict(voice="flite_awb", style="electro"),
             dict(voice="festival_it_lp", style="bossa", inverted=True),
             dict(voice="festival_cz_machac", style="shuffle", inverted=True),
+            dict(voice="flite_awb", style="funk", keep_noise="hum_hiss"),
+            dict(voice="festival_ked", style="bossa", keep_noise="wind"),
         ],
         "speech_in_noise": [
             dict(voice="festival_ked", noise="babble"),
@@ -814,6 +818,20 @@ def build_vocal(split, plan, rng, n, with_spans, pick):
     voice = scale_to(voice, acc, level, x_level=active_rms(voice))
     inverted = bool(plan.get("inverted"))
     band = ", ".join(f"{r['name']}" for r in roles.values())
+    if plan.get("keep_noise"):
+        # "Remove the background music": everything else stays, the noise of the room included.
+        bed, bmeta, bdesc = noise_bed(split, plan["keep_noise"], rng, n, exclude_voice=src.id)
+        bed_db = float(rng.uniform(8.0, 14.0))
+        bed = scale_to(bed, voice, -bed_db, ref_level=active_rms(voice))
+        for m in bmeta:
+            m["stem"] = "target"
+        prompt = pick("music_removed")
+        notes = (
+            f"Music removal keeping the rest: target = voice ({src.label}) + background ({bdesc}, {bed_db:.1f} dB "
+            f"below the voice's active level); residual = the {plan['style']} accompaniment ({band})."
+        )
+        notes += f" Vocal level {level:+.1f} dB re. accompaniment (active-frame RMS of voice vs RMS of music)."
+        return prompt, [], voice + bed, acc, vmeta + bmeta + ameta, notes, ["inverted_target"]
     if inverted:
         t, r = acc, voice
         for m in vmeta:
@@ -1139,7 +1157,9 @@ BUILD_PROMPT_ONLY = {
     "music_instrument": _prompt_only(
         lambda p: ("music_marked", {"fam": ""}) if "marked" in p else ("music", {"inst": ""})
     ),
-    "vocal_over_music": _prompt_only(lambda p: ("vocal_inverted" if p.get("inverted") else "vocal", {})),
+    "vocal_over_music": _prompt_only(
+        lambda p: ("music_removed" if p.get("keep_noise") else "vocal_inverted" if p.get("inverted") else "vocal", {})
+    ),
     "speech_in_noise": _prompt_only(lambda p: ("speech_marked", {}) if p.get("other") else ("speech", {"noise": ""})),
     "sound_event": _prompt_only(
         lambda p: ("event_inverted", {"event": ""}) if p.get("inverted") else ("event", {"event": "", "bg": ""})

@@ -50,6 +50,10 @@ TEMPLATES = {
             "get rid of the singer and keep the band",
             "I need the backing track without the vocals",
         ],
+        "music_removed": [
+            "remove the background music but keep everything else",
+            "get rid of the song playing behind the speaker, leave the rest as it is",
+        ],
         "speech": [
             "remove {noise} from behind the speaker",
             "get rid of the {noise} and keep the person talking",
@@ -109,6 +113,10 @@ TEMPLATES = {
         "vocal_inverted": [
             "cut out the vocal and leave the instrumental",
             "mute the singer, I need a karaoke track",
+        ],
+        "music_removed": [
+            "take the music out and leave the rest untouched",
+            "I want this recording without the music in the background",
         ],
         "speech": [
             "filter out the {noise} from this recording of a speaker",

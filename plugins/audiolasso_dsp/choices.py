@@ -32,7 +32,7 @@ class Method:
 METHODS: dict[str, Method] = {
     "speech": Method("deepfilternet3"),
     "singing_voice": Method("deepfilternet3"),
-    "music": Method("deepfilternet3-complement"),
+    "music": Method("deepfilternet3-complement-above-floor"),
     "crowd": Method("deepfilternet3-complement"),
     "drums": Method("hpss-percussive"),
     "bass": Method("hpss-harmonic-lowpass"),

@@ -398,6 +398,11 @@ _TRAILING = (
     "throughout",
     "the whole time",
     "all the way through",
+    "untouched",  # "leave the rest untouched": the other side, as it was
+    "unchanged",
+    "intact",
+    "as it is",
+    "as is",
     "at all",
     "cleanly",
     "better",

@@ -131,6 +131,19 @@ def speech_over_chords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(chords, speech)
 
 
+def speech_and_noise_over_chords(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(mixture, everything but the chords, the hum and hiss in it, sr): a voice with hum and
+    hiss under it, over an accompaniment."""
+    rng = np.random.default_rng(seed)
+    speech = load_fixture("speech.flac", SR)
+    room = mix_at_snr(speech, mains_hum(len(speech), 50.0) + 0.3 * pink_noise(len(speech), rng), 10.0)
+    chords = mix_at_snr(speech, chord_pad(len(speech) / SR, SR, rng), 0.0)
+    kept = speech + room
+    mixture, reference, sr = _pair(kept, chords)
+    scale = float(reference @ kept / (kept @ kept))  # _pair's peak normalisation
+    return mixture, reference, (room * scale).astype(np.float32), sr
+
+
 def two_talkers() -> tuple[np.ndarray, np.ndarray, int, list[dict]]:
     """Talker A (the fixture) and talker B (the fixture a fifth higher: shorter vocal tract,
     higher pitch) taking turns with overlaps; spans mark one A-only and one B-only stretch.
