@@ -110,7 +110,7 @@ class DSPBackend(Backend):
         offset = start / sample_rate
         shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
         context = np.ascontiguousarray(audio[start:stop], dtype=np.float32)
-        model = runner.learn_span_model(context, BY_METHOD[plan.recipe], plan.family, shifted)
+        model = runner.learn_span_model(context, sample_rate, BY_METHOD[plan.recipe], plan.family, shifted)
         return plan if model is None else plan.model_copy(update={"span_model": model})
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:

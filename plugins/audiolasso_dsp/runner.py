@@ -24,11 +24,11 @@ class Runner:
         self.kit = Toolkit(deepfilter=DeepFilter())
 
     def learn_span_model(
-        self, audio: np.ndarray, method: Method, family: str, hints: list[SpanHint]
+        self, audio: np.ndarray, sample_rate: int, method: Method, family: str, hints: list[SpanHint]
     ) -> dict[str, Any] | None:
         """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None."""
         estimate = RECIPES[method.with_spans()](audio, self.kit)
-        return spans.learn(estimate, SAMPLE_RATE, hints, span_kind(family))
+        return spans.learn(estimate, sample_rate, hints, span_kind(family))
 
     def separate(self, audio: np.ndarray, method: Method, span_model: dict[str, Any] | None) -> np.ndarray:
         """The sound's estimate in one mono chunk at ``SAMPLE_RATE``."""
