@@ -117,13 +117,13 @@ def run_pipeline(
     from serve_app.jobs.separation import Member, separate_audio
     from serve_app.jobs.separator_client import LocalSeparator
 
-    member: list[Member] = [(LocalSeparator(backend, concurrency), plan)]
+    members: list[Member] = [(LocalSeparator(backend, concurrency), plan)]
 
     async def progress(done: int, total: int) -> bool:
         return False
 
     async def all_jobs():
-        runs = (separate_audio(mixture, sample_rate, member, [], progress, chunks_in_flight) for _ in range(jobs))
+        runs = (separate_audio(mixture, sample_rate, members, [], progress, chunks_in_flight) for _ in range(jobs))
         return (await asyncio.gather(*runs))[0]
 
     return asyncio.run(all_jobs())

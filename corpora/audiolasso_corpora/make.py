@@ -825,15 +825,16 @@ def build_vocal(split, plan, rng, n, with_spans, pick):
         bed = scale_to(bed, voice, -bed_db, ref_level=active_rms(voice))
         for m in bmeta:
             m["stem"] = "target"
+        t, r, srcs = voice + bed, acc, vmeta + bmeta + ameta
         prompt = pick("music_removed")
         notes = (
             f"Music removal keeping the rest: target = voice ({src.label}) + background ({bdesc}, {bed_db:.1f} dB "
             f"below the voice's active level); residual = the {plan['style']} accompaniment ({band})."
         )
-        notes += f" Vocal level {level:+.1f} dB re. accompaniment (active-frame RMS of voice vs RMS of music)."
-        return prompt, [], voice + bed, acc, vmeta + bmeta + ameta, notes, ["inverted_target"]
-    if inverted:
-        t, r = acc, voice
+        tags = ["inverted_target"]
+        spans = []
+    elif inverted:
+        t, r, srcs = acc, voice, ameta + vmeta
         for m in vmeta:
             m["stem"] = "residual"
         for m in ameta:
@@ -843,7 +844,7 @@ def build_vocal(split, plan, rng, n, with_spans, pick):
         tags = ["inverted_target"]
         spans = []
     else:
-        t, r = voice, acc
+        t, r, srcs = voice, acc, vmeta + ameta
         prompt = pick("vocal")
         notes = f"Voice (speech standing in for a vocal) over a {plan['style']} accompaniment ({band}). Target: voice."
         tags = []
@@ -853,7 +854,6 @@ def build_vocal(split, plan, rng, n, with_spans, pick):
     notes += (
         f" Vocal level {level:+.1f} dB re. accompaniment (active-frame RMS of voice vs RMS of music)." + notes_extra
     )
-    srcs = (vmeta + ameta) if not inverted else (ameta + vmeta)
     return prompt, spans, t, r, srcs, notes, tags
 
 

@@ -817,8 +817,7 @@ def _out_side(base: str, rest: list[str]) -> Side:
     if base == "leave" or "out" not in rest:
         return "remove"
     after = rest[rest.index("out") + 1 :]
-    source = after[1:]
-    if after[:1] == ["of"] and not _is_generic(_clean(source)) and not _names_a_recording(source):
+    if after[:1] == ["of"] and not _is_the_recording(after[1:]):
         return "keep"  # "get the rooster out of the street noise"
     return "remove"  # "take the hiss out of this interview"
 
@@ -974,10 +973,11 @@ demo rehearsal show concert gig performance
 )
 
 
-def _names_a_recording(words: list[str]) -> bool:
-    """ "this interview", "my voice memo", "the meeting recording": a phrase whose head is a kind of recording."""
-    head = _clean(words).split()[-1:]
-    return bool(head) and head[0] in RECORDING_WORDS
+def _is_the_recording(words: list[str]) -> bool:
+    """ "this", "the rest", "this interview", "the meeting recording": the recording itself (or
+    the rest of it), not a sound: generic words, or a phrase whose head is a kind of recording."""
+    phrase = _clean(words)
+    return _is_generic(phrase) or phrase.split()[-1] in RECORDING_WORDS  # an empty phrase is generic
 
 
 def _clean(words: list[str] | str) -> str:

@@ -67,7 +67,7 @@ def test_only_composition_roots_build_the_service_context():
 
 
 # What the Ingress and the QueueWorker do, in a fresh interpreter: read prompts, plan with every
-# installed backend (constructed, not loaded), resample, encode. None of it may load torch,
+# installed backend (constructed, not loaded), resample. None of it may load torch,
 # which would cost each of those processes about 450 MB (bench/README, "Memory of the service").
 _NO_TORCH = """
 import asyncio, sys
