@@ -10,9 +10,9 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from serve_app.access.admission import Admissions
 from serve_app.access.apikeys import KeyStore
 from serve_app.access.idempotency import IdempotencyKeys
-from serve_app.access.ratelimit import RateLimiter
 from serve_app.access.signed_urls import SigningKey
 from serve_app.config import Settings
 from serve_app.files.blobs import blob_store
@@ -37,7 +37,7 @@ class ServiceContext:
     jobs: JobStore
     files: FileStore
     api_keys: KeyStore
-    limits: RateLimiter
+    limits: Admissions  # rate limits, then storage quota, before a request creates anything
     signing: SigningKey
     outbox: Outbox
     webhook_secrets: WebhookSecrets
@@ -89,7 +89,7 @@ class ServiceContext:
                 {"upload": settings.upload_ttl_s, "result": settings.result_ttl_s},
             ),
             api_keys=KeyStore(redis, keys),
-            limits=RateLimiter(redis, keys),
+            limits=Admissions(redis, keys),
             signing=SigningKey(redis, keys, settings),
             outbox=Outbox(redis, keys),
             webhook_secrets=WebhookSecrets(redis, keys),

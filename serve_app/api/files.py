@@ -24,7 +24,7 @@ from serve_app.contract.schemas import ErrorEnvelope, FileInfo, FileList, error_
 from serve_app.contract.views import file_info
 from serve_app.errors import AudioError, ErrorType, NotFound, PayloadTooLarge
 from serve_app.files.blobs import LocalBlobs
-from serve_app.files.store import FileRecord, QuotaExceeded
+from serve_app.files.store import FileRecord
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 _errors = error_responses(401, 404, 413, 422, 429)
@@ -53,9 +53,8 @@ async def upload(
 ) -> FileInfo:
     """The file is decoded and checked on arrival: an undecodable, empty, oversize
     or overlong file is refused with a 4xx that says why."""
-    await ctx.limits.hit("upload", owner, ctx.settings.uploads_per_minute)
     quota = ctx.settings.storage_quota_bytes
-    await check_quota(ctx, owner)
+    await ctx.limits.admit(ctx.limits.admission("upload", owner, ctx.settings.uploads_per_minute, quota))
     limit = ctx.settings.max_upload_bytes
     file_id = ids.new_id("file")
     tmp = ctx.files.temp_path(file_id)
@@ -102,16 +101,6 @@ async def upload(
     finally:
         tmp.unlink(missing_ok=True)
     return file_info(record, base_url(request, ctx), await ctx.signing.signer())
-
-
-async def check_quota(ctx: ServiceContext, owner: str) -> None:
-    """Refuse new work (403) from a key whose files already fill its storage quota."""
-    quota = ctx.settings.storage_quota_bytes
-    if quota and await ctx.files.used_bytes(owner) >= quota:
-        raise QuotaExceeded(
-            f"This API key's files fill its {quota} byte storage quota; delete files you no longer need "
-            "(DELETE /v1/files/{id}, DELETE /v1/queue/requests/{id}) or wait for them to expire."
-        )
 
 
 async def _replayed(record: FileRecord, request: Request, response: Response, ctx: ServiceContext) -> FileInfo:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -11,7 +13,6 @@ from serve_app import ids
 from serve_app.access import idempotency
 from serve_app.api.backends import get_separators, require_visual
 from serve_app.api.deps import base_url, get_ctx, get_owner, idempotency_key_header
-from serve_app.api.files import check_quota
 from serve_app.api.listing import IdRange, id_range
 from serve_app.audio.formats import ENCODINGS
 from serve_app.clock import iso_from_ms
@@ -67,33 +68,25 @@ async def _check_public(url: str, ctx: ServiceContext, field: str) -> None:
         pass
 
 
-@router.post(
-    "/audio/separate",
-    status_code=202,
-    response_model=SubmitResponse,
-    response_model_exclude_none=True,
-    responses={**_errors, 403: {"model": ErrorEnvelope, "description": "The key's storage quota is full."}},
-    summary="Submit a separation job",
-)
-async def submit(
+@dataclass(frozen=True)
+class _Accepted:
+    """A submit's input, checked and planned: what its job is created with."""
+
+    backend: str
+    job_input: dict[str, Any]
+    plan: JobPlan
+    audio_ms: int  # 0 when unknown until fetched (an audio_url)
+
+
+async def _accept(
     body: SeparateRequest,
-    request: Request,
-    response: Response,
-    idempotency_key: str | None = idempotency_key_header("the original job"),
-    owner: str = Depends(get_owner),
-    ctx: ServiceContext = Depends(get_ctx),
-    separators: Mapping[str, SeparatorClient] = Depends(get_separators),
-) -> SubmitResponse:
-    """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once, with
-    how the prompt was read; a prompt the chosen backend cannot serve gets a 422."""
-    settings = ctx.settings
-    request_fingerprint = idempotency.fingerprint(body.model_dump(mode="json"))
-    if idempotency_key is not None:
-        earlier = await ctx.idempotency.recall(owner, "submit", idempotency_key, request_fingerprint)
-        if earlier is not None and (job := await ctx.jobs.get(earlier)) is not None:
-            return _replayed(job, response, base_url(request, ctx))
-    await ctx.limits.hit("submit", owner, settings.submits_per_minute)
-    await check_quota(ctx, owner)  # its results would need room
+    owner: str,
+    ctx: ServiceContext,
+    separators: Mapping[str, SeparatorClient],
+    planner: Planner,
+) -> _Accepted:
+    """Check a submit's input against everything a schema cannot say, and plan its job;
+    raises the first refusal (a 4xx ServiceError)."""
     inp = body.input
     audio_ms = 0
     if inp.file_id is not None:
@@ -121,22 +114,61 @@ async def submit(
         await _check_public(body.webhook_url, ctx, "webhookUrl")
 
     job_input = inp.model_dump(mode="json")
-    planner: Planner = request.app.state.planner
 
     async def available(key: str) -> bool:
         return (await separators[key].status()).available
 
     plan = await planner.plan(job_input, backend, available)
+    return _Accepted(backend, job_input, plan, audio_ms)
+
+
+@router.post(
+    "/audio/separate",
+    status_code=202,
+    response_model=SubmitResponse,
+    response_model_exclude_none=True,
+    responses={**_errors, 403: {"model": ErrorEnvelope, "description": "The key's storage quota is full."}},
+    summary="Submit a separation job",
+)
+async def submit(
+    body: SeparateRequest,
+    request: Request,
+    response: Response,
+    idempotency_key: str | None = idempotency_key_header("the original job"),
+    owner: str = Depends(get_owner),
+    ctx: ServiceContext = Depends(get_ctx),
+    separators: Mapping[str, SeparatorClient] = Depends(get_separators),
+) -> SubmitResponse:
+    """Start a job from a public `audio_url` or an uploaded `file_id`. Returns at once, with
+    how the prompt was read; a prompt the chosen backend cannot serve gets a 422."""
+    settings = ctx.settings
+    request_fingerprint = idempotency.fingerprint(body.model_dump(mode="json"))
+    if idempotency_key is not None:
+        earlier = await ctx.idempotency.recall(owner, "submit", idempotency_key, request_fingerprint)
+        if earlier is not None and (job := await ctx.jobs.get(earlier)) is not None:
+            return _replayed(job, response, base_url(request, ctx))
+    # First the key's rate limit, then its storage quota (its results would need room). They
+    # run inside the submit script, which saves their two round trips. A submit that stops
+    # before that script (its input refused, or an Idempotency-Key to bind) runs them on their
+    # own first, so it is refused (429, 403) and counted just as if they had come first.
+    admission = ctx.limits.admission("submit", owner, settings.submits_per_minute, settings.storage_quota_bytes)
+    try:
+        accepted = await _accept(body, owner, ctx, separators, request.app.state.planner)
+    except Exception:
+        await ctx.limits.admit(admission)  # its refusal, if any, takes the input's place
+        raise
     request_id = ids.new_id("req")
     if idempotency_key is not None:
+        await ctx.limits.admit(admission)  # before the key is bound: a refused submit binds nothing
         request_id = await ctx.idempotency.bind(owner, "submit", idempotency_key, request_fingerprint, request_id)
     created_at = iso_from_ms(ids.made_at_ms(request_id))  # the id's own time: listings by time agree
     base = base_url(request, ctx)
+    plan = accepted.plan
     submitted = await ctx.jobs.submit(
         request_id=request_id,
         owner=owner,
-        backend=backend,
-        input=job_input,
+        backend=accepted.backend,
+        input=accepted.job_input,
         plan=plan.model_dump(mode="json"),
         webhook_url=body.webhook_url,
         warnings=plan.warnings,
@@ -145,7 +177,8 @@ async def submit(
         max_queued_per_owner=settings.max_queued_per_key,
         max_queue_length=settings.max_queue_length,
         serving=plan.backend,
-        audio_ms=audio_ms,
+        audio_ms=accepted.audio_ms,
+        admission=admission if idempotency_key is None else None,  # None: admitted above
     )
     if submitted is None:  # a concurrent request with the same key created it first
         return _replayed(await ctx.jobs.require(request_id), response, base)

@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
 from serve_app import ids
+from serve_app.access.admission import NOT_ADMITTING, Admission
 from serve_app.clock import now_iso
 from serve_app.errors import Conflict, NotFound, Overloaded, RateLimited
 from serve_app.jobs.record import JobRecord, JobStatus, to_hash
@@ -190,11 +191,14 @@ class JobStore:
         max_queue_length: int | None = None,
         serving: str | None = None,
         audio_ms: int = 0,
+        admission: Admission | None = None,
     ) -> int | None:
         """Record and enqueue a job with its plan (``serve_app.jobs.planning``);
         returns its queue position, or None when a job with this id exists already (an
         idempotent retry). ``base_url`` is the base of the links the submitter got, reused
-        in its webhook. Raises RateLimited / Overloaded when the owner's or the whole queue is full."""
+        in its webhook. With ``admission``, the same script admits the request first and
+        raises its refusal (RateLimited, QuotaExceeded); without, it was admitted before.
+        Raises RateLimited / Overloaded when the owner's or the whole queue is full."""
         fields = to_hash(
             request_id=request_id,
             owner=owner,
@@ -213,7 +217,8 @@ class JobStore:
         )
         flat = [item for pair in fields.items() for item in pair]
         k = self.keys
-        position = await self._durable(
+        admission_keys, admission_args = (list(admission.keys), admission.args) if admission else ([], NOT_ADMITTING)
+        reply = await self._durable(
             self._submit,
             [
                 k.job(request_id),
@@ -224,6 +229,7 @@ class JobStore:
                 k.queued_per_owner,
                 k.owner_requests(owner),
                 k.queued_audio,
+                *admission_keys,
             ],
             [
                 request_id,
@@ -233,9 +239,13 @@ class JobStore:
                 max_queue_length or _UNBOUNDED,
                 serving or backend,
                 audio_ms,
+                *admission_args,
                 *flat,
             ],
         )
+        if admission is not None and isinstance(reply, list):  # only an admission refuses with a table
+            raise admission.refusal(reply)
+        position = int(reply)
         if position == -1:
             raise RateLimited(
                 f"This API key already has {max_queued_per_owner} jobs waiting; wait for some to start or cancel some.",

@@ -1,18 +1,30 @@
-"""Abuse limits: per-key rate limits (429 + Retry-After), load shedding when
-the queue is full (503 + Retry-After), and body size limits enforced on the
+"""Abuse limits: per-key rate limits (429 + Retry-After) and storage quota (403), checked
+before anything else a request asks for and inside the script that creates its job; load
+shedding when the queue is full (503 + Retry-After), and body size limits enforced on the
 bytes actually received."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import soundfile as sf
+from redis.asyncio.connection import AbstractConnection
 
+from serve_app import ids
 from serve_app.access.ratelimit import WINDOW_S, estimated_count, retry_after_s
+from serve_app.errors import RateLimited
 
+SUBMIT = "/v1/queue/audio/separate"
 BODY = {"input": {"audio_url": "https://93.184.215.14/a.wav", "prompt": "the speaker"}}
+# A well-formed id of no upload: the schema accepts it, the submit's own checks refuse it (422).
+MISSING_FILE = {"input": {"file_id": ids.new_id("file"), "prompt": "the speaker"}}
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +143,143 @@ def test_upload_limit_without_content_length(limited):
             "/v1/files", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
         )
     assert response.status_code == 413 and response.json()["error"]["type"] == "payload_too_large"
+
+
+# --- the limits as the submit script checks them ------------------------------
+
+
+def _wav() -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(8000, np.float32), 8000, format="WAV")
+    return buf.getvalue()
+
+
+def _request_ids(client) -> list[str]:
+    return [r["request_id"] for r in client.get("/v1/queue/requests").json()["data"]]
+
+
+@contextlib.contextmanager
+def redis_round_trips(service) -> Iterator[list[str]]:
+    """What ``service`` sends to Redis (under its own key prefix) while the block runs: one
+    entry per round trip, a command or a whole pipeline, as its command names."""
+    root = service.ctx.jobs.keys.root.encode()
+    sent: list[str] = []
+    send = AbstractConnection.send_packed_command
+
+    async def counted(self, command, check_health=True):
+        parts = [command] if isinstance(command, (bytes, str)) else list(command)
+        packed = b"".join(p.encode() if isinstance(p, str) else p for p in parts)
+        if root in packed:
+            sent.append(" ".join(name.decode() for name in re.findall(rb"\*\d+\r\n\$\d+\r\n(\w+)", packed)))
+        await send(self, command, check_health)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AbstractConnection, "send_packed_command", counted)
+        yield sent
+
+
+@pytest.fixture(scope="module")
+def admitting(live_service, dsp_backend):
+    """Only the API talks to Redis (no worker, no webhook sender), at 3 submits per minute."""
+    return live_service({"dsp": dsp_backend}, worker=False, webhooks=False, submits_per_minute=3)
+
+
+def test_a_rate_limited_submit_creates_no_job(admitting):
+    queued_before = admitting.call(admitting.ctx.jobs.queue_length())
+    with admitting.client(admitting.new_key()) as c:
+        accepted = [c.post(SUBMIT, json=BODY) for _ in range(3)]
+        assert [r.status_code for r in accepted] == [202, 202, 202]
+        refused = c.post(SUBMIT, json=BODY)
+        assert refused.status_code == 429, refused.text
+        error = refused.json()["error"]
+        assert error["type"] == "rate_limited" and "at most 3 per minute per API key" in error["message"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 2 * WINDOW_S
+        assert sorted(_request_ids(c)) == sorted(r.json()["request_id"] for r in accepted)
+    assert admitting.call(admitting.ctx.jobs.queue_length()) == queued_before + 3  # nothing else joined the queue
+
+
+def test_the_rate_limit_comes_before_the_input_checks(admitting):
+    with admitting.client(admitting.new_key()) as c:
+        refused = [c.post(SUBMIT, json=MISSING_FILE) for _ in range(3)]
+        assert [r.json()["error"]["type"] for r in refused] == ["file_not_found"] * 3  # and each counted
+        over = [c.post(SUBMIT, json=MISSING_FILE), c.post(SUBMIT, json=BODY)]
+        assert [r.status_code for r in over] == [429, 429]
+        assert all(int(r.headers["retry-after"]) >= 1 for r in over)
+        assert _request_ids(c) == []
+
+
+def test_a_rate_limited_submit_binds_no_idempotency_key(admitting):
+    with admitting.client(admitting.new_key()) as c:
+        for _ in range(3):
+            assert c.post(SUBMIT, json=BODY).status_code == 202
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        assert c.post(SUBMIT, json=BODY, headers=key).status_code == 429
+        # Had the key been bound to the refused request, another request with it would be a 422.
+        other = {"input": {**BODY["input"], "prompt": "the drums"}}
+        again = c.post(SUBMIT, json=other, headers=key)
+        assert again.status_code == 429, again.text
+        assert len(_request_ids(c)) == 3
+
+
+@pytest.mark.parametrize(
+    "previous, counted, elapsed",
+    [(0, 2, 0.5), (0, 3, 0.5), (4, 0, 0.25), (4, 0, 0.5), (2, 1, 0.5), (10, 0, 0.8), (3, 1, 0.01)],
+)
+def test_redis_counts_and_decides_as_the_model_does(admitting, previous, counted, elapsed):
+    ctx, limit = admitting.ctx, 3
+    admission = replace(ctx.limits.admission("submit", f"model-{uuid.uuid4().hex}", limit, 0), elapsed=elapsed)
+    before, now, _ = admission.keys
+    admitting.call(ctx.redis.set(before, previous))
+    admitting.call(ctx.redis.set(now, counted))
+    try:
+        admitting.call(ctx.limits.admit(admission))
+        refused = False
+    except RateLimited as exc:
+        refused = True
+        assert exc.retry_after_s == retry_after_s(previous, counted + 1, elapsed, limit)
+    assert refused == (estimated_count(previous, counted + 1, elapsed) > limit)
+    assert int(admitting.call(ctx.redis.get(now))) == counted + 1  # refused or not, it counts
+    assert 0 < admitting.call(ctx.redis.ttl(now)) <= 2 * WINDOW_S
+
+
+def test_a_submit_checks_its_limits_in_its_own_round_trip(admitting):
+    with admitting.client(admitting.new_key()) as c:
+        file_id = c.post("/v1/files", files={"file": ("a.wav", _wav())}).json()["file_id"]
+        assert c.post(SUBMIT, json=BODY).status_code == 202  # the scripts are loaded
+        with redis_round_trips(admitting) as by_url:
+            assert c.post(SUBMIT, json=BODY).status_code == 202
+        with redis_round_trips(admitting) as by_file:
+            assert c.post(SUBMIT, json={"input": {"file_id": file_id, "prompt": "the speaker"}}).status_code == 202
+    # The API key, (the upload,) one script that admits, records and queues the job.
+    assert by_url == ["HGET", "EVALSHA"]
+    assert by_file == ["HGET", "HGETALL", "EVALSHA"]
+
+
+@pytest.fixture(scope="module")
+def full(live_service, dsp_backend):
+    """A storage quota that one small upload fills, and 2 submits per minute."""
+    return live_service(
+        {"dsp": dsp_backend}, worker=False, webhooks=False, submits_per_minute=2, storage_quota_bytes=len(_wav())
+    )
+
+
+def test_an_over_quota_submit_is_refused_before_its_input_and_creates_no_job(full):
+    quota = len(_wav())
+    with full.client(full.new_key()) as c:
+        upload = c.post("/v1/files", files={"file": ("a.wav", _wav())})
+        assert upload.status_code == 201 and upload.json()["file_size"] == quota  # the quota is full
+        refused = [c.post(SUBMIT, json={"input": {"file_id": upload.json()["file_id"], "prompt": "the speaker"}})]
+        refused.append(c.post(SUBMIT, json=MISSING_FILE))  # the quota comes before the input checks
+        for r in refused:
+            assert r.status_code == 403, r.text
+            assert r.json()["error"] == {
+                "type": "storage_quota_exceeded",
+                "message": f"This API key's files fill its {quota} byte storage quota; delete files you no longer "
+                "need (DELETE /v1/files/{id}, DELETE /v1/queue/requests/{id}) or wait for them to expire.",
+            }
+        # Both counted towards the rate, which is checked first.
+        limited = c.post(SUBMIT, json=BODY)
+        assert limited.status_code == 429 and limited.json()["error"]["type"] == "rate_limited"
+        assert _request_ids(c) == []
+        again = c.post("/v1/files", files={"file": ("b.wav", _wav())})
+        assert again.status_code == 403 and again.json()["error"] == refused[0].json()["error"]
