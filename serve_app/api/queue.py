@@ -78,6 +78,15 @@ class _Accepted:
     audio_ms: int  # 0 when unknown until fetched (an audio_url)
 
 
+def _urls(body: SeparateRequest) -> list[tuple[str, str]]:
+    """(field, URL) for each URL a submit names: each is resolved before the job is accepted.
+    The input's validator ensures exactly one source, and a video only with its mask."""
+    inp = body.input
+    named = {"input.audio_url": inp.audio_url, "input.video_url": inp.video_url, "input.mask_url": inp.mask_url}
+    named["webhookUrl"] = body.webhook_url
+    return [(field, url) for field, url in named.items() if url is not None]
+
+
 async def _accept(
     body: SeparateRequest,
     owner: str,
@@ -106,12 +115,8 @@ async def _accept(
     backend = resolve_backend(ctx.backends, inp.backend, inp.model_variant)
     if inp.video_url is not None:
         await require_visual(backend, separators)
-    # The input's validator ensures exactly one source, and a video only with its mask.
-    for field, url in (("audio_url", inp.audio_url), ("video_url", inp.video_url), ("mask_url", inp.mask_url)):
-        if url is not None:
-            await _check_public(url, ctx, f"input.{field}")
-    if body.webhook_url is not None:
-        await _check_public(body.webhook_url, ctx, "webhookUrl")
+    for field, url in _urls(body):
+        await _check_public(url, ctx, field)
 
     job_input = inp.model_dump(mode="json")
 
@@ -150,16 +155,24 @@ async def submit(
     # First the key's rate limit, then its storage quota (its results would need room). They
     # run inside the submit script, which saves their two round trips. A submit that stops
     # before that script (its input refused, or an Idempotency-Key to bind) runs them on their
-    # own first, so it is refused (429, 403) and counted just as if they had come first.
+    # own first, so it is refused (429, 403) and counted just as if they had come first. So
+    # does a submit naming a URL: its checks resolve names, which a client over its limit
+    # must not make the service do.
     admission = ctx.limits.admission("submit", owner, settings.submits_per_minute, settings.storage_quota_bytes)
+    admitted = bool(_urls(body))
+    if admitted:
+        await ctx.limits.admit(admission)
     try:
         accepted = await _accept(body, owner, ctx, separators, request.app.state.planner)
     except Exception:
-        await ctx.limits.admit(admission)  # its refusal, if any, takes the input's place
+        if not admitted:
+            await ctx.limits.admit(admission)  # its refusal, if any, takes the input's place
         raise
     request_id = ids.new_id("req")
     if idempotency_key is not None:
-        await ctx.limits.admit(admission)  # before the key is bound: a refused submit binds nothing
+        if not admitted:
+            await ctx.limits.admit(admission)  # before the key is bound: a refused submit binds nothing
+            admitted = True
         request_id = await ctx.idempotency.bind(owner, "submit", idempotency_key, request_fingerprint, request_id)
     created_at = iso_from_ms(ids.made_at_ms(request_id))  # the id's own time: listings by time agree
     base = base_url(request, ctx)
@@ -178,7 +191,7 @@ async def submit(
         max_queue_length=settings.max_queue_length,
         serving=plan.backend,
         audio_ms=accepted.audio_ms,
-        admission=admission if idempotency_key is None else None,  # None: admitted above
+        admission=None if admitted else admission,
     )
     if submitted is None:  # a concurrent request with the same key created it first
         return _replayed(await ctx.jobs.require(request_id), response, base)

@@ -250,8 +250,9 @@ def test_a_submit_checks_its_limits_in_its_own_round_trip(admitting):
             assert c.post(SUBMIT, json=BODY).status_code == 202
         with redis_round_trips(admitting) as by_file:
             assert c.post(SUBMIT, json={"input": {"file_id": file_id, "prompt": "the speaker"}}).status_code == 202
-    # The API key, (the upload,) one script that admits, records and queues the job.
-    assert by_url == ["HGET", "EVALSHA"]
+    # The API key, the upload, one script that admits, records and queues the job; a URL is only
+    # resolved once the request is admitted (no name lookups for a client over its limit).
+    assert by_url == ["HGET", "EVALSHA", "EVALSHA"]
     assert by_file == ["HGET", "HGETALL", "EVALSHA"]
 
 
