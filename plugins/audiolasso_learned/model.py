@@ -76,8 +76,9 @@ class MaskNet(nn.Module):
         return torch.sigmoid(self.out(x))
 
 
-def save(model: MaskNet, path: Path) -> None:
-    tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+def save(model: MaskNet, path: Path, dtype: torch.dtype = torch.float32) -> None:
+    """Weights as ``dtype`` (float16 halves the file; ``load`` reads either into a float32 model)."""
+    tensors = {k: v.detach().to(dtype).contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(path), metadata={"config": json.dumps(asdict(model.config))})
 
 

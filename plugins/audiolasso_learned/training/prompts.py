@@ -153,10 +153,10 @@ def prompt_for(
             template = str(rng.choice(REMOVE_TEMPLATES))
         else:
             template = str(rng.choice(KEEP_TEMPLATES))
-    prompt = _fill(template, t, other)
+    prompt = fill(template, t, other)
     phrase = read_phrase(prompt, marked)
     if not _names(phrase, t):
-        prompt = _fill("isolate the {t}", t, None)
+        prompt = fill("isolate the {t}", t, None)
         phrase = read_phrase(prompt, marked)
     return prompt, phrase
 
@@ -165,7 +165,7 @@ def _bare(name: str) -> str:
     return re.sub(r"^(the|a|an) ", "", name)
 
 
-def _fill(template: str, t: str, other: str | None) -> str:
+def fill(template: str, t: str, other: str | None) -> str:
     """Fill a template without doubled articles ("the the speaker", "the a dog barking")."""
     out = template
     for slot, name in (("{t}", t), ("{o}", other or "")):

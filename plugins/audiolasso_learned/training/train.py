@@ -1,7 +1,7 @@
 """Train the mask network on seeded bank mixtures; resumes from the run folder.
 
     python -m audiolasso_learned.training.train --config plugins/audiolasso_learned/training/config.yaml
-    python -m audiolasso_learned.training.train --config ... --device cuda --workdir $OUT/run   # same script on a GPU
+    bash plugins/audiolasso_learned/training/gpu_run.sh   # on the borrowed GPU machine (config-gpu-*.yaml)
 
 Loss: for an example that holds the named sound, the negative SI-SDR of the masked estimate (weight 0.75)
 and of its complement against everything else (0.25: "remove X" prompts return the complement); for a
@@ -16,7 +16,9 @@ snapshots on the tune corpus (``training/select.py``), never on validation alone
 shipped model on other draws of the data (``config-stage2.yaml``: another seed, a lower learning rate).
 
 Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10**7 + s * batch + i)``, the
-model is seeded, the CPU runs one thread.
+model is seeded, the CPU runs one thread. ``workers`` data processes make the batches ahead (the same ones);
+on a machine without MiniLM the phrase embeddings come from ``phrase_table`` (``training/pack.py``), and a
+run of fixed length anneals its learning rate over ``anneal_minutes`` (``config-gpu-*.yaml``).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ import torch
 import yaml
 
 from audiolasso_learned import model as net
-from audiolasso_learned.features import istft, span_channel, stft
+from audiolasso_learned.features import frames, istft, span_channel, stft
 from audiolasso_learned.training import bank as bank_io
+from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.mixtures import Example, sample
+from audiolasso_learned.training.pack import read_phrases
 from serve_app.understanding import embedding
 
 VALIDATION_SEED = 1_000_000  # validation examples use seeds from here on; training seeds stay below
@@ -58,28 +62,66 @@ def energy_db(estimate: torch.Tensor, mixture: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(ratio + 1e-3)
 
 
-class Batcher:
-    """Examples -> tensors on ``device``; phrase embeddings are cached."""
+def arrays_of(examples: list[Example]) -> dict:
+    """Examples -> stacked numpy arrays (what a data worker hands the trainer)."""
+    mixture = np.stack([e.mixture for e in examples])
+    return {
+        "mixture": mixture,
+        "target": np.stack([e.target for e in examples]),
+        "spans": np.stack([span_channel(e.spans, frames(mixture.shape[1])) for e in examples]),
+        "phrases": [e.phrase for e in examples],
+        "negative": np.array([e.negative for e in examples]),
+    }
 
-    def __init__(self, device: str = "cpu") -> None:
+
+class Draws(torch.utils.data.Dataset):
+    """Step ``s`` -> the arrays of its batch, the same in any process: a DataLoader's workers make them."""
+
+    def __init__(self, bank: Bank, seed: int, batch: int, seconds: float) -> None:
+        self.bank, self.seed, self.batch, self.seconds = bank, seed, batch, seconds
+
+    def __getitem__(self, step: int) -> dict:
+        first = self.seed * 10_000_000 + step * self.batch
+        return arrays_of([sample(self.bank, first + i, self.seconds) for i in range(self.batch)])
+
+
+def _one_thread(_worker: int) -> None:
+    torch.set_num_threads(1)
+
+
+def _as_is(arrays: dict) -> dict:
+    return arrays
+
+
+class Batcher:
+    """Arrays -> tensors on ``device``. Phrase embeddings come from MiniLM (cached) or, on a machine without
+    it, from a packed table (``training/pack.py``): an example whose phrase the table lacks is dropped and
+    counted in ``missed``."""
+
+    def __init__(self, device: str = "cpu", table: dict[str, np.ndarray] | None = None) -> None:
         self.device = device
+        self.table = table
         self.embeddings: dict[str, torch.Tensor] = {}
+        self.missed = 0
 
     def text(self, phrases: list[str]) -> torch.Tensor:
         new = sorted({p for p in phrases if p not in self.embeddings})
         if new:
-            for p, e in zip(new, torch.from_numpy(embedding.encode(new)), strict=True):
+            vectors = np.stack([self.table[p] for p in new]) if self.table is not None else embedding.encode(new)
+            for p, e in zip(new, torch.from_numpy(vectors), strict=True):
                 self.embeddings[p] = e
         return torch.stack([self.embeddings[p] for p in phrases])
 
-    def __call__(self, examples: list[Example]) -> tuple[torch.Tensor, ...]:
-        mixture = torch.from_numpy(np.stack([e.mixture for e in examples])).to(self.device)
-        target = torch.from_numpy(np.stack([e.target for e in examples])).to(self.device)
-        spec = stft(mixture)
-        spans = torch.from_numpy(np.stack([span_channel(e.spans, spec.shape[-1]) for e in examples])).to(self.device)
-        text = self.text([e.phrase for e in examples]).to(self.device)
-        negative = torch.tensor([e.negative for e in examples], device=self.device)
-        return mixture, target, spec, text, spans, negative
+    def __call__(self, arrays: dict) -> tuple[torch.Tensor, ...]:
+        keep = [i for i, p in enumerate(arrays["phrases"]) if self.table is None or p in self.table]
+        self.missed += len(arrays["phrases"]) - len(keep)
+
+        def tensor(name: str) -> torch.Tensor:
+            return torch.as_tensor(arrays[name][keep]).to(self.device)
+
+        mixture = tensor("mixture")
+        text = self.text([arrays["phrases"][i] for i in keep]).to(self.device)
+        return mixture, tensor("target"), stft(mixture), text, tensor("spans"), tensor("negative")
 
 
 def estimate(model: net.MaskNet, mixture, spec, text, spans) -> torch.Tensor:
@@ -125,13 +167,17 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, help="overrides the config")
     parser.add_argument("--max-minutes", type=float, help="overrides the config (a safety stop)")
     parser.add_argument("--batch-size", type=int, help="overrides the config")
+    parser.add_argument("--bank", help="overrides the config (e.g. the bank unpacked on the GPU machine)")
+    parser.add_argument("--phrase-table", help="phrases.npz from training/pack.py, where MiniLM is not installed")
+    parser.add_argument("--workers", type=int, help="data worker processes (default 0: examples made in-process)")
     args = parser.parse_args()
     cfg = yaml.safe_load(args.config.read_text())
-    for key in ("device", "workdir", "max_steps", "max_minutes", "batch_size"):
+    for key in ("device", "workdir", "max_steps", "max_minutes", "batch_size", "bank", "phrase_table", "workers"):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     device = cfg.get("device", "cpu")
     torch.set_num_threads(cfg["threads"])
+    torch.set_float32_matmul_precision("high")  # TF32 on a GPU; nothing changes on a CPU
     torch.manual_seed(cfg["seed"])
     workdir = Path(cfg["workdir"])
     (workdir / "snapshots").mkdir(parents=True, exist_ok=True)
@@ -142,12 +188,14 @@ def main() -> None:
 
     train_bank = bank_io.load(Path(cfg["bank"]), "train")
     val_bank = bank_io.load(Path(cfg["bank"]), "val")
-    batcher = Batcher(device)
+    table = read_phrases(Path(cfg["phrase_table"])) if cfg.get("phrase_table") else None
+    batcher = Batcher(device, table)
     bs = cfg["batch_size"]
     val_examples = [
         sample(val_bank, VALIDATION_SEED + i, cfg["validation_seconds"]) for i in range(cfg["validation_examples"])
     ]
-    val_batches = [batcher(val_examples[i : i + 8]) for i in range(0, len(val_examples), 8)]
+    val_examples = [e for e in val_examples if table is None or e.phrase in table]
+    val_batches = [batcher(arrays_of(val_examples[i : i + 8])) for i in range(0, len(val_examples), 8)]
     val_scenes = [e.scene for e in val_examples]
 
     if cfg.get("init_from"):
@@ -172,9 +220,26 @@ def main() -> None:
         )
         note("step\tminutes\tlr\ttrain_loss\tval_si_sdri_db\tper_scene\tnegative_db")
     started = time.time() - elapsed
+    dtype = getattr(torch, cfg.get("save_dtype", "float32"))  # float16 halves what comes back from a GPU machine
+    workers = cfg.get("workers", 0)
+    loader = torch.utils.data.DataLoader(
+        Draws(train_bank, cfg["seed"], bs, cfg["segment_seconds"]),
+        batch_size=None,
+        sampler=range(step, cfg["max_steps"]),
+        num_workers=workers,
+        worker_init_fn=_one_thread,
+        prefetch_factor=4 if workers else None,
+        collate_fn=_as_is,
+    )
     losses: list[float] = []
-    while step < cfg["max_steps"] and (time.time() - started) / 60 < cfg["max_minutes"]:
-        progress = step / cfg["max_steps"]
+    lr = 0.0
+    for arrays in loader:
+        minutes = (time.time() - started) / 60
+        if minutes >= cfg["max_minutes"]:
+            break
+        # With ``anneal_minutes`` (a GPU run of fixed length) the schedule ends by time or by steps, whichever
+        # comes first: how many steps a borrowed machine makes is not known in advance.
+        progress = min(1.0, max(step / cfg["max_steps"], minutes / cfg.get("anneal_minutes", math.inf)))
         warm = min(1.0, (step + 1) / cfg.get("warmup_steps", 1))
         lr = warm * (
             cfg["final_learning_rate"]
@@ -182,10 +247,7 @@ def main() -> None:
         )
         for group in optimiser.param_groups:
             group["lr"] = lr
-        examples = [
-            sample(train_bank, cfg["seed"] * 10_000_000 + step * bs + i, cfg["segment_seconds"]) for i in range(bs)
-        ]
-        mixture, target, spec, text, spans, negative = batcher(examples)
+        mixture, target, spec, text, spans, negative = batcher(arrays)
         loss = loss_of(estimate(model, mixture, spec, text, spans), mixture, target, negative)
         optimiser.zero_grad()
         loss.backward()
@@ -204,10 +266,10 @@ def main() -> None:
             losses = []
             if val["all"] > best:
                 best = val["all"]
-                net.save(model, workdir / "best_val.safetensors")
+                net.save(model, workdir / "best_val.safetensors", dtype)
             every = cfg.get("snapshot_every", cfg["validate_every"])
             if step >= cfg.get("snapshot_from", 0) and (step % every == 0 or step == cfg["max_steps"]):
-                net.save(model, workdir / "snapshots" / f"step_{step}.safetensors")
+                net.save(model, workdir / "snapshots" / f"step_{step}.safetensors", dtype)
             torch.save(
                 {
                     "model": model.state_dict(),
@@ -218,8 +280,9 @@ def main() -> None:
                 },
                 checkpoint,
             )
-    net.save(model, workdir / "last.safetensors")
-    note(f"# stopped at step {step}, best validation SI-SDRi {best:.3f} dB")
+    net.save(model, workdir / "last.safetensors", dtype)
+    missed = f", {batcher.missed} examples dropped (phrase not in the table)" if batcher.table is not None else ""
+    note(f"# stopped at step {step} (lr {lr:.2e}), best validation SI-SDRi {best:.3f} dB{missed}")
 
 
 if __name__ == "__main__":
