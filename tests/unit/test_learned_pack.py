@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from audiolasso_learned import SAMPLE_RATE
@@ -23,21 +24,33 @@ def _clips() -> list[np.ndarray]:
 
 def test_packed_clips_unpack_to_their_length_level_and_waveform(tmp_path):
     clips = _clips()
-    meta = [{"kind": "solo", "concept": "piano", "names": ["a piano"], "split": "train"} for _ in clips]
-    pack.pack_audio(meta, [c.astype(np.float32) for c in clips], tmp_path / "packed", kbps=31)
+    meta = [{"kind": "solo", "concept": "piano", "names": ["a piano"], "source": "test"} for _ in clips]
+    # A procedural noise is not packed but made again, exactly, by the bank's own generator.
+    pink = pack.regenerate("pink", 1, seed=0)
+    meta.append({"kind": "noise", "concept": "hiss", "names": ["pink noise"], "source": "numpy pink"})
+    meta.insert(0, {"kind": "noise", "concept": "hiss", "names": ["pink noise"], "source": "numpy pink"})
+    audio = [pack.regenerate("pink", 0, seed=0), *(c.astype(np.float32) for c in clips), pink]
+    pack.pack_audio(meta, audio, tmp_path / "packed", seed=0)
     size = sum(f.stat().st_size for f in (tmp_path / "packed").iterdir())
     assert size < sum(len(c) for c in clips) * 2 / 6  # float16 would be 2 bytes a sample: Opus is far smaller
     pack.unpack(tmp_path / "packed", tmp_path / "bank.npz")
     with np.load(tmp_path / "bank.npz") as data:
-        assert json.loads(bytes(data["meta"]).decode())[0]["names"] == ["a piano"]
+        assert json.loads(bytes(data["meta"]).decode())[1]["names"] == ["a piano"]
+        assert np.array_equal(data["audio/4"], pink) and data["audio/0"].dtype == np.float16
         for i, clip in enumerate(clips):
-            back = data[f"audio/{i}"].astype(np.float32)
+            back = data[f"audio/{i + 1}"].astype(np.float32)
             assert back.dtype == np.float32 and len(back) == len(clip)
             level = np.sqrt(np.mean(back**2)) / np.sqrt(np.mean(clip**2))
             if i != 1:  # a tone survives the codec sample for sample
                 assert abs(level - 1) < 0.05 and np.corrcoef(back, clip)[0, 1] > 0.95
             else:  # white noise, the codec's hardest case at this rate: its level within 2.5 dB
                 assert abs(20 * np.log10(level)) < 2.5
+
+
+def test_packing_refuses_a_bank_made_with_another_seed(tmp_path):
+    meta = [{"kind": "noise", "concept": "hiss", "names": ["pink noise"], "source": "numpy pink"}]
+    with pytest.raises(ValueError, match="--seed"):
+        pack.pack_audio(meta, [pack.regenerate("pink", 0, seed=1)], tmp_path / "packed", seed=0)
 
 
 def _example(phrase: str) -> Example:

@@ -4,11 +4,14 @@
     python -m audiolasso_learned.training.pack --unpack .gpu/bank /tmp/bank.npz               # there
 
 The GPU machine has no Debian packages to render the bank with and takes a working tree of at most
-64 MiB, so the 864 MB float16 bank travels as Ogg Opus (``--kbps``, about 32 kbit/s: ~40 MB for its
-2.7 hours), in shards that unpack in parallel. Opus runs at 48 kHz: each clip is resampled to 48 kHz,
-scaled to a peak of 0.9 (the bank stores clips at RMS 0.1, some peaks above 1) and concatenated into its
-shard; unpacking undoes both. Lossy on purpose: a mixture is built from the unpacked clips and its target
-is one of them, so examples stay exact; only the sources' fine texture differs from the bank's.
+64 MiB, so the 864 MB float16 bank travels as Ogg Opus (~40 MB for its 2.7 hours), in shards that unpack
+in parallel. Opus runs at 48 kHz: each clip is resampled to 48 kHz, scaled to a peak of 0.9 (the bank
+stores clips at RMS 0.1, some peaks above 1) and concatenated into its shard; unpacking undoes both.
+Tones and voices keep their character at 31 kbit/s; noise does not (white noise loses 3-5 dB between 1.5
+and 7.5 kHz there, and a network trained on coded noise failed on real noise: docs/learned.md), so
+noise-like clips get more bits (``KBPS``) and the procedural noises are not packed at all: unpacking
+makes them again with the bank's own generator (``sources.noise``, the same seed: checked when packing).
+A mixture is built from the unpacked clips and its target is one of them, so examples stay exact.
 
 The machine has no MiniLM either: ``phrases.npz`` holds the embedding of every phrase the sampler can
 condition on (every name in the bank and the catalog through every template, plus the phrases of
@@ -30,7 +33,7 @@ from scipy.signal import resample_poly
 
 from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned.training import bank as bank_io
-from audiolasso_learned.training import prompts
+from audiolasso_learned.training import prompts, sources
 from audiolasso_learned.training.mixtures import sample
 from serve_app.understanding import embedding
 from serve_app.understanding.catalog import CONCEPTS
@@ -39,7 +42,9 @@ OPUS_RATE = 48_000
 UP, DOWN = 160, 147  # 44.1 kHz -> 48 kHz
 assert SAMPLE_RATE * UP // DOWN == OPUS_RATE
 PEAK = 0.9
-SHARDS = 16
+KBPS = {"stem": 31, "solo": 31, "speech": 31, "event": 44, "ambience": 82, "noise": 82}  # by clip kind
+LEVEL = {31: 0.9, 44: 0.85, 82: 0.7}  # libsndfile's Opus compression level for each, measured here
+SHARDS = {31: 16, 44: 4, 82: 4}
 
 
 def _to_opus_rate(x: np.ndarray) -> np.ndarray:
@@ -51,17 +56,12 @@ def _from_opus_rate(x: np.ndarray, n: int) -> np.ndarray:
     return np.pad(y, (0, n - len(y))).astype(np.float32)
 
 
-def _compression_level(kbps: float) -> float:
-    """libsndfile maps Opus compression 0..1 onto a bitrate; measured here: 0.9 -> 31, 0.85 -> 44 kbit/s."""
-    return float(np.clip(0.9 - (kbps - 31) * 0.05 / 13, 0.0, 1.0))
-
-
-def pack(bank: Path, out: Path, kbps: float, check: int) -> None:
+def pack(bank: Path, out: Path, seed: int, check: int) -> None:
     start = time.time()
     with np.load(bank) as data:
         meta = json.loads(bytes(data["meta"]).decode())
-        audio = [data[f"audio/{i}"].astype(np.float32) for i in range(len(meta))]
-    pack_audio(meta, audio, out, kbps)
+        audio = [data[f"audio/{i}"] for i in range(len(meta))]
+    pack_audio(meta, audio, out, seed)
     enumerated, sampled = set(enumerated_phrases(meta)), sampled_phrases(bank, check)
     missed = sum(p not in enumerated for p in sampled)
     print(f"{missed} of {len(sampled)} sampled examples read a phrase the enumeration missed (now added)")
@@ -71,28 +71,51 @@ def pack(bank: Path, out: Path, kbps: float, check: int) -> None:
     print(f"{len(meta)} clips, {len(phrases)} phrases -> {out} ({size / 1e6:.1f} MB, {time.time() - start:.0f} s)")
 
 
-def pack_audio(meta: list[dict], audio: list[np.ndarray], out: Path, kbps: float) -> None:
-    """The clips as Opus shards and ``meta.json`` (each record gains where its clip lies)."""
+def _procedural(meta: list[dict]) -> dict[int, tuple[str, int]]:
+    """Clip index -> (noise kind, its number within the kind) for the bank's procedural noises, in the
+    order ``sources.bank_items`` made them."""
+    out, counts = {}, {kind: 0 for kind in sources.NOISE_KINDS}
+    for i, m in enumerate(meta):
+        kind = m["source"].removeprefix("numpy ")
+        if m["kind"] == "noise" and kind in counts:
+            out[i] = (kind, counts[kind])
+            counts[kind] += 1
+    return out
+
+
+def regenerate(kind: str, number: int, seed: int) -> np.ndarray:
+    x = sources.noise(kind, np.random.default_rng([seed, 4, number, len(kind)]))
+    return np.clip(x, -60000, 60000).astype(np.float16)  # as bank.build stores it
+
+
+def pack_audio(meta: list[dict], audio: list[np.ndarray], out: Path, seed: int) -> None:
+    """The clips as Opus shards and ``meta.json`` (each record gains where its clip lies, or how to make it
+    again); ``seed`` is the bank's."""
     out.mkdir(parents=True, exist_ok=True)
-    level = _compression_level(kbps)
-    for shard in range(SHARDS):
-        pieces, offset = [], 0
-        for i in range(shard, len(meta), SHARDS):
-            x = _to_opus_rate(audio[i])
-            scale = float(np.max(np.abs(x)) / PEAK) or 1.0
-            meta[i].update(shard=shard, start=offset, frames=len(x), samples=len(audio[i]), scale=scale)
-            pieces.append(x / scale)
-            offset += len(x)
-        if not pieces:  # a bank of fewer clips than shards
-            continue
-        sf.write(
-            out / f"shard_{shard:02d}.opus",
-            np.concatenate(pieces),
-            OPUS_RATE,
-            format="OGG",
-            subtype="OPUS",
-            compression_level=level,
-        )
+    procedural = _procedural(meta)
+    for i, (kind, number) in procedural.items():
+        if not np.array_equal(regenerate(kind, number, seed), audio[i]):
+            raise ValueError(f"clip {i} ({kind} {number}) is not what seed {seed} makes: pass the bank's --seed")
+        meta[i]["regenerate"] = [kind, number, seed]
+    for kbps, shards in SHARDS.items():
+        clips = [i for i, m in enumerate(meta) if KBPS[m["kind"]] == kbps and i not in procedural]
+        for shard in range(shards):
+            name, pieces, offset = f"shard_{kbps}k_{shard:02d}.opus", [], 0
+            for i in clips[shard::shards]:
+                x = _to_opus_rate(audio[i])
+                scale = float(np.max(np.abs(x)) / PEAK) or 1.0
+                meta[i].update(shard=name, start=offset, frames=len(x), samples=len(audio[i]), scale=scale)
+                pieces.append(x / scale)
+                offset += len(x)
+            if pieces:  # a small bank may leave a shard empty
+                sf.write(
+                    out / name,
+                    np.concatenate(pieces),
+                    OPUS_RATE,
+                    format="OGG",
+                    subtype="OPUS",
+                    compression_level=LEVEL[kbps],
+                )
     (out / "meta.json").write_text(json.dumps(meta))
 
 
@@ -130,9 +153,12 @@ def read_phrases(path: Path) -> dict[str, np.ndarray]:
         return dict(zip(phrases, data["vectors"].astype(np.float32), strict=True))
 
 
-def _unpack_shard(args: tuple[Path, int, list[tuple[int, dict]]]) -> list[tuple[int, np.ndarray]]:
-    folder, shard, clips = args
-    x, _ = sf.read(folder / f"shard_{shard:02d}.opus", dtype="float32")
+def _unpack(job: tuple[Path, str, list[tuple[int, dict]]]) -> list[tuple[int, np.ndarray]]:
+    """One shard's clips, or (shard "") clips made again."""
+    folder, shard, clips = job
+    if not shard:
+        return [(i, regenerate(*m["regenerate"])) for i, m in clips]
+    x, _ = sf.read(folder / shard, dtype="float32")
     return [
         (i, (_from_opus_rate(x[m["start"] : m["start"] + m["frames"]], m["samples"]) * m["scale"]).astype(np.float16))
         for i, m in clips
@@ -142,16 +168,20 @@ def _unpack_shard(args: tuple[Path, int, list[tuple[int, dict]]]) -> list[tuple[
 def unpack(folder: Path, out: Path) -> None:
     start = time.time()
     meta = json.loads((folder / "meta.json").read_text())
-    jobs = [(folder, s, [(i, m) for i, m in enumerate(meta) if m["shard"] == s]) for s in range(SHARDS)]
-    jobs = [job for job in jobs if job[2]]
+    by_shard: dict[str, list[tuple[int, dict]]] = {}
+    for i, m in enumerate(meta):
+        by_shard.setdefault(m.get("shard", ""), []).append((i, m))
+    made = by_shard.pop("", [])
+    jobs = [(folder, shard, clips) for shard, clips in by_shard.items()]
+    jobs += [(folder, "", made[k::8]) for k in range(8)]
     arrays: dict[str, np.ndarray] = {}
-    with Pool(min(SHARDS, 16)) as pool:
-        for clips in pool.imap_unordered(_unpack_shard, jobs):
+    with Pool(16) as pool:
+        for clips in pool.imap_unordered(_unpack, jobs):
             arrays.update({f"audio/{i}": a for i, a in clips})
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool flag
-    print(f"{len(meta)} clips unpacked -> {out} ({time.time() - start:.0f} s)")
+    print(f"{len(meta)} clips unpacked ({len(made)} made again) -> {out} ({time.time() - start:.0f} s)")
 
 
 def main() -> None:
@@ -159,13 +189,13 @@ def main() -> None:
     parser.add_argument("source", type=Path, help="bank.npz (pack) or a packed folder (--unpack)")
     parser.add_argument("out", type=Path)
     parser.add_argument("--unpack", action="store_true")
-    parser.add_argument("--kbps", type=float, default=31.0)
+    parser.add_argument("--seed", type=int, default=0, help="the seed the bank was built with")
     parser.add_argument("--check", type=int, default=3000, help="sampled examples whose phrases join the table")
     args = parser.parse_args()
     if args.unpack:
         unpack(args.source, args.out)
     else:
-        pack(args.source, args.out, args.kbps, args.check)
+        pack(args.source, args.out, args.seed, args.check)
 
 
 if __name__ == "__main__":

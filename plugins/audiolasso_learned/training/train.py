@@ -170,9 +170,20 @@ def main() -> None:
     parser.add_argument("--bank", help="overrides the config (e.g. the bank unpacked on the GPU machine)")
     parser.add_argument("--phrase-table", help="phrases.npz from training/pack.py, where MiniLM is not installed")
     parser.add_argument("--workers", type=int, help="data worker processes (default 0: examples made in-process)")
+    parser.add_argument("--anneal-minutes", type=float, help="overrides the config (a run of fixed length)")
     args = parser.parse_args()
     cfg = yaml.safe_load(args.config.read_text())
-    for key in ("device", "workdir", "max_steps", "max_minutes", "batch_size", "bank", "phrase_table", "workers"):
+    for key in (
+        "device",
+        "workdir",
+        "max_steps",
+        "max_minutes",
+        "batch_size",
+        "bank",
+        "phrase_table",
+        "workers",
+        "anneal_minutes",
+    ):
         if getattr(args, key) is not None:
             cfg[key] = getattr(args, key)
     device = cfg.get("device", "cpu")
@@ -232,6 +243,35 @@ def main() -> None:
         collate_fn=_as_is,
     )
     losses: list[float] = []
+
+    def validate_and_keep() -> None:
+        """A line in the log, the best weights, a snapshot, the checkpoint to resume from."""
+        nonlocal best, losses
+        val = validate(model, val_batches, val_scenes)
+        minutes = (time.time() - started) / 60
+        scenes = " ".join(f"{k}={v:.2f}" for k, v in val.items() if k not in ("all", "negative_db"))
+        note(
+            f"{step}\t{minutes:.1f}\t{lr:.2e}\t{np.mean(losses):.3f}\t{val['all']:.3f}\t{scenes}\t"
+            f"{val['negative_db']:.1f}"
+        )
+        losses = []
+        if val["all"] > best:
+            best = val["all"]
+            net.save(model, workdir / "best_val.safetensors", dtype)
+        every = cfg.get("snapshot_every", cfg["validate_every"])
+        if step >= cfg.get("snapshot_from", 0) and (step % every == 0 or step == cfg["max_steps"]):
+            net.save(model, workdir / "snapshots" / f"step_{step}.safetensors", dtype)
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "step": step,
+                "best": best,
+                "elapsed": time.time() - started,
+            },
+            checkpoint,
+        )
+
     lr = 0.0
     for arrays in loader:
         minutes = (time.time() - started) / 60
@@ -256,30 +296,9 @@ def main() -> None:
         losses.append(loss.item())
         step += 1
         if step % cfg["validate_every"] == 0 or step == cfg["max_steps"]:
-            val = validate(model, val_batches, val_scenes)
-            minutes = (time.time() - started) / 60
-            scenes = " ".join(f"{k}={v:.2f}" for k, v in val.items() if k not in ("all", "negative_db"))
-            note(
-                f"{step}\t{minutes:.1f}\t{lr:.2e}\t{np.mean(losses):.3f}\t{val['all']:.3f}\t{scenes}\t"
-                f"{val['negative_db']:.1f}"
-            )
-            losses = []
-            if val["all"] > best:
-                best = val["all"]
-                net.save(model, workdir / "best_val.safetensors", dtype)
-            every = cfg.get("snapshot_every", cfg["validate_every"])
-            if step >= cfg.get("snapshot_from", 0) and (step % every == 0 or step == cfg["max_steps"]):
-                net.save(model, workdir / "snapshots" / f"step_{step}.safetensors", dtype)
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimiser": optimiser.state_dict(),
-                    "step": step,
-                    "best": best,
-                    "elapsed": time.time() - started,
-                },
-                checkpoint,
-            )
+            validate_and_keep()
+    if step % cfg["validate_every"] and step != cfg["max_steps"]:  # stopped by time: the last weights, scored
+        validate_and_keep()
     net.save(model, workdir / "last.safetensors", dtype)
     missed = f", {batcher.missed} examples dropped (phrase not in the table)" if batcher.table is not None else ""
     note(f"# stopped at step {step} (lr {lr:.2e}), best validation SI-SDRi {best:.3f} dB{missed}")
