@@ -298,10 +298,11 @@ class LocalService:
     def __enter__(self) -> LocalService:
         import ray
 
-        from serve_app.launcher import deploy
+        from serve_app.launcher import deploy, local_process_defaults
 
         self._tmp = tempfile.TemporaryDirectory(prefix="audiolasso-bench-")
         self._saved_env = dict(os.environ)
+        local_process_defaults()
         os.environ.update(
             {
                 "AUDIOLASSO_REDIS_URL": self.redis_url,
