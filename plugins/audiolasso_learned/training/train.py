@@ -173,19 +173,9 @@ def main() -> None:
     parser.add_argument("--anneal-minutes", type=float, help="overrides the config (a run of fixed length)")
     args = parser.parse_args()
     cfg = yaml.safe_load(args.config.read_text())
-    for key in (
-        "device",
-        "workdir",
-        "max_steps",
-        "max_minutes",
-        "batch_size",
-        "bank",
-        "phrase_table",
-        "workers",
-        "anneal_minutes",
-    ):
-        if getattr(args, key) is not None:
-            cfg[key] = getattr(args, key)
+    for key, value in vars(args).items():  # every option but --config overrides its config key
+        if key != "config" and value is not None:
+            cfg[key] = value
     device = cfg.get("device", "cpu")
     torch.set_num_threads(cfg["threads"])
     torch.set_float32_matmul_precision("high")  # TF32 on a GPU; nothing changes on a CPU
