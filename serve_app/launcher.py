@@ -100,9 +100,8 @@ def local_process_defaults() -> None:
     # Serve kills a proxy that is not ready after 3 checks of 5 s; on a busy laptop
     # importing it takes longer.
     os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
-    # Two malloc arenas per process instead of glibc's eight per core: the replicas' peaks
-    # under load fall by about 220 MB in all, at the same speed (bench/README.md, 4).
-    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    # (MALLOC_ARENA_MAX=2 was tried: 220 MB less at the peaks, but concurrent jobs ran up to
+    # 1.6x slower in the Separators' threads: bench/README.md, 4.)
 
 
 def deploy(config, num_cpus: int | None = None, timeout_s: float = 300.0) -> None:

@@ -73,12 +73,6 @@ def test_haproxy_answers_on_the_http_port(front_door):
         assert anonymous.get("/v1/files").status_code == 401
 
 
-def test_the_local_rays_replicas_run_with_two_malloc_arenas(front_door):
-    """launcher.local_process_defaults: the processes `audiolasso serve` starts inherit it."""
-    replicas = [p for p in psutil.Process().children(recursive=True) if "ServeReplica" in " ".join(p.cmdline())]
-    assert replicas and all(p.environ().get("MALLOC_ARENA_MAX") == "2" for p in replicas)
-
-
 def test_a_job_streams_and_downloads_through_haproxy(client):
     mix, _, sr = speech_plus_noise(snr_db=0.0, seed=11)
     buf = io.BytesIO()
