@@ -156,10 +156,10 @@ async def submit(
     # run inside the submit script, which saves their two round trips. A submit that stops
     # before that script (its input refused, or an Idempotency-Key to bind) runs them on their
     # own first, so it is refused (429, 403) and counted just as if they had come first. So
-    # does a submit naming a URL: its checks resolve names, which a client over its limit
-    # must not make the service do.
+    # does a submit naming a URL (its checks resolve names, which a client over its limit must
+    # not make the service do) and one with an Idempotency-Key (a refused submit binds nothing).
     admission = ctx.limits.admission("submit", owner, settings.submits_per_minute, settings.storage_quota_bytes)
-    admitted = bool(_urls(body))
+    admitted = bool(_urls(body)) or idempotency_key is not None
     if admitted:
         await ctx.limits.admit(admission)
     try:
@@ -170,9 +170,6 @@ async def submit(
         raise
     request_id = ids.new_id("req")
     if idempotency_key is not None:
-        if not admitted:
-            await ctx.limits.admit(admission)  # before the key is bound: a refused submit binds nothing
-            admitted = True
         request_id = await ctx.idempotency.bind(owner, "submit", idempotency_key, request_fingerprint, request_id)
     created_at = iso_from_ms(ids.made_at_ms(request_id))  # the id's own time: listings by time agree
     base = base_url(request, ctx)

@@ -52,6 +52,21 @@ def _split_of(clip: Clip, counters: Counter) -> str:
     return "val" if counters[key] % VALIDATION_EVERY == 0 else "train"
 
 
+def stored(audio: np.ndarray) -> np.ndarray:
+    """A clip as the bank keeps it: float16 (clipped to its range)."""
+    return np.clip(audio, -60000, 60000).astype(np.float16)
+
+
+def write(out: Path, meta: list[dict], arrays: dict[str, np.ndarray]) -> None:
+    """The bank file: ``audio/{i}`` per clip and the clip records as JSON (``meta``)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)  # type: ignore[arg-type]  # numpy types **kwds as its bool flag
+
+
+def read_meta(data: np.lib.npyio.NpzFile) -> list[dict]:
+    return json.loads(bytes(data["meta"]).decode())
+
+
 def build(out: Path, seed: int, songs: int, speech: int, noises: int) -> None:
     arrays: dict[str, np.ndarray] = {}
     meta: list[dict] = []
@@ -61,7 +76,7 @@ def build(out: Path, seed: int, songs: int, speech: int, noises: int) -> None:
         seed, songs, speech, noises, log=lambda s: print(f"{s} ({time.time() - start:.0f} s)", flush=True)
     ):
         i = len(meta)
-        arrays[f"audio/{i}"] = np.clip(clip.audio, -60000, 60000).astype(np.float16)
+        arrays[f"audio/{i}"] = stored(clip.audio)
         meta.append(
             {
                 "kind": clip.kind,
@@ -73,9 +88,7 @@ def build(out: Path, seed: int, songs: int, speech: int, noises: int) -> None:
                 "split": _split_of(clip, counters),
             }
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(out, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool flag
+    write(out, meta, arrays)
     print(f"{len(meta)} clips in {time.time() - start:.0f} s -> {out} ({out.stat().st_size / 1e6:.0f} MB)")
     print(composition(meta, arrays))
 
@@ -100,8 +113,7 @@ def composition(meta: list[dict], arrays: dict[str, np.ndarray] | None = None) -
 def load(path: Path, split: str) -> Bank:
     bank = Bank()
     with np.load(path) as data:
-        meta = json.loads(bytes(data["meta"]).decode())
-        for i, m in enumerate(meta):
+        for i, m in enumerate(read_meta(data)):
             if m["split"] != split:
                 continue
             bank.add(
@@ -121,8 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.show:
         with np.load(args.out) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            print(composition(meta, {k: data[k] for k in data.files if k.startswith("audio/")}))
+            print(composition(read_meta(data), {k: data[k] for k in data.files if k.startswith("audio/")}))
         return
     build(args.out, args.seed, args.songs, args.speech, args.noises)
 

@@ -29,37 +29,32 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned.training import bank as bank_io
 from audiolasso_learned.training import prompts, sources
 from audiolasso_learned.training.mixtures import sample
+from serve_app.audio.resample import resample
 from serve_app.understanding import embedding
 from serve_app.understanding.catalog import CONCEPTS
 
-OPUS_RATE = 48_000
-UP, DOWN = 160, 147  # 44.1 kHz -> 48 kHz
-assert SAMPLE_RATE * UP // DOWN == OPUS_RATE
+OPUS_RATE = 48_000  # one of the few rates Opus takes
 PEAK = 0.9
 KBPS = {"stem": 31, "solo": 31, "speech": 31, "event": 44, "ambience": 82, "noise": 82}  # by clip kind
 LEVEL = {31: 0.9, 44: 0.85, 82: 0.7}  # libsndfile's Opus compression level for each, measured here
 SHARDS = {31: 16, 44: 4, 82: 4}
 
 
-def _to_opus_rate(x: np.ndarray) -> np.ndarray:
-    return resample_poly(x.astype(np.float32), UP, DOWN).astype(np.float32)
-
-
 def _from_opus_rate(x: np.ndarray, n: int) -> np.ndarray:
-    y = resample_poly(x, DOWN, UP)[:n]
-    return np.pad(y, (0, n - len(y))).astype(np.float32)
+    """Back at the bank's rate, exactly ``n`` samples long."""
+    y = resample(x, OPUS_RATE, SAMPLE_RATE)[:n]
+    return np.pad(y, (0, n - len(y)))
 
 
 def pack(bank: Path, out: Path, seed: int, check: int) -> None:
     start = time.time()
     with np.load(bank) as data:
-        meta = json.loads(bytes(data["meta"]).decode())
+        meta = bank_io.read_meta(data)
         audio = [data[f"audio/{i}"] for i in range(len(meta))]
     pack_audio(meta, audio, out, seed)
     enumerated, sampled = set(enumerated_phrases(meta)), sampled_phrases(bank, check)
@@ -84,8 +79,7 @@ def _procedural(meta: list[dict]) -> dict[int, tuple[str, int]]:
 
 
 def regenerate(kind: str, number: int, seed: int) -> np.ndarray:
-    x = sources.noise(kind, np.random.default_rng([seed, 4, number, len(kind)]))
-    return np.clip(x, -60000, 60000).astype(np.float16)  # as bank.build stores it
+    return bank_io.stored(sources.procedural_noise(kind, number, seed))
 
 
 def pack_audio(meta: list[dict], audio: list[np.ndarray], out: Path, seed: int) -> None:
@@ -102,7 +96,7 @@ def pack_audio(meta: list[dict], audio: list[np.ndarray], out: Path, seed: int) 
         for shard in range(shards):
             name, pieces, offset = f"shard_{kbps}k_{shard:02d}.opus", [], 0
             for i in clips[shard::shards]:
-                x = _to_opus_rate(audio[i])
+                x = resample(audio[i].astype(np.float32), SAMPLE_RATE, OPUS_RATE)
                 scale = float(np.max(np.abs(x)) / PEAK) or 1.0
                 meta[i].update(shard=name, start=offset, frames=len(x), samples=len(audio[i]), scale=scale)
                 pieces.append(x / scale)
@@ -178,9 +172,7 @@ def unpack(folder: Path, out: Path) -> None:
     with Pool(16) as pool:
         for clips in pool.imap_unordered(_unpack, jobs):
             arrays.update({f"audio/{i}": a for i, a in clips})
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool flag
+    bank_io.write(out, meta, arrays)
     print(f"{len(meta)} clips unpacked ({len(made)} made again) -> {out} ({time.time() - start:.0f} s)")
 
 

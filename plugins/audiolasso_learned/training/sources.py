@@ -1060,6 +1060,12 @@ def _coloured(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
     return np.fft.irfft(spec / f ** (exponent / 2), n)
 
 
+def procedural_noise(kind: str, number: int, seed: int) -> np.ndarray:
+    """The bank's ``number``-th clip of the procedural noise ``kind`` for its ``seed`` (what
+    ``bank_items`` holds; ``training/pack.py`` makes it again on another machine)."""
+    return noise(kind, np.random.default_rng([seed, 4, number, len(kind)]))
+
+
 def noise(
     kind: str, rng: np.random.Generator, babble_voices: list[np.ndarray] | None = None, seconds: float = NOISE_S
 ) -> np.ndarray:
@@ -1129,8 +1135,7 @@ def bank_items(seed: int, songs: int, speech: int, noises_per_kind: int, log=pri
     yield from animal_clips(seed)
     for kind, (concept, names) in NOISE_KINDS.items():
         for i in range(noises_per_kind):
-            x = noise(kind, np.random.default_rng([seed, 4, i, len(kind)]))
-            yield Clip(x, "noise", concept, names, source=f"numpy {kind}")
+            yield Clip(procedural_noise(kind, i, seed), "noise", concept, names, source=f"numpy {kind}")
     for i in range(noises_per_kind * 2):
         x = noise("crowd", np.random.default_rng([seed, 5, i]), voices)
         yield Clip(x, "noise", "crowd", ("crowd noise", "background chatter", "people talking"), source="babble")

@@ -104,6 +104,9 @@ class Batcher:
         self.embeddings: dict[str, torch.Tensor] = {}
         self.missed = 0
 
+    def knows(self, phrase: str) -> bool:
+        return self.table is None or phrase in self.table
+
     def text(self, phrases: list[str]) -> torch.Tensor:
         new = sorted({p for p in phrases if p not in self.embeddings})
         if new:
@@ -113,7 +116,7 @@ class Batcher:
         return torch.stack([self.embeddings[p] for p in phrases])
 
     def __call__(self, arrays: dict) -> tuple[torch.Tensor, ...]:
-        keep = [i for i, p in enumerate(arrays["phrases"]) if self.table is None or p in self.table]
+        keep = [i for i, p in enumerate(arrays["phrases"]) if self.knows(p)]
         self.missed += len(arrays["phrases"]) - len(keep)
 
         def tensor(name: str) -> torch.Tensor:
@@ -195,7 +198,7 @@ def main() -> None:
     val_examples = [
         sample(val_bank, VALIDATION_SEED + i, cfg["validation_seconds"]) for i in range(cfg["validation_examples"])
     ]
-    val_examples = [e for e in val_examples if table is None or e.phrase in table]
+    val_examples = [e for e in val_examples if batcher.knows(e.phrase)]
     val_batches = [batcher(arrays_of(val_examples[i : i + 8])) for i in range(0, len(val_examples), 8)]
     val_scenes = [e.scene for e in val_examples]
 
