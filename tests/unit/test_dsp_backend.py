@@ -195,3 +195,18 @@ def test_stereo_item_is_refused(dsp_backend):
     item = SeparationItem(audio=np.zeros((2, 480), np.float32), plan=plan_prompt(dsp_backend, "the drums")[1])
     with pytest.raises(ValueError, match="mono"):
         dsp_backend.separate([item])
+
+
+@pytest.mark.parametrize(
+    "shape, size, axis", [((2049, 235), 35, 0), ((2049, 235), 11, 1), ((7, 6), 11, 1), ((1, 1), 3, 0)]
+)
+def test_running_median_is_ndimages(shape, size, axis):
+    """HPSS's medians (bottleneck's running median) equal ``scipy.ndimage.median_filter``'s, edges included."""
+    from scipy.ndimage import median_filter
+
+    from audiolasso_dsp.hpss import median
+
+    x = np.random.default_rng(size).random(shape).astype(np.float32)
+    window = [1, 1]
+    window[axis] = size
+    assert np.array_equal(median(x, size, axis), median_filter(x, size=tuple(window), mode="reflect"))
