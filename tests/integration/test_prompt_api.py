@@ -70,9 +70,14 @@ def test_specific_prompt_reports_its_reading_from_submit_on_and_no_warning(clien
     assert reading["backend"] == "dsp" and reading["vague"] is False
 
 
-def test_a_misread_job_can_be_cancelled_at_once(client, file_id):
+def test_a_misread_job_can_be_cancelled_at_once(client):
+    # A minute of audio: long enough that the job is still queued or running when the cancel comes.
+    buf = io.BytesIO()
+    sf.write(buf, np.random.default_rng(3).standard_normal(60 * 16000).astype(np.float32) * 0.1, 16000, format="WAV")
+    uploaded = client.post("/v1/files", files={"file": ("minute.wav", buf.getvalue(), "audio/wav")}).json()
     body = client.post(
-        "/v1/queue/audio/separate", json={"input": {"file_id": file_id, "prompt": "remove everything except the drums"}}
+        "/v1/queue/audio/separate",
+        json={"input": {"file_id": uploaded["file_id"], "prompt": "remove everything except the drums"}},
     ).json()
     assert (body["interpretation"]["phrase"], body["interpretation"]["inverted"]) == ("drums", False)
     assert client.put(f"/v1/queue/requests/{body['request_id']}/cancel").status_code in (200, 202)
