@@ -65,9 +65,11 @@ class InProcess:
         return time.perf_counter() - t
 
 
-async def through_the_service(url: str, key: str, files: list[Path], prompt: str, out: Path) -> tuple[float, float]:
+async def through_the_service(
+    url: str, key: str, files: list[Path], prompt: str, out: Path
+) -> tuple[float, list[dict[str, float]]]:
     """Wall seconds for every file to be separated and both tracks downloaded, all at once, and
-    the seconds the service itself spent separating them (the results' ``timings.separate_s``)."""
+    each result's own ``timings`` (queue, fetch, decode, separate, encode, total seconds)."""
     from serve_app.client import AsyncClient
 
     async with AsyncClient(url, key, timeout_s=600) as client:
@@ -76,7 +78,7 @@ async def through_the_service(url: str, key: str, files: list[Path], prompt: str
             *(client.separate(f, prompt, out_dir=out / str(i), timeout_s=3600) for i, f in enumerate(files))
         )
         wall = time.perf_counter() - t
-    return wall, sum(r.timings.separate_s for r in results)
+    return wall, [r.timings.model_dump(exclude_none=True) for r in results]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -134,18 +136,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 # The baseline beside each service run, on the machine as it is then (the service
                 # deployed and idle), so both see the same load.
                 baseline = median([in_process.seconds(inputs[d][0], args.sample_rate, c) for _ in range(args.repeats)])
-                walls, separating = [], []
+                walls, timings = [], []
                 for r in range(args.repeats):
                     out = work / f"out-{d:g}-{c}-{r}"
-                    wall, separate_s = asyncio.run(
+                    wall, job_timings = asyncio.run(
                         through_the_service(service.url, service.key, [inputs[d][1]] * c, args.prompt, out)
                     )
                     walls.append(wall)
-                    separating.append(separate_s)
+                    timings.append(job_timings[0])
                 wall = median(walls)
                 # With several jobs at once their separate_s overlap (each waits for the one replica):
-                # only a lone job's says how fast the replica separates.
-                separating_s = round(median(separating), 3) if c == 1 else None
+                # only a lone job's says how fast the replica separates, and where the rest went.
+                lone = {k: round(median([t[k] for t in timings]), 3) for k in timings[0]} if c == 1 else None
+                separating_s = lone["separate_s"] if lone else None
                 rows.append(
                     {
                         "audio_s": d,
@@ -156,6 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         "service_separating_s": separating_s,
                         "separating_vs_in_process": round(separating_s / baseline, 3) if separating_s else None,
                         "rtf_service": round(wall / (d * c), 4),
+                        "lone_job_timings": lone,
                     }
                 )
                 print(rows[-1], flush=True)

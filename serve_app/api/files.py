@@ -132,6 +132,13 @@ async def get_file(
     return file_info(await ctx.files.get_owned(file_id, owner), base_url(request, ctx), await ctx.signing.signer())
 
 
+class TrackResponse(FileResponse):
+    """A stored file's bytes in 1 MiB pieces: each piece is a message through Serve's proxy,
+    and Starlette's 64 KiB made a 60 s track 160 of them (bench/README.md 6)."""
+
+    chunk_size = 1 << 20
+
+
 @router.get(
     "/{file_id}/content",
     response_class=FileResponse,
@@ -157,7 +164,7 @@ async def get_content(
         path = blobs.local_path(file_id)
         if not path.exists():
             raise gone
-        return FileResponse(path, media_type=record.content_type, filename=record.file_name)
+        return TrackResponse(path, media_type=record.content_type, filename=record.file_name)
     if ctx.settings.s3_downloads == "presigned":
         # Straight from the store, for no longer than the signed link itself had left.
         ttl = ctx.settings.s3_presign_ttl_s

@@ -256,11 +256,13 @@ class AsyncJob:
         result = result or await self.result()
         folder = Path(out_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = {}
-        for role in ("target", "residual"):
+
+        async def fetch(role: str) -> Path:
             track = getattr(result, role)
             path = folder / f"{stem or self.request_id}.{role}{Path(track.file_name).suffix}"
             response = await self.client.request("GET", f"/v1/files/{track.file_id}/content")
             path.write_bytes(response.content)
-            paths[role] = path
-        return paths
+            return path
+
+        roles = ("target", "residual")
+        return dict(zip(roles, await asyncio.gather(*map(fetch, roles)), strict=True))
