@@ -6,6 +6,8 @@ is crossfaded so window edges do not click.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 Window = tuple[int, int]
@@ -33,36 +35,59 @@ def plan_windows(n_samples: int, window: int, overlap: int) -> list[Window]:
         start += hop
 
 
-def overlap_add(pieces: list[np.ndarray], windows: list[Window], n_samples: int) -> np.ndarray:
-    """Blend processed windows (shaped (..., >= end - start)) into one (..., n_samples) signal.
+class OverlapAdd:
+    """Processed windows blended into one (*lead, n_samples) signal as they arrive, in any
+    order, so a job holds its output and not every piece until the last one.
 
-    Pieces may be longer than their window (padded for batching); the excess is
-    dropped. Overlaps get complementary raised-cosine fades, and the result is
-    divided by the summed weights so it is exact even where rounding leaves
-    the sum a hair off 1: identity processing returns the input.
+    Overlaps get complementary raised-cosine fades, and the result is divided by the summed
+    weights so it is exact even where rounding leaves the sum a hair off 1: identity
+    processing returns the input.
     """
-    if len(pieces) != len(windows):
-        raise ValueError("one piece per window is needed")
-    lead = pieces[0].shape[:-1]
-    # float32 throughout: at most two pieces overlap, and a 10 min stereo job's buffers halve.
-    out = np.zeros((*lead, n_samples), dtype=np.float32)
-    total = np.zeros(n_samples, dtype=np.float32)
-    for i, (piece, (start, end)) in enumerate(zip(pieces, windows, strict=True)):
+
+    def __init__(self, windows: list[Window], n_samples: int, lead: tuple[int, ...] = ()):
+        self.windows = windows
+        # float32 throughout: at most two pieces overlap, and a 10 min stereo job's buffer halves.
+        self._out = np.zeros((*lead, n_samples), dtype=np.float32)
+        self._total = np.zeros(n_samples, dtype=np.float32)
+        for i, (start, end) in enumerate(windows):
+            self._total[start:end] += self._weight(i)
+        if not (self._total > 0).all():
+            raise ValueError("the windows do not cover the whole signal")
+
+    def add(self, i: int, piece: np.ndarray, at: tuple[int, ...] = ()) -> None:
+        """Window ``i``'s piece (shaped (..., >= its length); padding for batching is dropped),
+        into the output at index ``at`` of the lead dimensions (a channel)."""
+        start, end = self.windows[i]
         if piece.shape[-1] < end - start:
             raise ValueError(f"piece {i} is shorter than its window")
+        where: tuple[Any, ...] = (*at, Ellipsis, slice(start, end))
+        self._out[where] += piece[..., : end - start] * self._weight(i)
+
+    def result(self) -> np.ndarray:
+        self._out /= self._total
+        return self._out
+
+    def _weight(self, i: int) -> np.ndarray:
+        start, end = self.windows[i]
         weight = np.ones(end - start, dtype=np.float32)
         if i > 0:
-            fade = windows[i - 1][1] - start
+            fade = self.windows[i - 1][1] - start
             weight[:fade] *= _fade_in(fade)
-        if i < len(windows) - 1:
-            fade = end - windows[i + 1][0]
+        if i < len(self.windows) - 1:
+            fade = end - self.windows[i + 1][0]
             weight[end - start - fade :] *= 1.0 - _fade_in(fade)
-        out[..., start:end] += piece[..., : end - start] * weight
-        total[start:end] += weight
-    if not (total > 0).all():
-        raise ValueError("the windows do not cover the whole signal")
-    out /= total
-    return out
+        return weight
+
+
+def overlap_add(pieces: list[np.ndarray], windows: list[Window], n_samples: int) -> np.ndarray:
+    """Blend processed windows (shaped (..., >= end - start)), all at hand, into one
+    (..., n_samples) signal (``OverlapAdd``)."""
+    if len(pieces) != len(windows):
+        raise ValueError("one piece per window is needed")
+    blend = OverlapAdd(windows, n_samples, pieces[0].shape[:-1])
+    for i, piece in enumerate(pieces):
+        blend.add(i, piece)
+    return blend.result()
 
 
 def _fade_in(length: int) -> np.ndarray:

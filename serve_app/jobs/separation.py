@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from serve_app.audio.chunking import overlap_add, plan_windows
+from serve_app.audio.chunking import OverlapAdd, plan_windows
 from serve_app.audio.resample import resample
 from serve_app.backend import BackendInfo, Plan, SeparationItem, SpanHint, VisualPrompt
 from serve_app.jobs.separator_client import SeparatorClient
@@ -67,8 +67,9 @@ class _Layout:
     windows: list[tuple[int, int]]
 
     @property
-    def chunks(self) -> list[tuple[int, tuple[int, int]]]:
-        return [(ch, w) for ch in range(self.native.shape[0]) for w in self.windows]
+    def chunks(self) -> list[tuple[int, int]]:
+        """(channel, window index) of every chunk."""
+        return [(ch, i) for ch in range(self.native.shape[0]) for i in range(len(self.windows))]
 
 
 async def _layout(mixture: np.ndarray, sample_rate: int, member: Member, spans: list[SpanHint]) -> _Layout:
@@ -127,15 +128,16 @@ async def _separate(
 ) -> np.ndarray:
     """One member's estimate at its backend's rate: every chunk through its Separator, overlap-added."""
     rate, native, chunks = layout.info.sample_rate, layout.native, layout.chunks
-    pieces: dict[tuple[int, tuple[int, int]], np.ndarray] = {}
+    # Each piece is blended in as it arrives: the job never holds all of them at once.
+    blend = OverlapAdd(layout.windows, native.shape[1], native.shape[:1])
     slots = asyncio.Semaphore(chunks_in_flight)
     done = 0
     stop = asyncio.Event()
 
-    async def run(ch: int, w: tuple[int, int]) -> None:
+    async def run(ch: int, i: int) -> None:
         nonlocal done
         try:
-            start, end = w
+            start, end = layout.windows[i]
             # Not padded to the window: a short recording pays for its own length,
             # and backends that batch pad per batch.
             audio = np.ascontiguousarray(native[ch, start:end], dtype=np.float32)
@@ -146,7 +148,7 @@ async def _separate(
                 spans=chunk_spans(spans, start_s, end_s),
                 visual=None if visual is None else replace(visual, start_s=start_s, end_s=end_s),
             )
-            pieces[(ch, w)] = (await layout.separator.separate(item))[: end - start]
+            blend.add(i, await layout.separator.separate(item), at=(ch,))
             done += 1
             if await progress(done):
                 stop.set()
@@ -155,20 +157,15 @@ async def _separate(
 
     tasks = []
     try:
-        for ch, w in chunks:
+        for ch, i in chunks:
             await slots.acquire()
             if stop.is_set():
                 raise JobStopped()
-            tasks.append(asyncio.create_task(run(ch, w)))
+            tasks.append(asyncio.create_task(run(ch, i)))
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:
             task.cancel()
     if stop.is_set():
         raise JobStopped()
-    return np.stack(
-        [
-            overlap_add([pieces[(ch, w)] for w in layout.windows], layout.windows, native.shape[1])
-            for ch in range(native.shape[0])
-        ]
-    )
+    return blend.result()

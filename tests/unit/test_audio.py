@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from serve_app.audio import decode as decode_module
-from serve_app.audio.chunking import overlap_add, plan_windows
+from serve_app.audio.chunking import OverlapAdd, overlap_add, plan_windows
 from serve_app.audio.decode import AudioInfo, decode, probe
 from serve_app.audio.encode import encode
 from serve_app.audio.formats import ENCODINGS, encoding_for
@@ -207,6 +207,19 @@ def test_overlap_add_crossfades_between_windows():
     assert (y[:400] == 0).all() and (y[600:] == 1).all()
     fade = y[400:600]
     assert (np.diff(fade) > 0).all() and 0 < fade[0] < 0.01 and 0.99 < fade[-1] < 1
+
+
+def test_pieces_blended_as_they_arrive_give_the_same_signal():
+    """The worker blends each channel's pieces in the order they come back, not all at the end."""
+    n = 3000
+    x = np.random.default_rng(5).standard_normal((2, n)).astype(np.float32)
+    windows = plan_windows(n, window=512, overlap=128)
+    blend = OverlapAdd(windows, n, (2,))
+    arrivals = [(ch, i) for ch in range(2) for i in range(len(windows))]
+    for ch, i in reversed(arrivals):
+        s, e = windows[i]
+        blend.add(i, x[ch, s:e] * 0.5, at=(ch,))
+    np.testing.assert_array_equal(blend.result(), overlap_add([x[:, s:e] * 0.5 for s, e in windows], windows, n))
 
 
 def test_overlap_add_rejects_short_pieces():
