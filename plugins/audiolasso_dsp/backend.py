@@ -92,7 +92,7 @@ class DSPBackend(Backend):
     def load(self, device: str) -> None:
         from audiolasso_dsp.runner import Runner  # torch: in the Separator, not the planning Ingress
 
-        # Every recipe runs on the CPU whatever the device; the DFN library loads once.
+        # Every recipe runs on the CPU whatever the device; DeepFilterNet loads once.
         self._runner = Runner()
         read("the speaker")  # load the prompt model now rather than in the first job
 

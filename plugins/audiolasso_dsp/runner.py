@@ -18,7 +18,7 @@ from serve_app.backend import SpanHint
 
 
 class Runner:
-    """The models the recipes share (DeepFilterNet's library loads once per replica)."""
+    """The models the recipes share (DeepFilterNet's graphs load once per replica)."""
 
     def __init__(self) -> None:
         self.kit = Toolkit(deepfilter=DeepFilter())
