@@ -23,7 +23,7 @@ from serve_app.context import ServiceContext
 from serve_app.contract.schemas import ErrorEnvelope, FileInfo, FileList, error_responses
 from serve_app.contract.views import file_info
 from serve_app.errors import AudioError, ErrorType, NotFound, PayloadTooLarge
-from serve_app.files.blobs import LocalBlobs
+from serve_app.files.blobs import CHUNK, LocalBlobs
 from serve_app.files.store import FileRecord
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
@@ -133,10 +133,11 @@ async def get_file(
 
 
 class TrackResponse(FileResponse):
-    """A stored file's bytes in 1 MiB pieces: each piece is a message through Serve's proxy,
-    and Starlette's 64 KiB made a 60 s track 160 of them (bench/README.md 6)."""
+    """A stored file's bytes in the pieces a stored object streams in (1 MiB): each piece is a
+    message through Serve's proxy, and Starlette's 64 KiB made a 60 s track 160 of them
+    (bench/README.md 6)."""
 
-    chunk_size = 1 << 20
+    chunk_size = CHUNK
 
 
 @router.get(

@@ -64,6 +64,7 @@ class OverlapAdd:
         self._out[where] += piece[..., : end - start] * self._weight(i)
 
     def result(self) -> np.ndarray:
+        """The blended signal, once every window is in (call once: it normalises in place)."""
         self._out /= self._total
         return self._out
 
