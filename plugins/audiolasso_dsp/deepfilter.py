@@ -5,7 +5,7 @@ config) and a C library that runs it one 10 ms hop at a time. Here the same
 graphs run over every frame of a chunk in one onnxruntime call each, with the
 library's features, gains and deep filter as array operations: the output is
 the library's to within float rounding (``tests/unit/test_deepfilter.py``
-compares them), about three times faster on one core (bench/README.md 4).
+compares them), about four times faster per 10 s chunk on one thread (bench/README.md 4).
 
 The steps and constants follow libDF (``lib.rs``, ``tract.rs``): a Vorbis
 window, ERB band energies in dB and the first ``nb_df`` bins as features, each
@@ -197,6 +197,7 @@ class DeepFilter:
         e0, e1, e2, e3, emb, c0, _lsnr = self._enc.run(None, {"feat_erb": feat_erb, "feat_spec": feat_spec}, run)
         (gains,) = self._erb_dec.run(None, {"emb": emb, "e3": e3, "e2": e2, "e1": e1, "e0": e0}, run)
         coefs = self._df_dec.run(["coefs"], {"emb": emb, "c0": c0}, run)[0][0]
-        coefs = coefs.reshape(n_frames, p.nb_df, p.df_order, 2)
-        spec = enhanced_spectrum(spec, gains[0, 0], coefs[..., 0] + 1j * coefs[..., 1], p, self._widths)
+        # (real, imaginary) pairs read as complex64 in place: no complex128 copy on this path.
+        coefs = np.ascontiguousarray(coefs).reshape(n_frames, p.nb_df, p.df_order, 2).view(np.complex64)[..., 0]
+        spec = enhanced_spectrum(spec, gains[0, 0], coefs, p, self._widths)
         return synthesis(spec, p, self._window)[hop : hop + len(x)]
