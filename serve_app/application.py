@@ -6,7 +6,7 @@
         - name: dsp            # a registered backend
           variant: default
           options: {}          # passed to the backend
-          device: null         # null: cuda when available, else cpu
+          device: null         # null: cuda where the deployment has a GPU, else cpu
       routes: {piano: [dsp, learned]} # optional: concept -> deployed backend key(s)
       worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
 

@@ -90,7 +90,7 @@ class DSPBackend(Backend):
         )
 
     def load(self, device: str) -> None:
-        from audiolasso_dsp.runner import Runner  # torch: in the Separator, not the planning Ingress
+        from audiolasso_dsp.runner import Runner  # the models: in the Separator, not the planning Ingress
 
         # Every recipe runs on the CPU whatever the device; DeepFilterNet loads once.
         self._runner = Runner()

@@ -9,7 +9,6 @@ now and then. A spectral-subtraction gain removes the floor.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from audiolasso_dsp.spectral import EPS, masked, stft
 
@@ -22,9 +21,9 @@ OVERSUBTRACT = 2.0  # the floor is a median-like level: peaks of the noise reach
 def foreground(x: np.ndarray, quantile: float = FLOOR_QUANTILE, oversubtract: float = OVERSUBTRACT) -> np.ndarray:
     """``x`` without its steady background; ``x - foreground(x)`` is that background."""
     spec = stft(x, N_FFT, HOP)
-    magnitude = spec.abs()
-    floor = torch.quantile(magnitude, quantile, dim=1, keepdim=True)
-    gain = (1.0 - (oversubtract * floor) ** 2 / (magnitude**2 + EPS)).clamp(min=0.0)
+    magnitude = np.abs(spec)
+    floor = np.quantile(magnitude, quantile, axis=1, keepdims=True).astype(np.float32)
+    gain = np.maximum(1.0 - (oversubtract * floor) ** 2 / (magnitude**2 + EPS), 0.0)
     return masked(x, spec, gain, N_FFT, HOP)
 
 
@@ -38,18 +37,20 @@ HUM_HALF_WIDTH = 2  # bins either side of a partial: the Hann window's main lobe
 def hum(x: np.ndarray, sr: int) -> np.ndarray:
     """Mains hum or buzz in ``x``: the steady part of the bins at the partials of 50 or 60 Hz."""
     spec = stft(x, HUM_N_FFT, HUM_HOP)
-    magnitude = spec.abs()
-    steady = magnitude.median(dim=1, keepdim=True).values  # a sound present all the time sits at its median
+    magnitude = np.abs(spec)
+    # A sound present all the time sits at its median (of an even count, the lower middle value).
+    middle = (magnitude.shape[1] - 1) // 2
+    steady = np.partition(magnitude, middle, axis=1)[:, middle : middle + 1]
     bin_hz = sr / HUM_N_FFT
     partials = {f0: _partial_bins(f0, bin_hz, spec.shape[0]) for f0 in MAINS_HZ}
     # The mains frequency is the one whose partials stand out most above their neighbourhood.
     f0 = max(partials, key=lambda f: float(steady[partials[f]].mean() / (steady[partials[f] + 8].mean() + EPS)))
-    gain = torch.zeros_like(magnitude)
-    gain[partials[f0]] = ((steady[partials[f0]] / (magnitude[partials[f0]] + EPS)) ** 2).clamp(max=1.0)
+    gain = np.zeros_like(magnitude)
+    gain[partials[f0]] = np.minimum((steady[partials[f0]] / (magnitude[partials[f0]] + EPS)) ** 2, 1.0)
     return masked(x, spec, gain, HUM_N_FFT, HUM_HOP)
 
 
-def _partial_bins(f0: float, bin_hz: float, n_bins: int) -> torch.Tensor:
+def _partial_bins(f0: float, bin_hz: float, n_bins: int) -> np.ndarray:
     centres = np.round(np.arange(f0, HUM_TOP_HZ, f0) / bin_hz).astype(int)
     bins = (centres[:, None] + np.arange(-HUM_HALF_WIDTH, HUM_HALF_WIDTH + 1)).ravel()
-    return torch.from_numpy(np.unique(bins[(bins > 0) & (bins < n_bins - 8)]))
+    return np.unique(bins[(bins > 0) & (bins < n_bins - 8)])

@@ -14,7 +14,6 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from audiolasso_dsp import nmf
 from audiolasso_dsp.spectral import EPS, masked, soft_mask, stft
@@ -29,9 +28,9 @@ DICTIONARY_PATH = Path(__file__).parent / "data" / "instruments.npz"
 
 
 @functools.cache
-def dictionaries() -> dict[str, torch.Tensor]:
+def dictionaries() -> dict[str, np.ndarray]:
     with np.load(DICTIONARY_PATH) as data:
-        return {name: torch.from_numpy(data[name].astype(np.float32)) for name in data.files}
+        return {name: data[name].astype(np.float32) for name in data.files}
 
 
 def separate(x: np.ndarray, sr: int, family: str) -> np.ndarray:
@@ -42,16 +41,16 @@ def separate(x: np.ndarray, sr: int, family: str) -> np.ndarray:
     if family not in bases:
         raise KeyError(f"no dictionary for {family!r}; have {sorted(bases)}")
     spec = stft(x, N_FFT, HOP)
-    V = spec.abs()[:BINS]
+    V = np.abs(spec[:BINS])
     names = sorted(bases)
-    W = torch.cat([bases[n] for n in names], 1)
+    W = np.concatenate([bases[n] for n in names], 1)
     H = nmf.activations(V, W, ITERATIONS)
     start = sum(bases[n].shape[1] for n in names[: names.index(family)])
     stop = start + bases[family].shape[1]
     target = W[:, start:stop] @ H[start:stop]
-    mask_low = soft_mask(target, (W @ H - target).clamp(min=0))
+    mask_low = soft_mask(target, np.maximum(W @ H - target, 0))
     # Above the dictionaries' range: the target's share of the top band, per frame.
     top = slice(BINS // 2, BINS)
-    share = (target[top].sum(0) / ((W @ H)[top].sum(0) + EPS)).clamp(0, 1)
-    mask = torch.cat([mask_low, share.expand(spec.shape[0] - BINS, -1)], 0)
+    share = np.clip(target[top].sum(0) / ((W @ H)[top].sum(0) + EPS), 0, 1)
+    mask = np.concatenate([mask_low, np.broadcast_to(share, (spec.shape[0] - BINS, len(share)))], 0)
     return masked(x, spec, mask, N_FFT, HOP)

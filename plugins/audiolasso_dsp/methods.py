@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from audiolasso_dsp import denoise, hpss, instruments
 from audiolasso_dsp.choices import INSTRUMENT_FAMILIES
@@ -73,7 +72,7 @@ def bass(x: np.ndarray, kit: Toolkit) -> np.ndarray:
     tonal = sustained(x, kit)
     spec = stft(tonal, instruments.N_FFT, instruments.HOP)
     freqs = np.arange(spec.shape[0]) * SAMPLE_RATE / instruments.N_FFT
-    gain = torch.from_numpy((1.0 / (1.0 + (freqs / BASS_CUTOFF_HZ) ** 8)).astype(np.float32))  # Butterworth-like
+    gain = (1.0 / (1.0 + (freqs / BASS_CUTOFF_HZ) ** 8)).astype(np.float32)  # Butterworth-like
     return masked(tonal, spec, gain[:, None], instruments.N_FFT, instruments.HOP)
 
 

@@ -1,7 +1,7 @@
 """The loaded dsp backend: a plan's recipe run on a chunk, and a job's span model learnt.
 
-Imported by ``DSPBackend.load`` only (the recipes and span models need torch): the
-Ingress plans with ``choices.METHODS`` and never loads it.
+Imported by ``DSPBackend.load`` only (the recipes load DeepFilterNet's graphs): the
+Ingress plans with ``choices.METHODS`` and never loads them.
 """
 
 from __future__ import annotations

@@ -22,11 +22,12 @@ check is dropped, and the recipe alone serves the job.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
-import torch
-import torchaudio.functional as AF
+import scipy.optimize
+import scipy.special
 
 from audiolasso_dsp import nmf
 from audiolasso_dsp.choices import SpanKind
@@ -76,32 +77,31 @@ def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: SpanKind) 
     rest_marked = any(not s.include for s in spans)
     if min(fit_t.sum(), fit_r.sum(), check_t.sum(), check_r.sum()) >= MIN_FRAMES:
         share = _target_share(spec, sr, _fit(spec, sr, fit_t, fit_r, kind, rest_marked))
-        contrast = float(share[torch.from_numpy(check_t)].mean() - share[torch.from_numpy(check_r)].mean())
+        contrast = float(share[check_t].mean() - share[check_r].mean())
         if contrast < MIN_CONTRAST:
             return None
     return _fit(spec, sr, target, rest, kind, rest_marked)
 
 
 def _fit(
-    spec: torch.Tensor, sr: int, target: np.ndarray, rest: np.ndarray, kind: SpanKind, rest_marked: bool
+    spec: np.ndarray, sr: int, target: np.ndarray, rest: np.ndarray, kind: SpanKind, rest_marked: bool
 ) -> dict[str, Any]:
-    t, r = torch.from_numpy(target), torch.from_numpy(rest)
     if kind == "dictionary":
-        V = spec.abs()
+        V = np.abs(spec)
         if rest_marked:
             # Excluded frames hold only the rest; the target's bases learn what those cannot explain.
-            rest_bases, _ = nmf.learn(V[:, r], REST_BASES, LEARN_ITERATIONS, seed=1)
-            target_bases, _ = nmf.learn(V[:, t], TARGET_BASES, LEARN_ITERATIONS, fixed=rest_bases, seed=2)
+            rest_bases, _ = nmf.learn(V[:, rest], REST_BASES, LEARN_ITERATIONS, seed=1)
+            target_bases, _ = nmf.learn(V[:, target], TARGET_BASES, LEARN_ITERATIONS, fixed=rest_bases, seed=2)
         else:
             # Only included frames are marked; unmarked ones may hold the target too, so they
             # only add bases for what the target's cannot explain.
-            target_bases, _ = nmf.learn(V[:, t], TARGET_BASES, LEARN_ITERATIONS, seed=2)
-            rest_bases, _ = nmf.learn(V[:, r], REST_BASES, LEARN_ITERATIONS, fixed=target_bases, seed=1)
-        return {"kind": kind, "target_bases": target_bases.numpy(), "rest_bases": rest_bases.numpy()}
+            target_bases, _ = nmf.learn(V[:, target], TARGET_BASES, LEARN_ITERATIONS, seed=2)
+            rest_bases, _ = nmf.learn(V[:, rest], REST_BASES, LEARN_ITERATIONS, fixed=target_bases, seed=1)
+        return {"kind": kind, "target_bases": target_bases, "rest_bases": rest_bases}
     features = _features(spec, sr)
-    mean, std = features.mean(1), features.std(1) + 1e-6
-    weights, bias = _logistic_regression(((features - mean[:, None]) / std[:, None]).T, t, r)
-    return {"kind": kind, "mean": mean.numpy(), "std": std.numpy(), "weights": weights.numpy(), "bias": bias}
+    mean, std = features.mean(1), features.std(1, ddof=1) + 1e-6
+    weights, bias = _logistic_regression(((features - mean[:, None]) / std[:, None]).T, target, rest)
+    return {"kind": kind, "mean": mean, "std": std, "weights": weights, "bias": bias}
 
 
 def apply(x: np.ndarray, sr: int, model: dict[str, Any]) -> np.ndarray:
@@ -110,48 +110,63 @@ def apply(x: np.ndarray, sr: int, model: dict[str, Any]) -> np.ndarray:
     return masked(x, spec, _mask(spec, sr, model), N_FFT, HOP)
 
 
-def _mask(spec: torch.Tensor, sr: int, model: dict[str, Any]) -> torch.Tensor:
+def _mask(spec: np.ndarray, sr: int, model: dict[str, Any]) -> np.ndarray:
     if model["kind"] == "dictionary":
-        target_bases = torch.as_tensor(model["target_bases"])
-        W = torch.cat([target_bases, torch.as_tensor(model["rest_bases"])], 1)
-        H = nmf.activations(spec.abs(), W, APPLY_ITERATIONS)
+        target_bases = np.asarray(model["target_bases"], dtype=np.float32)
+        W = np.concatenate([target_bases, np.asarray(model["rest_bases"], dtype=np.float32)], 1)
+        H = nmf.activations(np.abs(spec), W, APPLY_ITERATIONS)
         k = target_bases.shape[1]
         return soft_mask(W[:, :k] @ H[:k], W[:, k:] @ H[k:])
-    features = (_features(spec, sr) - torch.as_tensor(model["mean"])[:, None]) / torch.as_tensor(model["std"])[:, None]
-    logits = features.T @ torch.as_tensor(model["weights"]) + float(model["bias"])
-    kernel = torch.ones(1, 1, GATE_SMOOTH_FRAMES) / GATE_SMOOTH_FRAMES
-    smooth = torch.nn.functional.conv1d(logits[None, None], kernel, padding=GATE_SMOOTH_FRAMES // 2)[0, 0]
-    return torch.sigmoid(smooth)[None, :]
+    features = (_features(spec, sr) - np.asarray(model["mean"])[:, None]) / np.asarray(model["std"])[:, None]
+    logits = features.T @ np.asarray(model["weights"]) + float(model["bias"])
+    smooth = np.convolve(logits, np.full(GATE_SMOOTH_FRAMES, 1 / GATE_SMOOTH_FRAMES), mode="same")
+    return scipy.special.expit(smooth).astype(np.float32)[None, :]
 
 
-def _target_share(spec: torch.Tensor, sr: int, model: dict[str, Any]) -> torch.Tensor:
+def _target_share(spec: np.ndarray, sr: int, model: dict[str, Any]) -> np.ndarray:
     """Per frame, the fraction of the energy the model gives the target."""
-    power = spec.abs() ** 2
+    power = np.abs(spec) ** 2
     return (_mask(spec, sr, model) * power).sum(0) / (power.sum(0) + 1e-12)
 
 
-def _features(spec: torch.Tensor, sr: int) -> torch.Tensor:
+def _features(spec: np.ndarray, sr: int) -> np.ndarray:
     """Log-mel energies and the same with each frame's mean removed (spectral shape), (2 * N_MELS, frames)."""
-    bank = AF.melscale_fbanks(spec.shape[0], 50.0, min(8000.0, sr / 2), N_MELS, sr)
-    logmel = torch.log(bank.T @ spec.abs() ** 2 + 1e-8)
-    return torch.cat([logmel, logmel - logmel.mean(0, keepdim=True)], 0)
+    logmel = np.log(mel_bank(spec.shape[0], sr).T @ np.abs(spec) ** 2 + 1e-8)
+    return np.concatenate([logmel, logmel - logmel.mean(0, keepdims=True)], 0)
 
 
-def _logistic_regression(X: torch.Tensor, target: torch.Tensor, rest: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """Class-balanced, L2-regularised logistic regression of target (1) vs rest (0) frames."""
+@functools.cache
+def mel_bank(n_bins: int, sr: int) -> np.ndarray:
+    """(n_bins, N_MELS) triangles on the HTK mel scale from 50 Hz to min(8 kHz, Nyquist), unnormalised
+    (``torchaudio.functional.melscale_fbanks``'s defaults)."""
+    bin_hz = np.linspace(0, sr // 2, n_bins)
+    mel = np.linspace(_mel(50.0), _mel(min(8000.0, sr / 2)), N_MELS + 2)
+    edges = 700.0 * (10 ** (mel / 2595.0) - 1.0)
+    widths = np.diff(edges)
+    offsets = edges[None, :] - bin_hz[:, None]
+    rising, falling = -offsets[:, :-2] / widths[:-1], offsets[:, 2:] / widths[1:]
+    bank = np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+    bank.setflags(write=False)
+    return bank
+
+
+def _mel(hz: float) -> float:
+    return float(2595.0 * np.log10(1.0 + hz / 700.0))
+
+
+def _logistic_regression(X: np.ndarray, target: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, float]:
+    """Class-balanced, L2-regularised logistic regression of target (1) vs rest (0) frames, by L-BFGS."""
     used = target | rest
-    X, y = X[used], target[used].float()
-    balance = torch.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
-    w = torch.zeros(X.shape[1], requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=100)
+    X, y = X[used].astype(np.float64), target[used].astype(np.float64)
+    balance = np.where(y > 0, 0.5 / y.mean(), 0.5 / (1 - y.mean())) / len(y)  # a weighted mean over frames
 
-    def loss() -> torch.Tensor:
-        opt.zero_grad()
-        value = torch.nn.functional.binary_cross_entropy_with_logits(X @ w + b, y, weight=balance) + GATE_L2 * (w @ w)
-        value.backward()
-        return value
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = params[:-1], params[-1]
+        z = X @ w + b
+        # log(1 + e^z) - y z, the cross-entropy with logits, and its slope sigmoid(z) - y.
+        value = balance @ (np.logaddexp(0.0, z) - y * z) + GATE_L2 * (w @ w)
+        slope = balance * (scipy.special.expit(z) - y)
+        return float(value), np.append(X.T @ slope + 2 * GATE_L2 * w, slope.sum())
 
-    with torch.enable_grad():
-        opt.step(loss)
-    return w.detach(), float(b.detach())
+    params = scipy.optimize.minimize(loss, np.zeros(X.shape[1] + 1), jac=True, method="L-BFGS-B").x
+    return params[:-1].astype(np.float32), float(params[-1])

@@ -45,10 +45,11 @@ class LearnedBackend(Backend):
         return super().plan(reading, spans).model_copy(update={"method": "learned-mask"})
 
     def load(self, device: str) -> None:
-        from audiolasso_learned.inference import Inference  # torch: in the Separator, not the planning Ingress
+        from audiolasso_learned.inference import Inference  # the weights: in the Separator, not the planning Ingress
 
         # options.weights: another trained model (e.g. a retrained one), from the Serve config.
-        self._inference = Inference(Path(self.options.get("weights", WEIGHTS)), device)
+        # The network runs on the CPU whatever the device: it is small enough not to need one.
+        self._inference = Inference(Path(self.options.get("weights", WEIGHTS)))
         read("the speaker")  # load the prompt model now rather than in the first job
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:

@@ -1,45 +1,41 @@
-"""The signal front end shared by training and inference: STFT and the span channel."""
+"""The signal front end shared by training and inference: STFT and the span channel (numpy).
+
+Training runs the same transforms in torch (``model.stft``/``model.istft``, on a
+GPU when there is one); ``tests/unit/test_learned.py`` holds the two together.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from audiolasso_learned import SAMPLE_RATE
+from serve_app.audio import stft as transform
 
 N_FFT = 2048
 HOP = 512  # 11.6 ms frames
 BINS = N_FFT // 2 + 1
 EPS = 1e-8
 
-_WINDOWS: dict[torch.device, torch.Tensor] = {}
+
+def stft(x: np.ndarray) -> np.ndarray:
+    """(batch, samples) float -> (batch, BINS, frames) complex64; edges mirrored (torch.stft's default)."""
+    return transform.stft(x, N_FFT, HOP, pad_mode="reflect")
 
 
-def _window(device: torch.device) -> torch.Tensor:
-    if device not in _WINDOWS:
-        _WINDOWS[device] = torch.hann_window(N_FFT, device=device)
-    return _WINDOWS[device]
-
-
-def stft(x: torch.Tensor) -> torch.Tensor:
-    """(batch, samples) float -> (batch, BINS, frames) complex."""
-    return torch.stft(x, N_FFT, HOP, window=_window(x.device), return_complex=True)
-
-
-def istft(spec: torch.Tensor, length: int) -> torch.Tensor:
-    return torch.istft(spec, N_FFT, HOP, window=_window(spec.device), length=length)
+def istft(spec: np.ndarray, length: int) -> np.ndarray:
+    return transform.istft(spec, N_FFT, HOP, length)
 
 
 def frames(samples: int) -> int:
-    return samples // HOP + 1
+    return transform.frame_count(samples, HOP)
 
 
-def log_magnitude(spec: torch.Tensor) -> torch.Tensor:
+def log_magnitude(spec: np.ndarray) -> np.ndarray:
     """Level-normalised log magnitude: each item is scaled to unit mean power first,
     so the network sees the same numbers for a quiet and a loud take."""
-    mag = spec.abs()
-    scale = mag.pow(2).mean(dim=(1, 2), keepdim=True).clamp_min(EPS).sqrt()
-    return torch.log(mag / scale + 1e-3)
+    mag = np.abs(spec)
+    scale = np.sqrt(np.maximum((mag**2).mean(axis=(1, 2), keepdims=True), EPS))
+    return np.log(mag / scale + 1e-3)
 
 
 def span_channel(spans: list[tuple[float, float, bool]], n_frames: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

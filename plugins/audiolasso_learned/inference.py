@@ -1,7 +1,7 @@
-"""The loaded mask network: phrase embeddings in, the named sound's estimate out (torch).
+"""The loaded mask network: phrase embeddings in, the named sound's estimate out (numpy).
 
 Imported by ``LearnedBackend.load`` only, so the Ingress, which plans with the
-backend class, never loads torch.
+backend class, never loads the weights.
 """
 
 from __future__ import annotations
@@ -10,20 +10,18 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from audiolasso_learned import model as net
 from audiolasso_learned.features import istft, span_channel, stft
+from audiolasso_learned.network import Network
 from serve_app.backend import SeparationItem
 from serve_app.understanding import embedding
 
 
 class Inference:
-    """One loaded network on one device. Chunks of equal length are stacked into one forward pass."""
+    """One loaded network. Chunks of equal length are stacked into one forward pass."""
 
-    def __init__(self, weights: Path, device: str) -> None:
-        self.model = net.load(weights, device)
-        self.device = device
+    def __init__(self, weights: Path) -> None:
+        self.network = Network(weights)
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
         texts = self._embed(sorted({item.plan.sound for item in batch}))
@@ -38,17 +36,14 @@ class Inference:
                 out[i] = estimate
         return out  # type: ignore[return-value]
 
-    def _embed(self, phrases: list[str]) -> dict[str, torch.Tensor]:
-        return dict(zip(phrases, torch.from_numpy(embedding.encode(phrases)).to(self.device), strict=True))
+    def _embed(self, phrases: list[str]) -> dict[str, np.ndarray]:
+        return dict(zip(phrases, embedding.encode(phrases), strict=True))
 
-    def _forward(self, items: list[SeparationItem], texts: dict[str, torch.Tensor]) -> list[np.ndarray]:
+    def _forward(self, items: list[SeparationItem], texts: dict[str, np.ndarray]) -> list[np.ndarray]:
         """One pass over equal-length chunks, each queried with its plan's sound."""
-        mixture = torch.from_numpy(np.stack([np.asarray(i.audio, dtype=np.float32) for i in items])).to(self.device)
-        with torch.inference_mode():
-            spec = stft(mixture)
-            spans = np.stack(
-                [span_channel([(s.start, s.end, s.include) for s in i.spans], spec.shape[-1]) for i in items]
-            )
-            text = torch.stack([texts[i.plan.sound] for i in items])
-            named = istft(self.model(spec, text, torch.from_numpy(spans).to(self.device)) * spec, mixture.shape[1])
-        return list(named.cpu().numpy().astype(np.float32))
+        mixture = np.stack([np.asarray(i.audio, dtype=np.float32) for i in items])
+        spec = stft(mixture)
+        spans = np.stack([span_channel([(s.start, s.end, s.include) for s in i.spans], spec.shape[-1]) for i in items])
+        text = np.stack([texts[i.plan.sound] for i in items]).astype(np.float32)
+        named = istft(self.network.masks(spec, text, spans) * spec, mixture.shape[1])
+        return list(named)

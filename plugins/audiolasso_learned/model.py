@@ -1,10 +1,11 @@
-"""The text-queried mask network and its safetensors file.
+"""The text-queried mask network in torch (training) and its safetensors file.
 
 Per STFT frame the level-normalised log magnitude (all bins) and the span hint
 enter a stack of dilated 1-D convolutions over time; every block is modulated
 (FiLM) by the prompt's 384-d MiniLM embedding and sees the span hint again.
 A sigmoid mask over all bins picks the named sound out of the mixture's STFT.
 Convolutions over time only (bins are channels) keep it cheap on a CPU.
+The service runs the same network in numpy (``network``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,33 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from audiolasso_learned.features import BINS, log_magnitude
+from audiolasso_learned.features import BINS, EPS, HOP, N_FFT
 
 TEXT_DIM = 384
+
+_WINDOWS: dict[torch.device, torch.Tensor] = {}
+
+
+def _window(device: torch.device) -> torch.Tensor:
+    if device not in _WINDOWS:
+        _WINDOWS[device] = torch.hann_window(N_FFT, device=device)
+    return _WINDOWS[device]
+
+
+def stft(x: torch.Tensor) -> torch.Tensor:
+    """(batch, samples) float -> (batch, BINS, frames) complex: ``features.stft`` in torch."""
+    return torch.stft(x, N_FFT, HOP, window=_window(x.device), return_complex=True)
+
+
+def istft(spec: torch.Tensor, length: int) -> torch.Tensor:
+    return torch.istft(spec, N_FFT, HOP, window=_window(spec.device), length=length)
+
+
+def log_magnitude(spec: torch.Tensor) -> torch.Tensor:
+    """``features.log_magnitude`` in torch."""
+    mag = spec.abs()
+    scale = mag.pow(2).mean(dim=(1, 2), keepdim=True).clamp_min(EPS).sqrt()
+    return torch.log(mag / scale + 1e-3)
 
 
 @dataclass(frozen=True)

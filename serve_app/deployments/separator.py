@@ -28,6 +28,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import ray
 from ray import serve
 from ray.serve.metrics import Counter as MetricCounter
 from ray.serve.metrics import Histogram
@@ -56,11 +57,11 @@ DEFAULT_BATCHING: dict[str, Any] = {"max_batch_size": 8, "batch_wait_timeout_s":
 
 
 def pick_device(requested: str | None) -> str:
+    """The config's device, else cuda where Ray gave this replica a GPU (its deployment asked
+    for one), else the cpu: a CPU replica never imports torch to find out."""
     if requested:
         return requested
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if ray.is_initialized() and ray.get_gpu_ids() else "cpu"
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

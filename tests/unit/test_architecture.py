@@ -11,6 +11,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from support import REPO
 
 SERVE_APP = REPO / "serve_app"
@@ -88,7 +90,31 @@ print(sorted(m for m in ("torch", "torchaudio", "transformers") if m in sys.modu
 """
 
 
-def test_the_ingress_and_queue_worker_paths_never_load_torch():
-    result = subprocess.run([sys.executable, "-c", _NO_TORCH], capture_output=True, text=True, cwd=REPO, check=False)
+# What the CPU Separators do: pick their device, load the dsp and learned backends and
+# separate with each (span models included). They run in numpy and onnxruntime; torch is
+# for training and for GPU backends.
+_SEPARATORS_WITHOUT_TORCH = """
+import sys
+import numpy as np
+from serve_app.backend import SeparationItem, SpanHint
+from serve_app.deployments.separator import pick_device
+from serve_app.registry import get_backend
+from serve_app.understanding.reading import read
+
+device = pick_device(None)
+spans = [SpanHint(start=0.2, end=0.6, include=True), SpanHint(start=1.0, end=1.5, include=False)]
+for name, prompt in [("dsp", "isolate the piano"), ("dsp", "isolate the speaker"), ("learned", "isolate the drums")]:
+    backend = get_backend(name)()
+    backend.load(device)
+    audio = np.random.default_rng(0).standard_normal(2 * backend.info.sample_rate).astype(np.float32) * 0.1
+    plan = backend.prepare(audio, backend.info.sample_rate, backend.plan(read(prompt), spans), spans)
+    assert backend.separate([SeparationItem(audio=audio, plan=plan, spans=spans)])[0].shape == audio.shape
+print(device, sorted(m for m in ("torch", "torchaudio", "transformers") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(("script", "expected"), [(_NO_TORCH, "[]"), (_SEPARATORS_WITHOUT_TORCH, "cpu []")])
+def test_the_service_never_loads_torch_on_the_cpu(script, expected):
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stdout

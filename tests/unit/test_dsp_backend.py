@@ -210,3 +210,14 @@ def test_running_median_is_ndimages(shape, size, axis):
     window = [1, 1]
     window[axis] = size
     assert np.array_equal(median(x, size, axis), median_filter(x, size=tuple(window), mode="reflect"))
+
+
+@pytest.mark.parametrize("sr", [48000, 16000])
+def test_span_gate_mel_bank_is_torchaudios(sr):
+    """The voice gate's log-mel features use torchaudio's filter bank, built in numpy."""
+    import torchaudio.functional as AF
+
+    from audiolasso_dsp.spans import N_FFT, N_MELS, mel_bank
+
+    expected = AF.melscale_fbanks(N_FFT // 2 + 1, 50.0, min(8000.0, sr / 2), N_MELS, sr).numpy()
+    np.testing.assert_allclose(mel_bank(N_FFT // 2 + 1, sr), expected, atol=1e-5)  # torchaudio: float32

@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from audiolasso_corpora.sources import get as get_source
-from audiolasso_learned import SAMPLE_RATE
+from audiolasso_learned import SAMPLE_RATE, features
 from audiolasso_learned import model as net
 from audiolasso_learned.backend import WEIGHTS, LearnedBackend
-from audiolasso_learned.features import BINS, frames, stft
+from audiolasso_learned.features import BINS, frames
+from audiolasso_learned.network import Network
 from audiolasso_learned.training import effects, sources
 from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.mixtures import INSTRUMENTS, SCENES, sample
@@ -23,6 +24,7 @@ from serve_app.audio.metrics import si_sdr
 from serve_app.audio.resample import resample
 from serve_app.backend import SeparationItem, SpanHint
 from serve_app.registry import get_backend
+from serve_app.understanding import embedding
 from support.audio import load_fixture, speech_plus_noise
 from support.backends import plan_prompt, separate_prompt
 from support.concepts import piano_then_flute
@@ -163,13 +165,33 @@ def test_effects_keep_length_and_level(bank):
 
 def test_network_shapes_and_shipped_size():
     model = net.MaskNet().eval()
-    spec = stft(torch.randn(2, SAMPLE_RATE))
+    spec = net.stft(torch.randn(2, SAMPLE_RATE))
     with torch.inference_mode():
         mask = model(spec, torch.randn(2, 384), torch.zeros(2, spec.shape[-1]))
     assert mask.shape == (2, BINS, frames(SAMPLE_RATE)) and float(mask.min()) >= 0 and float(mask.max()) <= 1
     assert WEIGHTS.stat().st_size < 50e6
     shipped = net.load(WEIGHTS)
     assert sum(p.numel() for p in shipped.parameters()) == sum(p.numel() for p in model.parameters())
+
+
+def test_the_service_runs_the_trained_network_in_numpy():
+    """The Separator's numpy network and front end compute what the torch module trained."""
+    mixture, _, _ = speech_plus_noise(0.0, 2, sr=SAMPLE_RATE)
+    audio = np.stack([mixture, 0.1 * mixture[::-1]])
+    text = embedding.encode(["the speaker", "the background noise"])
+    spans = np.zeros((2, frames(audio.shape[1])), np.float32)
+    spans[0, 20:60], spans[1, 100:] = 1.0, -1.0
+    spec = features.stft(audio)
+    masks = Network(WEIGHTS).masks(spec, text, spans)
+    with torch.inference_mode():
+        model = net.load(WEIGHTS)
+        torch_spec = net.stft(torch.from_numpy(audio))
+        torch_masks = model(torch_spec, torch.from_numpy(text), torch.from_numpy(spans)).numpy()
+        torch_named = net.istft(torch.from_numpy(torch_masks) * torch_spec, audio.shape[1]).numpy()
+    np.testing.assert_allclose(spec, torch_spec.numpy(), atol=2e-4 * np.abs(spec).max())
+    np.testing.assert_allclose(masks, torch_masks, atol=1e-4)
+    named = features.istft(masks * spec, audio.shape[1])
+    assert min(si_sdr(named[i], torch_named[i]) for i in range(2)) > 80
 
 
 def test_entry_point_registers_the_backend():

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
-import torch
 
 from audiolasso_dsp import instruments, nmf
 from audiolasso_dsp.spectral import stft
@@ -96,8 +95,8 @@ def _note_list(notes: list[int]) -> list[tuple[float, float, int, int]]:
     return out
 
 
-def _frames(audio: np.ndarray) -> torch.Tensor:
-    V = stft(audio, instruments.N_FFT, instruments.HOP).abs()[: instruments.BINS]
+def _frames(audio: np.ndarray) -> np.ndarray:
+    V = np.abs(stft(audio, instruments.N_FFT, instruments.HOP)[: instruments.BINS])
     energy = V.sum(0)
     return V[:, energy > energy.max() * 1e-3]  # drop the silent gaps
 
@@ -110,7 +109,7 @@ def family_spectrogram(
     synthesis: bool,
     kits: bool,
     seed: int,
-) -> torch.Tensor:
+) -> np.ndarray:
     frames = []
     for soundfont in soundfonts:
         for program in cast("list[int | None] | None", programs) or [None]:
@@ -130,7 +129,7 @@ def family_spectrogram(
             assert source.split == "train", source.id
             audio = music.render_hydrogen(source, seq, np.random.default_rng(seed), duration, instruments.SAMPLE_RATE)
             frames.append(_frames(audio))
-    return torch.cat(frames, 1)
+    return np.concatenate(frames, 1)
 
 
 def main() -> None:
@@ -150,13 +149,13 @@ def main() -> None:
     args = parser.parse_args()
     for soundfont in args.soundfonts:
         _train_only(str(soundfont))
-    learnt = {}
+    learnt: dict[str, Any] = {}  # savez takes the arrays as keyword arguments
     for family, (programs, notes) in FAMILIES.items():
         V = family_spectrogram(
             family, args.soundfonts, programs, list(notes), not args.no_synthesis, not args.no_kits, args.seed
         )
         W, _ = nmf.learn(V, args.bases, ITERATIONS, seed=args.seed)
-        learnt[family] = W.numpy().astype(np.float16)
+        learnt[family] = W.astype(np.float16)
         print(f"{family}: {V.shape[1]} frames -> {args.bases} bases", flush=True)
     np.savez_compressed(args.out, **learnt)
 

@@ -15,8 +15,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import torch
-
 from audiolasso_learned.backend import LearnedBackend
 from serve_app.evaluation import LocalRunner, evaluate
 
@@ -35,7 +33,6 @@ def main() -> None:
     parser.add_argument("--without-spans", action="store_true")
     parser.add_argument("--out", type=Path, help="append the results (JSON lines)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
     for w in args.weights:
         summary = score(args.corpus, w, not args.without_spans)
         line = {"corpus": str(args.corpus), "weights": str(w), "spans": not args.without_spans, **summary}

@@ -35,7 +35,7 @@ import torch
 import yaml
 
 from audiolasso_learned import model as net
-from audiolasso_learned.features import frames, istft, span_channel, stft
+from audiolasso_learned.features import frames, span_channel
 from audiolasso_learned.training import bank as bank_io
 from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.mixtures import Example, sample
@@ -124,11 +124,11 @@ class Batcher:
 
         mixture = tensor("mixture")
         text = self.text([arrays["phrases"][i] for i in keep]).to(self.device)
-        return mixture, tensor("target"), stft(mixture), text, tensor("spans"), tensor("negative")
+        return mixture, tensor("target"), net.stft(mixture), text, tensor("spans"), tensor("negative")
 
 
 def estimate(model: net.MaskNet, mixture, spec, text, spans) -> torch.Tensor:
-    return istft(model(spec, text, spans) * spec, mixture.shape[1])
+    return net.istft(model(spec, text, spans) * spec, mixture.shape[1])
 
 
 def loss_of(est: torch.Tensor, mixture: torch.Tensor, target: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
