@@ -106,6 +106,10 @@ def machine_info() -> dict[str, Any]:
 
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+    with contextlib.suppress(Exception):
+        import threadpoolctl
+
+        info["blas_threads"] = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
         if torch.cuda.is_available():
             info["gpu"] = torch.cuda.get_device_name(0)
     with contextlib.suppress(Exception):
@@ -113,6 +117,18 @@ def machine_info() -> dict[str, Any]:
 
         info["ray"] = ray.__version__
     return info
+
+
+def limit_threads(n: int) -> None:
+    """Hold this process's compute to ``n`` threads, as Ray holds a replica with ``num_cpus`` n
+    (it sets OMP_NUM_THREADS): numpy's BLAS, and torch's pool where a backend uses torch."""
+    import threadpoolctl
+
+    threadpoolctl.threadpool_limits(n)
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(n)
 
 
 def free_port() -> int:

@@ -36,6 +36,7 @@ from typing import Any
 from bench.common import (
     LocalService,
     free_port,
+    limit_threads,
     machine_info,
     median,
     new_prefix,
@@ -380,12 +381,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--sample-rate", type=int, default=44100, help="input sample rate (default 44100)")
     p.add_argument("--channels", type=int, default=1, help="input channels (default 1)")
     p.add_argument(
-        "--torch-threads",
+        "--threads",
         type=int,
         default=1,
-        help="torch intra-op threads in this process; 1 matches a Separator replica with num_cpus 1 "
-        "(Ray sets OMP_NUM_THREADS to floor(num_cpus) in its workers); 0 keeps torch's "
-        "default (default 1)",
+        help="compute threads in this process (numpy's BLAS, torch); 1 matches a Separator replica with "
+        "num_cpus 1 (Ray sets OMP_NUM_THREADS to floor(num_cpus) in its workers); 0 keeps the "
+        "libraries' defaults (default 1)",
     )
     p.add_argument(
         "--profile",
@@ -408,10 +409,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "config": vars(args),
         "floor": "torch.stft (n_fft 2048, hop 512, hann) -> power soft mask -> torch.istft of the whole input",
     }
-    if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
+    if args.threads:
+        limit_threads(args.threads)
     rows, skipped = speed(args)
     result["speed"] = rows
     result["skipped_backends"] = skipped

@@ -31,6 +31,7 @@ from typing import Any
 from bench.common import (
     LocalService,
     free_port,
+    limit_threads,
     machine_info,
     median,
     new_prefix,
@@ -96,19 +97,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--prompt", default="isolate the speaker", help="job prompt (default 'isolate the speaker')")
     p.add_argument("--sample-rate", type=int, default=44100, help="input sample rate (default 44100)")
     p.add_argument(
-        "--torch-threads",
+        "--threads",
         type=int,
         default=1,
-        help="torch threads for the in-process baseline; 1 matches a Separator replica with num_cpus 1 (default 1)",
+        help="compute threads for the in-process baseline (numpy's BLAS, torch); 1 matches a Separator replica "
+        "with num_cpus 1 (default 1)",
     )
     p.add_argument("--redis-url", default=redis_url_default())
     p.add_argument("--num-cpus", type=int, default=None, help="logical CPUs given to the local Ray")
     p.add_argument("--output", help="JSON result path (default bench/results/time_to_result.json)")
     args = p.parse_args(argv)
 
-    import torch
-
-    torch.set_num_threads(args.torch_threads)
+    limit_threads(args.threads)
     durations = [float(d) for d in args.durations.split(",")]
     concurrency = [int(c) for c in args.concurrency.split(",")]
     combos = [(d, c) for d in durations for c in concurrency if d * c <= args.max_total_audio_s]
