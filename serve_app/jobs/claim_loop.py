@@ -38,6 +38,9 @@ class ClaimLoop(Generic[Item]):
         backoff = Backoff(f"{self.what} loop")
         while not self._stopping.is_set():
             await slots.acquire()
+            if self._stopping.is_set():  # stopped while every slot was busy: claim nothing more
+                slots.release()
+                break
             item = await self._redis_step(self.claim, backoff)
             if item is None:
                 slots.release()

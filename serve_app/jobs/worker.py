@@ -72,16 +72,16 @@ class JobWorker:
         """Stop claiming; let running jobs finish for up to ``grace_s``, then hand the rest
         back so another worker claims them at once. Returns the ids handed back."""
         self.stop()
-        running, held = dict(self.running), dict(self.claims)
-        if running:
-            await asyncio.wait(running.values(), timeout=grace_s)
+        if self.running:
+            await asyncio.wait(list(self.running.values()), timeout=grace_s)
         handed_back = []
-        for request_id, task in running.items():
+        # Read again after the grace: a claim that was on its way when the stop came is running now.
+        for request_id, task in list(self.running.items()):
             if task.done():
                 continue
+            claim = self.claims.get(request_id)  # the task forgets it when cancelled
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            claim = held.get(request_id)
             with contextlib.suppress(*UNAVAILABLE):  # then its lease runs out instead
                 if claim is not None and await self.jobs.release(claim):
                     handed_back.append(request_id)

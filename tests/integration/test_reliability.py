@@ -158,18 +158,24 @@ def test_a_full_disk_fails_the_job_retryably_and_never_stores_a_broken_result(re
         service.stop()
 
 
-def test_a_stopping_worker_hands_its_jobs_back_at_once(redis_url, tmp_path, slow_backend):
+@pytest.mark.parametrize("max_concurrent_jobs", [4, 1])
+def test_a_stopping_worker_hands_its_jobs_back_at_once(redis_url, tmp_path, slow_backend, max_concurrent_jobs):
     """A planned stop (what QueueWorker.__del__ does on a scale-down): the jobs it cannot
     finish in its grace period are claimed by another worker at once, well before the
-    visibility timeout, and the stop does not count as an attempt."""
+    visibility timeout, and the stop does not count as an attempt. With one job at a time
+    the second waits in the queue when the stop comes: the stopping worker, whose slot
+    the handed-back job frees, must not claim it (or the first again)."""
     settings = make_settings(redis_url, tmp_path, visibility_timeout_s=60.0)
-    service = LiveService(settings, {"lowpass": slow_backend}).start()
+    options = {"max_concurrent_jobs": max_concurrent_jobs}
+    service = LiveService(settings, {"lowpass": slow_backend}, worker_options=options).start()
     client = service.client(service.new_key())
     file_id = _upload(client)
     ids = [_submit(client, file_id) for _ in range(2)]
     wait_status(client, ids[0], until={"IN_PROGRESS"}, timeout=30)
     handed_back = service.call(service.worker.drain(grace_s=0.1))
     assert ids[0] in handed_back
+    time.sleep(0.5)  # a slot freed by the hand-back: the stopped worker must leave it empty
+    assert not service.worker.running
     stopped_at = time.monotonic()
     successor = service.ctx.job_worker(service.worker.separators, service.worker.planner)
     running = asyncio.run_coroutine_threadsafe(successor.run(), service.loop)
@@ -177,7 +183,7 @@ def test_a_stopping_worker_hands_its_jobs_back_at_once(redis_url, tmp_path, slow
         for request_id in ids:
             assert wait_status(client, request_id, timeout=30)["status"] == "COMPLETED"
         assert time.monotonic() - stopped_at < service.settings.visibility_timeout_s
-        assert service.call(service.ctx.jobs.get(ids[0])).attempts == 1
+        assert [service.call(service.ctx.jobs.get(i)).attempts for i in ids] == [1, 1]
     finally:
         successor.stop()
         running.result(30)

@@ -69,11 +69,13 @@ class LiveService:
         worker: bool = True,
         webhooks: bool = True,
         routes: dict[str, list[str]] | None = None,  # concept routes, as in a Serve config
+        worker_options: dict[str, int] | None = None,  # max_concurrent_jobs, chunks_in_flight
     ):
         self.settings = settings
         self.backends = backends
         self.routes = routes
         self.with_worker = worker
+        self.worker_options = worker_options or {}
         self.with_webhooks = webhooks
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -91,7 +93,7 @@ class LiveService:
         separators = {n: LocalSeparator(b) if isinstance(b, Backend) else b for n, b in self.backends.items()}
         planner = Planner({n: _planning_backend(b) for n, b in self.backends.items()}, self.routes)
         self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx, separators, planner), log_level="warning"))
-        self.worker = self.ctx.job_worker(separators, planner)
+        self.worker = self.ctx.job_worker(separators, planner, **self.worker_options)
         self.sender = self.ctx.webhook_sender()
         tasks = [asyncio.create_task(self.server.serve(sockets=[sock]))]
         if self.with_worker:
