@@ -100,6 +100,9 @@ def local_process_defaults() -> None:
     # Serve kills a proxy that is not ready after 3 checks of 5 s; on a busy laptop
     # importing it takes longer.
     os.environ.setdefault("RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S", "30")
+    # Ray starts an idle worker for the first driver; Serve's replicas are actors with
+    # processes of their own, so locally it only held 88 MB (bench/README.md, 4).
+    os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
     # (MALLOC_ARENA_MAX=2 was tried: 220 MB less at the peaks, but concurrent jobs ran up to
     # 1.6x slower in the Separators' threads: bench/README.md, 4.)
 
