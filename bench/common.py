@@ -237,10 +237,13 @@ def service_config(
         spec["device"] = device
     app["args"]["backends"] = [spec]
     # Concept routes may name only deployed backends: keep those served by this one alone.
-    routes = app["args"].get("routes") or {}
-    app["args"]["routes"] = {
-        concept: keys for concept, keys in routes.items() if set([keys] if isinstance(keys, str) else keys) == {backend}
-    }
+    for field in ("routes", "routes_without_spans"):
+        routes = app["args"].get(field) or {}
+        app["args"][field] = {
+            concept: keys
+            for concept, keys in routes.items()
+            if set([keys] if isinstance(keys, str) else keys) == {backend}
+        }
     worker = app["args"].setdefault("worker", {})
     if max_concurrent_jobs:
         worker["max_concurrent_jobs"] = max_concurrent_jobs

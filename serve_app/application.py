@@ -8,6 +8,7 @@
           options: {}          # passed to the backend
           device: null         # null: cuda where the deployment has a GPU, else cpu
       routes: {piano: [dsp, learned]} # optional: concept -> deployed backend key(s)
+      routes_without_spans: {piano: learned} # optional: the same, for jobs without span hints
       worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
 
 Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
@@ -16,7 +17,8 @@ can set replicas, autoscaling and ``user_config`` (batch size) for each. Each
 backend entry is one Separator, routed to by its key (``serve_app.routing``);
 the same backend may be listed once per variant. ``routes`` send jobs that
 name no backend to another deployed backend by the concept the default
-backend reads in the prompt (``serve_app.routing.concept_route``).
+backend reads in the prompt (``serve_app.routing.concept_route``);
+``routes_without_spans`` replace a concept's route for jobs with no span hints.
 """
 
 from __future__ import annotations
@@ -62,9 +64,11 @@ class AppArgs(BaseModel):
     backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
     # concept -> backend key(s), for jobs that name no backend; several keys: their estimates are averaged
     routes: dict[str, list[str]] = {}
+    # the same for jobs without span hints, where the measured choice differs (replaces ``routes`` there)
+    routes_without_spans: dict[str, list[str]] = {}
     worker: WorkerSpec = WorkerSpec()
 
-    @field_validator("routes", mode="before")
+    @field_validator("routes", "routes_without_spans", mode="before")
     @classmethod
     def _listed(cls, routes: Any) -> Any:
         return {c: [k] if isinstance(k, str) else k for c, k in routes.items()} if isinstance(routes, dict) else routes
@@ -74,13 +78,14 @@ class AppArgs(BaseModel):
         keys = [b.key for b in self.backends]
         if len(set(keys)) != len(keys):
             raise ValueError(f"each backend and variant may be listed once; got {keys}")
-        for concept, routed in self.routes.items():
-            if concept not in BY_NAME:
-                raise ValueError(f"routes: unknown concept {concept!r}; known: {sorted(BY_NAME)}")
-            if not routed or len(set(routed)) != len(routed):
-                raise ValueError(f"routes: {concept} needs one or more distinct backends; got {routed}")
-            if missing := [key for key in routed if key not in keys]:
-                raise ValueError(f"routes: {concept} -> {missing}, which is not deployed; deployed: {keys}")
+        for field, routes in (("routes", self.routes), ("routes_without_spans", self.routes_without_spans)):
+            for concept, routed in routes.items():
+                if concept not in BY_NAME:
+                    raise ValueError(f"{field}: unknown concept {concept!r}; known: {sorted(BY_NAME)}")
+                if not routed or len(set(routed)) != len(routed):
+                    raise ValueError(f"{field}: {concept} needs one or more distinct backends; got {routed}")
+                if missing := [key for key in routed if key not in keys]:
+                    raise ValueError(f"{field}: {concept} -> {missing}, which is not deployed; deployed: {keys}")
         return self
 
 
@@ -101,6 +106,6 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
         ).bind(backend.name, backend.variant, backend.options, backend.device)
     options = {backend.key: backend.options for backend in spec.backends}
     worker = QueueWorker.bind(  # type: ignore[attr-defined]
-        separators, options, spec.routes, **spec.worker.model_dump()
+        separators, options, spec.routes, spec.routes_without_spans, **spec.worker.model_dump()
     )
-    return Ingress.bind(worker, separators, options, spec.routes)  # type: ignore[attr-defined]
+    return Ingress.bind(worker, separators, options, spec.routes, spec.routes_without_spans)  # type: ignore[attr-defined]

@@ -44,6 +44,8 @@ class ServiceContext:
     idempotency: IdempotencyKeys
     backends: list[str]  # deployed backends, by name; the first is the default
     routes: dict[str, list[str]] = field(default_factory=dict)  # concept -> backend keys (serve_app.routing)
+    # Where jobs without span hints go instead, for the concepts listed.
+    routes_without_spans: dict[str, list[str]] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)  # RayMetrics inside the deployments
 
     def job_worker(self, separators: Mapping[str, SeparatorClient], planner: Planner, **options: int) -> JobWorker:
@@ -67,6 +69,7 @@ class ServiceContext:
         backends: list[str],
         redis: aioredis.Redis | None = None,
         routes: Mapping[str, list[str]] | None = None,
+        routes_without_spans: Mapping[str, list[str]] | None = None,
         metrics: Metrics | None = None,
     ) -> ServiceContext:
         redis = redis or connect(settings)
@@ -96,5 +99,6 @@ class ServiceContext:
             idempotency=IdempotencyKeys(redis, keys),
             backends=list(backends),
             routes=dict(routes or {}),
+            routes_without_spans=dict(routes_without_spans or {}),
             metrics=metrics or Metrics(),
         )

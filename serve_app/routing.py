@@ -9,8 +9,10 @@ store the key, the worker routes by it, and clients choose it with the
 A deployment may also route by *concept* (``routes`` in the Serve config):
 a job that names no backend is read by the default backend, and when the
 sound it asks for has a route, the routed backend serves it instead, or the
-routed backends together, their estimates averaged. The routes come from
-measurement (docs/learned.md), not from taste.
+routed backends together, their estimates averaged. ``routes_without_spans``
+replaces a concept's route for jobs that give no span hints (span hints help
+some backends far more than others). The routes come from measurement
+(docs/learned.md), not from taste.
 """
 
 from __future__ import annotations

@@ -57,12 +57,23 @@ def settings(redis_url, tmp_path):
 @pytest.fixture(scope="module")
 def live_service(redis_url, tmp_path_factory):
     """Start services for this module, stopped when it ends:
-    ``live_service({"dsp": backend}, worker=True, webhooks=True, routes=None, **settings)``."""
+    ``live_service({"dsp": backend}, worker=True, webhooks=True, routes=None, routes_without_spans=None,
+    **settings)``."""
     started: list[LiveService] = []
 
-    def start(backends, *, worker: bool = True, webhooks: bool = True, routes=None, **overrides) -> LiveService:
+    def start(
+        backends, *, worker: bool = True, webhooks: bool = True, routes=None, routes_without_spans=None, **overrides
+    ) -> LiveService:
         settings = make_settings(redis_url, tmp_path_factory.mktemp("data"), **overrides)
-        started.append(LiveService(settings, backends, worker=worker, webhooks=webhooks, routes=routes).start())
+        service = LiveService(
+            settings,
+            backends,
+            worker=worker,
+            webhooks=webhooks,
+            routes=routes,
+            routes_without_spans=routes_without_spans,
+        )
+        started.append(service.start())
         return started[-1]
 
     yield start

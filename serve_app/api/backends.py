@@ -52,6 +52,11 @@ class BackendsResponse(BaseModel):
         "(as the default backend reads the prompt) is served by the backend keys given here; with several, "
         "each separates it and their estimates are averaged.",
     )
+    routes_without_spans: dict[str, list[str]] = Field(
+        {},
+        description="The same for requests without span hints, where they differ: these replace the routes "
+        "above for such requests.",
+    )
 
 
 async def get_separators(request: Request) -> Mapping[str, SeparatorClient]:
@@ -111,5 +116,8 @@ async def list_backends(
         for i, (key, info, status) in enumerate(zip(keys, infos, statuses, strict=True))
     ]
     return BackendsResponse(
-        backends=views, visual_prompting=any(v.capabilities.visual for v in views), routes=ctx.routes
+        backends=views,
+        visual_prompting=any(v.capabilities.visual for v in views),
+        routes=ctx.routes,
+        routes_without_spans=ctx.routes_without_spans,
     )

@@ -28,6 +28,7 @@ class Ingress:
         separators: dict[str, DeploymentHandle],
         options: dict[str, dict[str, Any]],
         routes: dict[str, list[str]],
+        routes_without_spans: dict[str, list[str]] | None = None,
     ):
         # Binding the worker makes it part of the application graph, so Serve
         # deploys (and health-checks) it with the Ingress. The separators, by
@@ -37,13 +38,14 @@ class Ingress:
         self.separators = separators
         self.options = options
         self.routes = routes
+        self.routes_without_spans = routes_without_spans or {}
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         # Built in the replica, after __init__, so the app holds this
         # process's Redis connection. The prompt model loads now, before the
         # replica serves, rather than in the first submit.
         read("isolate the speaker")
-        planner = Planner.for_deployment(self.options, self.routes)
+        planner = Planner.for_deployment(self.options, self.routes, self.routes_without_spans)
         # What each backend can do is known here, and whether it is up is asked for briefly: a
         # Separator scaled to zero must not hold a submit or a listing while its model loads.
         separators = {
@@ -51,7 +53,13 @@ class Ingress:
             for key, handle in self.separators.items()
         }
         return create_api(
-            ServiceContext.create(get_settings(), list(self.separators), routes=self.routes, metrics=RayMetrics()),
+            ServiceContext.create(
+                get_settings(),
+                list(self.separators),
+                routes=self.routes,
+                routes_without_spans=self.routes_without_spans,
+                metrics=RayMetrics(),
+            ),
             separators,
             planner,
         )

@@ -33,6 +33,7 @@ class QueueWorker:
         separators: dict[str, DeploymentHandle],
         options: dict[str, dict[str, Any]],
         routes: dict[str, list[str]],
+        routes_without_spans: dict[str, list[str]] | None = None,
         max_concurrent_jobs: int = 4,
         chunks_in_flight: int = 4,
         drain_grace_s: float = 15.0,
@@ -42,7 +43,7 @@ class QueueWorker:
         self.ctx = ctx
         self.worker = ctx.job_worker(
             {name: HandleSeparator(handle) for name, handle in separators.items()},
-            Planner.for_deployment(options, routes),
+            Planner.for_deployment(options, routes, routes_without_spans),
             max_concurrent_jobs=max_concurrent_jobs,
             chunks_in_flight=chunks_in_flight,
         )

@@ -58,20 +58,30 @@ class Planner:
     """Plans jobs with in-process instances of the deployed backends (constructed,
     not loaded: ``Backend.plan`` needs no model)."""
 
-    def __init__(self, backends: Mapping[str, Backend], routes: Mapping[str, list[str]] | None = None):
+    def __init__(
+        self,
+        backends: Mapping[str, Backend],
+        routes: Mapping[str, list[str]] | None = None,
+        routes_without_spans: Mapping[str, list[str]] | None = None,
+    ):
         self.backends = dict(backends)
         self.routes = dict(routes or {})
+        # Jobs without span hints: these concepts' routes replace the ones above.
+        self.unmarked_routes = {**self.routes, **(routes_without_spans or {})}
 
     @classmethod
     def for_deployment(
-        cls, options: Mapping[str, dict[str, Any]], routes: Mapping[str, list[str]] | None = None
+        cls,
+        options: Mapping[str, dict[str, Any]],
+        routes: Mapping[str, list[str]] | None = None,
+        routes_without_spans: Mapping[str, list[str]] | None = None,
     ) -> Planner:
         """A planner for the deployed backends: their options by key (``serve_app.routing``)."""
         backends = {}
         for key, opts in options.items():
             name, variant = split_key(key)
             backends[key] = get_backend(name)(variant, opts)
-        return cls(backends, routes)
+        return cls(backends, routes, routes_without_spans)
 
     async def plan(self, job_input: Mapping[str, Any], key: str, available: Availability = _always) -> JobPlan:
         """The plan for a job's ``input`` submitted to backend ``key``. Raises a 422
@@ -88,7 +98,8 @@ class Planner:
         members = [submitted]
         # The client's choice stays, and so does the backend a visual prompt was accepted for.
         chosen = any(job_input.get(f) is not None for f in ("backend", "model_variant", "video_url"))
-        routed = concept_route(self.routes, reading.target.concept, key, chosen)
+        routes = self.routes if spans else self.unmarked_routes
+        routed = concept_route(routes, reading.target.concept, key, chosen)
         if routed and all(k in self.backends for k in routed) and all([await available(k) for k in routed]):
             try:
                 members = [

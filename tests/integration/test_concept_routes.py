@@ -22,12 +22,14 @@ from serve_app.routing import concept_route
 from support.service import InProcessHandle, wait_status
 
 SR = 48_000
-ROUTES = {"piano": ["learned"], "drums": ["dsp", "learned"]}
+ROUTES = {"piano": ["learned"], "drums": ["dsp", "learned"], "woodwinds": ["dsp", "learned"]}
+ROUTES_WITHOUT_SPANS = {"woodwinds": ["learned"]}
 
 
 @pytest.fixture(scope="module")
 def service(live_service, dsp_backend, learned_backend):
-    return live_service({"dsp": dsp_backend, "learned": learned_backend}, routes=ROUTES)
+    backends = {"dsp": dsp_backend, "learned": learned_backend}
+    return live_service(backends, routes=ROUTES, routes_without_spans=ROUTES_WITHOUT_SPANS)
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +81,30 @@ def test_a_clients_own_choice_is_never_rerouted(client, file_id, choice):
     assert result["backend"] == "dsp" and result["interpretation"]["method"].startswith("nmf-dictionary-piano")
 
 
+def test_a_job_without_span_hints_takes_its_own_route_where_one_is_given(client, file_id):
+    """Span hints make dsp's span models strong; without them the measured choice may differ."""
+    marked = served_by(client, file_id, "isolate the flute", spans=[{"start": 0.2, "end": 0.8, "include": True}])
+    assert marked["backend"] == "dsp+learned" and marked["interpretation"]["concept"] == "woodwinds"
+    unmarked = served_by(client, file_id, "isolate the flute")
+    assert unmarked["backend"] == "learned" and unmarked["interpretation"]["method"] == "learned-mask"
+    # Concepts without such a route keep theirs either way.
+    assert served_by(client, file_id, "isolate the drums")["backend"] == "dsp+learned"
+
+
 def test_backends_lists_the_routes(client):
-    assert client.get("/v1/backends").json()["routes"] == ROUTES
+    listed = client.get("/v1/backends").json()
+    assert listed["routes"] == ROUTES and listed["routes_without_spans"] == ROUTES_WITHOUT_SPANS
 
 
 def test_a_single_backend_route_may_be_written_as_a_string():
-    args = AppArgs.model_validate({"backends": [{"name": "dsp"}, {"name": "learned"}], "routes": {"piano": "learned"}})
-    assert args.routes == {"piano": ["learned"]}
+    args = AppArgs.model_validate(
+        {
+            "backends": [{"name": "dsp"}, {"name": "learned"}],
+            "routes": {"piano": "learned"},
+            "routes_without_spans": {"woodwinds": "learned"},
+        }
+    )
+    assert args.routes == {"piano": ["learned"]} and args.routes_without_spans == {"woodwinds": ["learned"]}
 
 
 def test_a_route_to_a_backend_that_failed_to_load_leaves_the_job_on_the_default(dsp_backend, tmp_path):
@@ -135,6 +154,7 @@ def test_route_rule():
         ({"piano": []}, "distinct"),
     ],
 )
-def test_routes_must_name_known_concepts_and_deployed_backends(routes, message):
-    with pytest.raises(pydantic.ValidationError, match=message):
-        AppArgs.model_validate({"backends": [{"name": "dsp"}, {"name": "learned"}], "routes": routes})
+@pytest.mark.parametrize("field", ["routes", "routes_without_spans"])
+def test_routes_must_name_known_concepts_and_deployed_backends(routes, message, field):
+    with pytest.raises(pydantic.ValidationError, match=f"{field}: .*{message}"):
+        AppArgs.model_validate({"backends": [{"name": "dsp"}, {"name": "learned"}], field: routes})

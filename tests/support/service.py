@@ -69,11 +69,13 @@ class LiveService:
         worker: bool = True,
         webhooks: bool = True,
         routes: dict[str, list[str]] | None = None,  # concept routes, as in a Serve config
+        routes_without_spans: dict[str, list[str]] | None = None,
         worker_options: dict[str, int] | None = None,  # max_concurrent_jobs, chunks_in_flight
     ):
         self.settings = settings
         self.backends = backends
         self.routes = routes
+        self.routes_without_spans = routes_without_spans
         self.with_worker = worker
         self.worker_options = worker_options or {}
         self.with_webhooks = webhooks
@@ -86,12 +88,15 @@ class LiveService:
         self.loop.run_until_complete(self._serve())
 
     async def _serve(self) -> None:
-        self.ctx = ServiceContext.create(self.settings, list(self.backends), routes=self.routes)
+        self.ctx = ServiceContext.create(
+            self.settings, list(self.backends), routes=self.routes, routes_without_spans=self.routes_without_spans
+        )
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         separators = {n: LocalSeparator(b) if isinstance(b, Backend) else b for n, b in self.backends.items()}
-        planner = Planner({n: _planning_backend(b) for n, b in self.backends.items()}, self.routes)
+        backends = {n: _planning_backend(b) for n, b in self.backends.items()}
+        planner = Planner(backends, self.routes, self.routes_without_spans)
         self.server = uvicorn.Server(uvicorn.Config(create_api(self.ctx, separators, planner), log_level="warning"))
         self.worker = self.ctx.job_worker(separators, planner, **self.worker_options)
         self.sender = self.ctx.webhook_sender()

@@ -21,6 +21,7 @@ def test_the_rayservice_deploys_the_local_application():
     cluster_args, local_args = AppArgs.model_validate(cluster.args), AppArgs.model_validate(local.args)
     assert [b.key for b in cluster_args.backends] == [b.key for b in local_args.backends]
     assert cluster_args.routes == local_args.routes
+    assert cluster_args.routes_without_spans == local_args.routes_without_spans
     assert {d.name for d in cluster.deployments} == {d.name for d in local.deployments}
 
 

@@ -10,9 +10,11 @@ the dsp backend reads the prompt) three candidates are scored on every case
 run: ``dsp``, ``learned`` and their mean (``dsp+learned``, computed from the
 written estimates). A candidate replaces dsp for the concept when it beats dsp
 on every case run of it, and by at least ``--margin`` dB on average; the best
-such candidate is routed. Prints the per-concept table, the ``routes:`` block
-for a Serve config, and per category the means of dsp, learned, the ensemble
-everywhere and the routed combination. Routes chosen and scored on the same
+such candidate is routed. Routes are chosen on the runs with span hints, and
+again on those without: where the second choice differs it goes in
+``routes_without_spans``. Prints the per-concept table, the ``routes:`` and
+``routes_without_spans:`` blocks for a Serve config, and per category the means
+of dsp, learned, the ensemble everywhere and the routed combination. Routes chosen and scored on the same
 corpus flatter the combination: measure it again on material they were not
 chosen on.
 """
@@ -45,6 +47,11 @@ def _estimate(run: Path, case_id: str, length: int) -> np.ndarray:
 def _concept(row: dict) -> str:
     """The concept dsp read in the case's prompt ("?" where it refused the prompt)."""
     return (row["interpretation"] or {}).get("concept", "?")
+
+
+def with_spans(run: Path) -> bool:
+    """Whether the run gave the cases' span hints (``audiolasso eval`` without ``--without-spans``)."""
+    return bool(json.loads(run.read_text()).get("spans", True))
 
 
 def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
@@ -84,6 +91,25 @@ def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float)
     return routes, by_concept
 
 
+def choose_routes_by_spans(
+    marked: list[tuple[Scores, dict[str, dict]]], unmarked: list[tuple[Scores, dict[str, dict]]], margin_db: float
+) -> tuple[dict[str, str], dict[str, str], dict]:
+    """(routes chosen on the runs with span hints, the choices without them where those differ,
+    concept -> candidate -> SI-SDRi of every case run). With runs of one kind only, that kind
+    chooses the routes and nothing differs."""
+    routes, by_concept = choose_routes(marked or unmarked, margin_db)
+    if not (marked and unmarked):
+        return routes, {}, by_concept
+    chosen, by_concept_unmarked = choose_routes(unmarked, margin_db)
+    differing = {
+        c: chosen.get(c, "dsp") for c in sorted({*routes, *chosen}) if chosen.get(c, "dsp") != routes.get(c, "dsp")
+    }
+    for concept, runs in by_concept_unmarked.items():
+        for name, values in runs.items():
+            by_concept[concept][name] += values
+    return routes, differing, by_concept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsp", type=Path, nargs="+", required=True)
@@ -97,21 +123,24 @@ def main() -> None:
     if len(args.score_dsp) != len(args.score_learned):
         parser.error("give one --score-learned run per --score-dsp run")
     pairs = [score_pair(d, lr) for d, lr in zip(args.dsp, args.learned, strict=True)]
-    routes, by_concept = choose_routes(pairs, args.margin)
+    marked = [pair for pair, run in zip(pairs, args.dsp, strict=True) if with_spans(run)]
+    unmarked = [pair for pair, run in zip(pairs, args.dsp, strict=True) if not with_spans(run)]
+    routes, routes_without_spans, by_concept = choose_routes_by_spans(marked, unmarked, args.margin)
     scored = [score_pair(d, lr) for d, lr in zip(args.score_dsp, args.score_learned, strict=True)]
-    print("concept\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute")
+    print("concept\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute\twithout spans")
     for concept, runs in sorted(by_concept.items()):
         means = "\t".join(f"{np.mean(runs[name]):.2f}" for name in CANDIDATES)
-        print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{routes.get(concept, 'dsp')}")
-    print(
-        "\nroutes:" + "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in routes.items())
-        if routes
-        else "\nroutes: {}"
-    )
-    for path, (scores, rows) in zip([*args.dsp, *args.score_dsp], [*pairs, *scored], strict=True):
+        route = routes.get(concept, "dsp")
+        print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{route}\t{routes_without_spans.get(concept, route)}")
+    for block, table_routes in (("routes", routes), ("routes_without_spans", routes_without_spans)):
+        entries = "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in table_routes.items())
+        print(f"\n{block}:{entries or ' {}'}")
+    runs = [*args.dsp, *args.score_dsp]
+    for path, (scores, rows) in zip(runs, [*pairs, *scored], strict=True):
+        used = routes if with_spans(path) else {**routes, **routes_without_spans}
         table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for case_id, row in rows.items():
-            chosen = routes.get(_concept(row), "dsp")
+            chosen = used.get(_concept(row), "dsp")
             for group in (row["category"], "OVERALL"):
                 for name in CANDIDATES:
                     table[group][name].append(scores[case_id][name])
