@@ -14,9 +14,9 @@ such candidate is routed. Routes are chosen on the runs with span hints, and
 again on those without: where the second choice differs it goes in
 ``routes_without_spans``. Prints the per-concept table, the ``routes:`` and
 ``routes_without_spans:`` blocks for a Serve config, and per category the means
-of dsp, learned, the ensemble everywhere and the routed combination. Routes chosen and scored on the same
-corpus flatter the combination: measure it again on material they were not
-chosen on.
+of dsp, learned, the ensemble everywhere and the routed combination. Routes
+chosen and scored on the same corpus flatter the combination: measure it again
+on material they were not chosen on.
 """
 
 from __future__ import annotations
