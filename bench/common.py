@@ -106,12 +106,12 @@ def machine_info() -> dict[str, Any]:
 
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
     with contextlib.suppress(Exception):
         import threadpoolctl
 
         info["blas_threads"] = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
     with contextlib.suppress(Exception):
         import ray
 

@@ -1,7 +1,7 @@
 """Which method separates each sound concept, by name. The Ingress plans with this
 table alone; the recipes behind the names (``methods.RECIPES``) load DeepFilterNet
-and the instrument dictionaries, only in the Separator. The choices were made by measurement on the dev
-corpus (see docs/quality.md).
+and the instrument dictionaries, only in the Separator. The choices were made by
+measurement on the dev corpus (see docs/quality.md).
 """
 
 from __future__ import annotations
