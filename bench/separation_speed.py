@@ -282,13 +282,18 @@ def speed(args) -> tuple[list[dict], list[dict]]:
 
 
 # --- service memory ------------------------------------------------------------------
+TOTAL = "all at once"
+
+
 def sample_memory(groups: dict[str, list], seconds: float | None, until=None, interval_s: float = 0.5) -> dict:
     """RSS and PSS (MB) summed per group of processes: median and peak over the window.
     PSS splits pages shared between processes (torch's libraries in every replica, say)
-    among them, so the groups' PSS add up to what the service holds; their RSS do not."""
+    among them, so the groups' PSS add up to what the service holds; their RSS do not.
+    The groups rarely peak at the same moment, so ``TOTAL`` (all groups in one sample)
+    peaks below the sum of their peaks: what the service held at its fullest."""
     import psutil
 
-    samples: dict[str, dict[str, list[float]]] = {n: {"rss": [], "pss": []} for n in groups}
+    samples: dict[str, dict[str, list[float]]] = {n: {"rss": [], "pss": []} for n in [*groups, TOTAL]}
     end = time.monotonic() + (seconds or 0)
     while True:
         for name, procs in groups.items():
@@ -299,6 +304,8 @@ def sample_memory(groups: dict[str, list], seconds: float | None, until=None, in
                     rss, pss = rss + info.rss / 2**20, pss + info.pss / 2**20
             samples[name]["rss"].append(rss)
             samples[name]["pss"].append(pss)
+        for kind in ("rss", "pss"):
+            samples[TOTAL][kind].append(sum(samples[name][kind][-1] for name in groups))
         if until is not None:
             if until():
                 break
@@ -446,8 +453,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "load_peak_pss_mb": mem["load"][name]["pss_peak"],
             }
             for name in sorted(mem["idle"], key=lambda n: -mem["load"][n]["pss_peak"])
+            if name != TOTAL
         ]
-        mem_rows.append({"process": "total", **{k: sum(r[k] for r in mem_rows) for k in columns}})
+        mem_rows.append({"process": "total (sum of the peaks)", **{k: sum(r[k] for r in mem_rows) for k in columns}})
+        mem_rows.append(
+            {
+                "process": "total (at its fullest)",
+                "idle_rss_mb": mem["idle"][TOTAL]["rss_median"],
+                "idle_pss_mb": mem["idle"][TOTAL]["pss_median"],
+                "load_peak_rss_mb": mem["load"][TOTAL]["rss_peak"],
+                "load_peak_pss_mb": mem["load"][TOTAL]["pss_peak"],
+            }
+        )
         result["memory_table"] = mem_rows
         print(f"\nService memory (MB), idle and under load ({mem['load_desc']}, {mem['load_wall_s']:.1f} s):")
         print(table(mem_rows))

@@ -76,7 +76,7 @@ def decode(path: str | os.PathLike, limits: AudioLimits | None = None) -> tuple[
                 total += len(block)
                 if total > max_frames:
                     raise _too_long(limits, total / info.sample_rate)
-                blocks.append(block)
+                blocks.append(block.T.copy())  # (channels, frames): no transposed copy of the whole
     except (sf.SoundFileError, RuntimeError) as exc:
         raise AudioError(
             f"The audio is corrupt or truncated: decoding failed after {total / info.sample_rate:.1f} s "
@@ -85,7 +85,8 @@ def decode(path: str | os.PathLike, limits: AudioLimits | None = None) -> tuple[
         ) from exc
     if total == 0:
         raise AudioError("The audio file contains no samples.", type=ErrorType.EMPTY_AUDIO)
-    audio = np.ascontiguousarray(np.concatenate(blocks).T)
+    audio = np.concatenate(blocks, axis=1)
+    del blocks
     if not np.isfinite(audio).all():
         raise AudioError("The audio contains NaN or infinite sample values.", type=ErrorType.INVALID_AUDIO_SAMPLES)
     return audio, info.sample_rate

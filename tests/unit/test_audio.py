@@ -14,7 +14,7 @@ from serve_app.audio.decode import AudioInfo, decode, probe
 from serve_app.audio.encode import encode
 from serve_app.audio.formats import ENCODINGS, encoding_for
 from serve_app.audio.metrics import si_sdr
-from serve_app.audio.resample import resample
+from serve_app.audio.resample import resample, resampled_length
 from serve_app.config import AudioLimits
 from serve_app.errors import AudioError, ServiceError
 from support.audio import AUDIO_DIR
@@ -166,6 +166,14 @@ def test_resample_length_and_content():
     assert si_sdr(y[0, 1000:-1000], expected[1000:-1000]) > 40
 
 
+@pytest.mark.parametrize(("from_sr", "to_sr"), [(44100, 48000), (48000, 44100), (22050, 16000), (8000, 8000)])
+@pytest.mark.parametrize("n", [1, 147, 160, 44101, 100003])
+def test_resampled_length_is_what_resample_returns(from_sr, to_sr, n):
+    # The worker plans a member's chunks from this before it resamples the mixture.
+    x = np.zeros((1, n), np.float32)
+    assert resampled_length(n, from_sr, to_sr) == resample(x, from_sr, to_sr).shape[1]
+
+
 # --- windows and overlap-add --------------------------------------------------
 
 
@@ -232,7 +240,8 @@ def test_overlap_add_rejects_short_pieces():
 
 
 def test_encode_wav_is_exact(tmp_path):
-    x = np.random.default_rng(1).uniform(-1.5, 1.5, (2, 4800)).astype(np.float32)
+    # Longer than a few of the blocks encode writes at a time, and not a multiple of one.
+    x = np.random.default_rng(1).uniform(-1.5, 1.5, (2, 3 * 65536 + 4800)).astype(np.float32)
     path = tmp_path / "out.wav"
     size, rate = encode(x, 48000, ENCODINGS["wav"], path)
     assert size == path.stat().st_size > x.nbytes and rate == 48000
