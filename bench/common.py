@@ -321,7 +321,6 @@ class LocalService:
 
         self._tmp = tempfile.TemporaryDirectory(prefix="audiolasso-bench-")
         self._saved_env = dict(os.environ)
-        local_process_defaults()
         os.environ.update(
             {
                 "AUDIOLASSO_REDIS_URL": self.redis_url,
@@ -330,6 +329,8 @@ class LocalService:
                 **self.env,
             }
         )
+        # After the update: AUDIOLASSO_HAPROXY=true, from the shell or ``env``, deploys behind HAProxy.
+        local_process_defaults()
         env = {k: v for k, v in os.environ.items() if k.startswith("AUDIOLASSO_")}
         env.update(self.env)  # e.g. RAY_SERVE_* knobs for an experiment
         t = time.perf_counter()

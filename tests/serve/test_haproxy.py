@@ -73,6 +73,21 @@ def test_haproxy_answers_on_the_http_port(front_door):
         assert anonymous.get("/v1/files").status_code == 401
 
 
+def test_the_ingress_replica_runs_with_the_throughput_settings(front_door):
+    # What bench/README.md 1 measured the front door with: the Ingress's code on its replica's
+    # own event loop, request-path logs buffered (serve_app.launcher.haproxy_environment).
+    replicas = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "ServeReplica" in " ".join(p.cmdline()) and "Ingress" in " ".join(p.cmdline())
+    ]
+    assert replicas, "no Ingress replica process found"
+    env = replicas[0].environ()
+    assert env.get("RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD") == "0"
+    assert env.get("RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP") == "0"
+    assert env.get("RAY_SERVE_REQUEST_PATH_LOG_BUFFER_SIZE") == "1000"
+
+
 def test_a_job_streams_and_downloads_through_haproxy(client):
     mix, _, sr = speech_plus_noise(snr_db=0.0, seed=11)
     buf = io.BytesIO()
