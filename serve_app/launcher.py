@@ -92,7 +92,7 @@ def haproxy_environment() -> dict[str, str]:
     # Three of Ray's throughput-optimised settings (RAY_SERVE_THROUGHPUT_OPTIMIZED's, without
     # its gRPC between deployments, which audio arrays travel, and without its logs off stderr)
     # run a replica's code on its own event loop instead of a second loop's thread and buffer
-    # the request-path logs: 1.18 -> 1.01 ms of CPU per submit, 0.40-0.49x -> 0.54-0.59x the
+    # the request-path logs: 1.18 -> 0.98-1.05 ms of CPU per submit, 0.40-0.49x -> 0.50-0.62x the
     # bare FastAPI app's throughput (bench/README.md 1). A user's own values win.
     tuned = {
         "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
