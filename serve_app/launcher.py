@@ -91,9 +91,10 @@ def haproxy_environment() -> dict[str, str]:
     # With HAProxy in front, the Ingress replica's own CPU per request sets the submit rate.
     # Three of Ray's throughput-optimised settings (RAY_SERVE_THROUGHPUT_OPTIMIZED's, without
     # its gRPC between deployments, which audio arrays travel, and without its logs off stderr)
-    # run a replica's code on its own event loop instead of a second loop's thread and buffer
-    # the request-path logs: 1.18 -> 0.98-1.05 ms of CPU per submit, 0.40-0.49x -> 0.50-0.62x the
-    # bare FastAPI app's throughput (bench/README.md 1). A user's own values win.
+    # run every replica's code on its own event loop instead of a second loop's thread (the
+    # replicas' heavy work runs in threads either way) and buffer the request-path logs: the
+    # Ingress 1.18 -> 0.98-1.05 ms of CPU per submit, 0.40-0.49x -> 0.50-0.62x the bare FastAPI
+    # app's throughput (bench/README.md 1). A user's own values of these three win.
     tuned = {
         "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
         "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0",

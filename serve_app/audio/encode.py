@@ -53,8 +53,10 @@ def encode(x: np.ndarray, sr: int, encoding: Encoding, path: str | os.PathLike) 
             with sf.SoundFile(sink, "w", rate, x.shape[0], encoding.subtype, format=encoding.container) as out:
                 # Block by block: the interleaved (and clipped) copy is a block's, not the track's.
                 for start in range(0, len(frames), _BLOCK_FRAMES):
-                    block = frames[start : start + _BLOCK_FRAMES]
-                    out.write(block if encoding.exact else np.clip(block, -1.0, 1.0))
+                    block = np.array(frames[start : start + _BLOCK_FRAMES], order="C")  # a copy, always
+                    if not encoding.exact:
+                        np.clip(block, -1.0, 1.0, out=block)
+                    out.write(block)
         except Exception:  # soundfile reports a short write as LibsndfileError or AssertionError
             if sink.error is not None:
                 raise sink.error from None

@@ -24,8 +24,8 @@ KAISER_BETA = 6.0
 @functools.cache
 def _lowpass(up: int, down: int) -> np.ndarray:
     """The anti-aliasing filter at the upsampled rate (resample_poly scales it by ``up``), in
-    float32 so that the filtering is too: float64 held twice the output's memory for a result
-    133 dB from float32's."""
+    float32 so that the filtering is too: float64 held twice the output's memory, and the
+    float32 result differs from it by -133 dB relative to the signal."""
     step = max(up, down)
     taps = signal.firwin(2 * ZERO_CROSSINGS * step + 1, ROLLOFF / step, window=("kaiser", KAISER_BETA))
     return taps.astype(np.float32)

@@ -58,8 +58,8 @@ Member = tuple[SeparatorClient, Plan]
 
 @dataclass
 class _Layout:
-    """One member's chunks: the mixture at the backend's rate, cut into windows. The
-    resampled mixture is made when the member runs, so a job holds one at a time."""
+    """One member's chunks: windows over the mixture at its backend's rate. That copy of the
+    mixture is made when the member runs, so a job holds one at a time."""
 
     separator: SeparatorClient
     info: BackendInfo

@@ -46,9 +46,11 @@ def _mapped_tensors(path: Path) -> dict[str, np.ndarray]:
     (header_size,) = struct.unpack("<Q", mapped[:8])
     header = json.loads(mapped[8 : 8 + header_size])
     header.pop("__metadata__", None)
-    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+    dtypes = {"F32": "<f4", "F16": "<f2", "I64": "<i8"}  # the format is little-endian
     tensors = {}
     for name, tensor in header.items():
+        if tensor["dtype"] not in dtypes:
+            raise ValueError(f"{path}: tensor {name} has dtype {tensor['dtype']}, which this reader does not take")
         begin, end = tensor["data_offsets"]
         dtype = np.dtype(dtypes[tensor["dtype"]])
         flat = np.frombuffer(mapped, dtype, (end - begin) // dtype.itemsize, 8 + header_size + begin)
