@@ -26,7 +26,7 @@ BINS = int(TOP_HZ * N_FFT / SAMPLE_RATE) + 1
 # Multiplicative updates from a flat start; stopping early regularises. Chosen on tune
 # (2026-12-05: dsp's music cases, with / without spans, 50 -> 25 iterations: -1.21 / -5.66 ->
 # -0.74 / -5.13 dB, the piano and woodwinds cases within 0.3 dB; fewer still gained more on
-# the failing brass case and lost on those) at half the time: docs/learned.md, bench/README 4.
+# the failing brass case and lost on those), in half the NMF's time: docs/learned.md, bench/README 4.
 ITERATIONS = 25
 DICTIONARY_PATH = Path(__file__).parent / "data" / "instruments.npz"
 

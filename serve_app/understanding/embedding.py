@@ -38,7 +38,8 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 def _mapped_tensors(path: Path) -> dict[str, np.ndarray]:
-    """A safetensors file's tensors as read-only arrays over a memory map of it. The format:
+    """A safetensors file's tensors as read-only arrays over a memory map of it (the
+    safetensors package's loaders copy each tensor into the process). The format:
     an 8-byte little-endian header length, a JSON header giving each tensor's dtype, shape and
     byte range in the data that follows (https://github.com/huggingface/safetensors)."""
     with path.open("rb") as f:
