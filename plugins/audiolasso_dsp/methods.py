@@ -77,10 +77,12 @@ def bass(x: np.ndarray, kit: Toolkit) -> np.ndarray:
 
 
 def instrument(family: str) -> Recipe:
-    """An NMF-dictionary recipe for one melodic instrument family, run on the sustained part."""
+    """An NMF-dictionary recipe for one melodic instrument family, on the mixture itself: the
+    drums' own bases take the hits. (Running it on HPSS's sustained part, as until 2026-12-05,
+    scored the same on tune, −0.01 / −0.00 dB with / without spans, and took a third longer.)"""
 
     def recipe(x: np.ndarray, kit: Toolkit) -> np.ndarray:
-        return instruments.separate(sustained(x, kit), SAMPLE_RATE, family)
+        return instruments.separate(x, SAMPLE_RATE, family)
 
     return recipe
 
