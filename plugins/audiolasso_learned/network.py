@@ -16,6 +16,7 @@ import scipy.special
 from safetensors import safe_open
 
 from audiolasso_learned.features import log_magnitude
+from serve_app.layers import gelu, layer_norm
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's
 
@@ -47,7 +48,7 @@ class Network:
             dilation = 2 ** (i % self.config.dilation_cycle)
             y = self._norm(self._dilated(x, name, dilation), f"{name}.norm.norm")
             y = y * (1 + film[:, i, 0]) + film[:, i, 1] + w[f"{name}.span"] * s
-            x = x + _conv1(w, f"{name}.mix", _gelu(y))
+            x = x + _conv1(w, f"{name}.mix", gelu(y))
         return scipy.special.expit(_conv1(w, "out", x))
 
     def _dilated(self, x: np.ndarray, name: str, dilation: int) -> np.ndarray:
@@ -61,17 +62,9 @@ class Network:
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         """LayerNorm over channels, per frame."""
-        mean = x.mean(1, keepdims=True)
-        var = ((x - mean) ** 2).mean(1, keepdims=True)
-        scaled = (x - mean) / np.sqrt(var + LAYER_NORM_EPS)
-        return scaled * self.weights[f"{name}.weight"][:, None] + self.weights[f"{name}.bias"][:, None]
+        return layer_norm(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"], LAYER_NORM_EPS, axis=1)
 
 
 def _conv1(weights: dict[str, np.ndarray], name: str, x: np.ndarray) -> np.ndarray:
     """A kernel-1 convolution: the same linear map of channels at every frame."""
     return weights[f"{name}.weight"][:, :, 0] @ x + weights[f"{name}.bias"][:, None]
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """GELU in its exact (erf) form, torch's default."""
-    return 0.5 * x * (1 + scipy.special.erf(x / np.float32(np.sqrt(2))))

@@ -21,20 +21,11 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from scipy.special import erf
+
+from serve_app.layers import gelu, layer_norm
 
 MAX_TOKENS = 64  # prompt phrases are short; the model was trained on up to 128 tokens
 _lock = threading.Lock()
-
-
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
 def _mapped_tensors(path: Path) -> dict[str, np.ndarray]:
@@ -81,7 +72,7 @@ class Encoder:
         return (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], -1) + self._w[f"{name}.bias"]
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
-        return _layer_norm(x, self._w[f"{name}.weight"], self._w[f"{name}.bias"], self._eps)
+        return layer_norm(x, self._w[f"{name}.weight"], self._w[f"{name}.bias"], self._eps)
 
     def _attention(self, h: np.ndarray, mask: np.ndarray, name: str) -> np.ndarray:
         batch, length, width = h.shape
@@ -112,7 +103,7 @@ class Encoder:
             layer = f"encoder.layer.{i}"
             attended = self._linear(self._attention(h, mask, f"{layer}.attention"), f"{layer}.attention.output.dense")
             h = self._norm(h + attended, f"{layer}.attention.output.LayerNorm")
-            inner = _gelu(self._linear(h, f"{layer}.intermediate.dense"))
+            inner = gelu(self._linear(h, f"{layer}.intermediate.dense"))
             h = self._norm(h + self._linear(inner, f"{layer}.output.dense"), f"{layer}.output.LayerNorm")
         weights = mask[..., None].astype(np.float32)
         pooled = (h * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
