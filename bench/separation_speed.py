@@ -60,6 +60,8 @@ PROMPTS = [
     "isolate the bass",
     "isolate the piano",
     "isolate the guitar",
+    "isolate the dog barking",  # an event: self-marked spans, a span model learnt in prepare
+    "isolate the phone ringing",
 ]
 
 

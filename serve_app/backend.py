@@ -13,11 +13,11 @@ LitServe's setup / batch / predict / unbatch:
    it is queued.
 2. ``load(device)`` — once per replica; loads weights onto ``device``.
 3. ``prepare(audio, sample_rate, plan, spans)`` — optional, once per job that
-   has span hints, on the whole mixture (mono, at the backend's rate) before
-   any chunk: learn job-level context that a chunk cannot see (what the
-   spanned regions sound like) and return the plan that travels with every
-   chunk. Its additions may be numpy arrays; they are not stored. The default
-   returns the plan unchanged.
+   has span hints (or whose plan sets ``prepare_without_spans``), on the whole
+   mixture (mono, at the backend's rate) before any chunk: learn job-level
+   context that a chunk cannot see (what the spanned regions sound like) and
+   return the plan that travels with every chunk. Its additions may be numpy
+   arrays; they are not stored. The default returns the plan unchanged.
 4. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
    number of jobs) in, one estimate of the plan's sound per item out (or, where
    the plan says ``estimates="rest"``, of everything but it).
@@ -116,6 +116,16 @@ class Plan(BaseModel):
         description="What separate() returns for this plan: the sound, or everything but it (a model's own "
         "complement, for a prompt that removes the sound).",
     )
+
+    prepare_without_spans: bool = Field(
+        False,
+        description="Run the backend's prepare() on the whole mixture even when the job has no span hints "
+        "(a backend that finds where the sound is itself).",
+    )
+
+    def needs_prepare(self, spans: list[SpanHint]) -> bool:
+        """Whether the service calls the backend's ``prepare`` for a job with this plan."""
+        return bool(spans) or self.prepare_without_spans
 
     @classmethod
     def of(cls, plan: Plan) -> Self:

@@ -4,7 +4,8 @@ The service reads the prompt; the reading's closest catalog concept picks a
 method (``choices.METHODS``), so a sound outside the catalog is served as its
 nearest concept, with a warning, and refused only when nothing is near. Span
 hints train a per-job model in ``prepare`` that refines the method's estimate
-in every chunk (``spans``).
+in every chunk (``spans``); without them, a sound that comes and goes (an event)
+marks its own spans from the method's estimate, and the same model is learnt.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class DSPPlan(Plan):
 # Spans teach from the audio around them: enough context for the recipes'
 # filters to settle, bounded so a long file costs little extra.
 SPAN_CONTEXT_S = 10.0
+# Self-marking learns from at most a minute: the whole of a shorter mixture, else six
+# 10 s excerpts spread evenly over it (a sound that comes and goes recurs).
+SELF_MARK_S = 60.0
+SELF_MARK_EXCERPT_S = 10.0
 
 
 class DSPBackend(Backend):
@@ -72,7 +77,11 @@ class DSPBackend(Backend):
                 "where the sound is with span hints."
             )
         method = METHODS[target.concept]
-        name = f"{method.with_spans()}+span-{span_kind(target.family)}" if spans else method.name
+        self_marked = not spans and method.self_marks
+        if spans:
+            name = f"{method.with_spans()}+span-{span_kind(target.family)}"
+        else:
+            name = f"{method.name}+self-marked-{span_kind(target.family)}" if self_marked else method.name
         warnings = []
         if target.concept != "other" and not target.exact and not reading.vague:
             label = BY_NAME[target.concept].label
@@ -87,6 +96,7 @@ class DSPBackend(Backend):
             recipe=method.name,
             family=target.family,
             warnings=warnings,
+            prepare_without_spans=self_marked,
         )
 
     def load(self, device: str) -> None:
@@ -97,20 +107,19 @@ class DSPBackend(Backend):
         read("the speaker")  # load the prompt model now rather than in the first job
 
     def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
-        """Learn a span model from the estimate around the spans (see ``spans``); without
-        one (the spans teach nothing), chunks get the plain recipe."""
+        """Learn a span model from the estimate around the spans (see ``spans``), or from
+        marks of its own where the plan says so; without one (the spans teach nothing),
+        chunks get the plain recipe."""
         plan = DSPPlan.of(plan)
-        if not spans:
+        if spans:
+            context, hints = _around(audio, sample_rate, spans)
+        elif plan.prepare_without_spans:
+            context, hints = _excerpts(audio, sample_rate), []
+        else:
             return plan
-        runner = self._loaded()
-        start = max(0, int((min(s.start for s in spans) - SPAN_CONTEXT_S) * sample_rate))
-        stop = min(len(audio), int((max(s.end for s in spans) + SPAN_CONTEXT_S) * sample_rate))
-        if stop <= start:
+        if not len(context):
             return plan
-        offset = start / sample_rate
-        shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
-        context = np.ascontiguousarray(audio[start:stop], dtype=np.float32)
-        model = runner.learn_span_model(context, sample_rate, BY_METHOD[plan.recipe], plan.family, shifted)
+        model = self._loaded().learn_span_model(context, sample_rate, BY_METHOD[plan.recipe], plan.family, hints)
         return plan if model is None else plan.model_copy(update={"span_model": model})
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
@@ -129,6 +138,24 @@ class DSPBackend(Backend):
         plan = DSPPlan.of(item.plan)
         estimate = runner.separate(audio, BY_METHOD[plan.recipe], plan.span_model)
         return estimate.astype(np.float32, copy=False)
+
+
+def _around(audio: np.ndarray, sample_rate: int, spans: list[SpanHint]) -> tuple[np.ndarray, list[SpanHint]]:
+    """The audio the spans mark with ``SPAN_CONTEXT_S`` either side, and the spans within it."""
+    start = max(0, int((min(s.start for s in spans) - SPAN_CONTEXT_S) * sample_rate))
+    stop = min(len(audio), int((max(s.end for s in spans) + SPAN_CONTEXT_S) * sample_rate))
+    offset = start / sample_rate
+    shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
+    return np.ascontiguousarray(audio[start : max(start, stop)], dtype=np.float32), shifted
+
+
+def _excerpts(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """What self-marking learns from: ``audio`` itself, or evenly spread excerpts of a long one."""
+    total, piece = int(SELF_MARK_S * sample_rate), int(SELF_MARK_EXCERPT_S * sample_rate)
+    if len(audio) <= total:
+        return np.ascontiguousarray(audio, dtype=np.float32)
+    starts = np.linspace(0, len(audio) - piece, total // piece).astype(int)
+    return np.concatenate([audio[a : a + piece] for a in starts]).astype(np.float32, copy=False)
 
 
 def _known_labels() -> str:

@@ -24,6 +24,9 @@ class Method:
 
     name: str
     span_base: str | None = None
+    # Without span hints, a sound that comes and goes marks its own (``spans.self_marks``): the
+    # recipe's estimate says where it stands out of the mixture, and a span model learns from that.
+    self_marks: bool = False
 
     def with_spans(self) -> str:
         return self.span_base or self.name
@@ -39,9 +42,12 @@ METHODS: dict[str, Method] = {
     **{family: Method(f"nmf-dictionary-{family}", "hpss-harmonic") for family in INSTRUMENT_FAMILIES},
     **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials"),
-    **{name: Method("foreground-over-background") for name in ("dog", "bird", "cat", "animal", "other")},
-    "alarm": Method("tonal-non-voice"),
-    "knock": Method("percussive-non-voice"),
+    **{
+        name: Method("foreground-over-background", self_marks=True)
+        for name in ("dog", "bird", "cat", "animal", "other")
+    },
+    "alarm": Method("tonal-non-voice", self_marks=True),
+    "knock": Method("percussive-non-voice", self_marks=True),
 }
 
 # Every method by name: plans store the name.

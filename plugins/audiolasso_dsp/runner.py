@@ -26,8 +26,11 @@ class Runner:
     def learn_span_model(
         self, audio: np.ndarray, sample_rate: int, method: Method, family: str, hints: list[SpanHint]
     ) -> dict[str, Any] | None:
-        """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None."""
+        """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None.
+        Without ``hints`` the estimate marks its own (``spans.self_marks``)."""
         estimate = RECIPES[method.with_spans()](audio, self.kit)
+        if not hints:
+            hints = spans.self_marks(estimate, audio, sample_rate)
         return spans.learn(estimate, sample_rate, hints, span_kind(family))
 
     def separate(self, audio: np.ndarray, method: Method, span_model: dict[str, Any] | None) -> np.ndarray:

@@ -14,6 +14,12 @@ the marked regions and applied to every chunk (``apply``):
   frame, how likely the target is the one sounding; its smoothed probability
   is a time-varying gain.
 
+Without span hints, a sound that comes and goes (a bark, a bell, a knock) can mark
+its own (``self_marks``): where the recipe's estimate holds the largest share of
+the mixture's energy it is taken as marked, where the smallest as excluded. The
+recipe finds *when* the sound stands out far better than *what* it is; the
+dictionary learnt from those marks then tells it from the background in every frame.
+
 Neither cuts at the span edges: the models decide every frame, marked or not.
 When only one kind of span is given, the unmarked frames stand in for the
 other kind (noisy labels, still informative). A model that fails a held-out
@@ -46,6 +52,20 @@ GATE_SMOOTH_FRAMES = 9  # ~0.1 s: turns last longer, single frames are noisy
 MIN_FRAMES = 4  # fewer frames of a kind than this teach nothing
 CHECK_BLOCK_FRAMES = 24  # ~0.25 s stretches alternate between fitting and checking
 MIN_CONTRAST = 0.1  # dev cases' useful spans score >= 0.16; a target that is everywhere scores ~0
+# Self-marking: the share of the mixture's energy in the estimate per 50 ms, smoothed over
+# 0.25 s; the top 20% of frames marked, the bottom 40% excluded, runs under 0.15 s dropped.
+# Chosen on tune's and dev's event cases without spans, dsp alone, tune / dev mean SI-SDRi
+# (no marks: 3.26 / 7.82 dB), by (marked, excluded) quantiles: (0.7, 0.4) 6.81 / 12.40,
+# (0.8, 0.3) 7.22 / 12.47, (0.8, 0.4) 6.87 / 12.48, (0.85, 0.35) 7.23 / 11.90, (0.85, 0.45)
+# 7.87 / 12.06, (0.9, 0.4) 6.99 / 11.88, (0.9, 0.5) 6.89 / 11.43. Single cases swing by
+# several dB between neighbours: the gain from marking is robust, the exact quantiles are
+# not. (0.85, 0.45) led on tune, but excluding 45% of the frames loses a sound that plays
+# half the time: the suite's phone ring (on 40% of the time) fell from 2.4 to 1.8 dB.
+MARK_FRAME_S = 0.05
+MARK_SMOOTH_FRAMES = 5
+MARK_INCLUDE_QUANTILE = 0.8
+MARK_EXCLUDE_QUANTILE = 0.4
+MARK_MIN_S = 0.15
 
 
 def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,6 +80,34 @@ def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndar
     elif not target.any():
         target = ~rest
     return target, rest
+
+
+def self_marks(estimate: np.ndarray, mixture: np.ndarray, sr: int) -> list[SpanHint]:
+    """Span hints for a sound that comes and goes, from the recipe's ``estimate`` of it in
+    ``mixture``: included where it holds the largest share of the energy, excluded where the least."""
+    hop = int(sr * MARK_FRAME_S)
+    n = len(mixture) // hop
+    if n < MARK_SMOOTH_FRAMES:
+        return []
+    share = _frame_energy(estimate[: n * hop], hop) / (_frame_energy(mixture[: n * hop], hop) + 1e-12)
+    include = share >= np.quantile(share, MARK_INCLUDE_QUANTILE)
+    exclude = share <= np.quantile(share, MARK_EXCLUDE_QUANTILE)
+    return sorted([*_runs(include, True), *_runs(exclude, False)], key=lambda span: span.start)
+
+
+def _frame_energy(x: np.ndarray, hop: int) -> np.ndarray:
+    energy = (x.astype(np.float64).reshape(-1, hop) ** 2).sum(1)
+    return np.convolve(energy, np.full(MARK_SMOOTH_FRAMES, 1 / MARK_SMOOTH_FRAMES), mode="same")
+
+
+def _runs(marked: np.ndarray, include: bool) -> list[SpanHint]:
+    """One span per run of marked frames at least ``MARK_MIN_S`` long."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], marked.astype(np.int8), [0]])))
+    return [
+        SpanHint(start=a * MARK_FRAME_S, end=b * MARK_FRAME_S, include=include)
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+        if (b - a) * MARK_FRAME_S >= MARK_MIN_S
+    ]
 
 
 def learn(estimate: np.ndarray, sr: int, spans: list[SpanHint], kind: SpanKind) -> dict[str, Any] | None:

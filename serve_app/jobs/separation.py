@@ -109,7 +109,7 @@ async def separate_audio(
 
         rate = layout.info.sample_rate
         native = await asyncio.to_thread(resample, mixture, sample_rate, rate)
-        if spans:
+        if layout.plan.needs_prepare(spans):
             # Job-level context (what the spans mark) for every chunk; the downmix stands in for all channels.
             layout.plan = await layout.separator.prepare(native.mean(0), rate, layout.plan, spans)
         separated = await _separate(layout, native, spans, counted, chunks_in_flight, visual)

@@ -15,10 +15,10 @@ def plan_prompt(backend: Backend, prompt: str, spans: list[SpanHint] = ()) -> tu
 
 
 def separate_prompt(backend: Backend, audio: np.ndarray, prompt: str, spans: list[SpanHint] = ()) -> np.ndarray:
-    """Read and plan, prepare (with spans), separate a loaded backend; then the target
+    """Read and plan, prepare (with spans, or where the plan asks), separate a loaded backend; then the target
     track: the estimate, or the mixture minus it for a "remove" prompt."""
     reading, plan = plan_prompt(backend, prompt, spans)
-    if spans:
+    if plan.needs_prepare(list(spans)):
         plan = backend.prepare(audio, backend.info.sample_rate, plan, list(spans))
     (estimate,) = backend.separate([SeparationItem(audio=audio, plan=plan, spans=list(spans))])
     assert estimate.shape == audio.shape and estimate.dtype == np.float32

@@ -113,6 +113,13 @@ def birds_over_noise(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(birds, mix_at_snr(birds, pink_noise(len(birds), rng), 0.0))
 
 
+def birds_over_babble(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Bird calls now and then over a babble of voices, which has peaks of its own."""
+    babble = load_fixture("babble.flac", SR)
+    birds = chirps(len(babble) / SR, np.random.default_rng(seed))
+    return _pair(birds, mix_at_snr(birds, babble, 0.0))
+
+
 def mains_hum(n: int, f0: float = 60.0) -> np.ndarray:
     t = np.arange(n) / SR
     return sum(np.sin(2 * np.pi * k * f0 * t + k) / k for k in range(1, 8)).astype(np.float32)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from audiolasso_dsp.backend import DSPBackend
+from audiolasso_dsp import spans
+from audiolasso_dsp.backend import SELF_MARK_S, DSPBackend, _excerpts
 from serve_app.audio.metrics import si_sdr
-from serve_app.backend import SeparationItem, SpanHint, UnsupportedPrompt
+from serve_app.backend import Plan, SeparationItem, SpanHint, UnsupportedPrompt
 from serve_app.registry import backends
 from support import concepts as ca
 from support.audio import drums_plus_tones, speech_plus_noise
@@ -49,9 +50,14 @@ def test_registered_through_the_entry_point():
         ("extract the bass line", "bass", False, "hpss-harmonic-lowpass"),
         ("separate the piano from the rest of the song", "piano", False, "nmf-dictionary-piano"),
         ("isolate the violin", "strings", False, "nmf-dictionary-strings"),
-        ("pull the barking dog out of this street noise", "dog", False, "foreground-over-background"),
-        ("isolate the phone ringing", "alarm", False, "tonal-non-voice"),
-        ("extract the knocking on the door", "knock", False, "percussive-non-voice"),
+        (
+            "pull the barking dog out of this street noise",
+            "dog",
+            False,
+            "foreground-over-background+self-marked-dictionary",
+        ),
+        ("isolate the phone ringing", "alarm", False, "tonal-non-voice+self-marked-dictionary"),
+        ("extract the knocking on the door", "knock", False, "percussive-non-voice+self-marked-dictionary"),
         ("remove the hum", "hum", True, "mains-hum-partials"),
         ("clean this", "hiss", True, "steady-background"),
     ],
@@ -162,6 +168,54 @@ def test_spans_teach_the_instrument_a_generic_dictionary_confuses(dsp_backend):
     both = gain(run(dsp_backend, prompt, mixture, spans), mixture, piano)
     include_only = gain(run(dsp_backend, prompt, mixture, spans[:1]), mixture, piano)
     assert without < 0 and both >= without + 4.0 and include_only >= without + 4.0, (without, both, include_only)
+
+
+@pytest.mark.slow  # real separation on seconds of audio
+def test_a_sound_that_comes_and_goes_marks_its_own_spans(dsp_backend):
+    """Bird calls now and then over a babble, no span hints: what rises above the steady
+    background holds the babble's peaks too; a dictionary learnt from the recipe's own
+    marks (where it holds most of the mixture, where least) tells the two apart."""
+    mixture, birds, _ = ca.birds_over_babble(3)
+    _, plan = plan_prompt(dsp_backend, "isolate the birds")
+    assert plan.needs_prepare([])
+
+    def estimate(plan: Plan) -> np.ndarray:
+        if plan.needs_prepare([]):
+            plan = dsp_backend.prepare(mixture, dsp_backend.info.sample_rate, plan, [])
+            assert plan.span_model is not None
+        return dsp_backend.separate([SeparationItem(audio=mixture, plan=plan)])[0]
+
+    plain = gain(estimate(plan.model_copy(update={"prepare_without_spans": False})), mixture, birds)
+    self_marked = gain(estimate(plan), mixture, birds)
+    assert self_marked >= 8.0 and self_marked >= plain + 6.0, (plain, self_marked)
+
+
+def test_self_marks_include_where_the_estimate_dominates_and_exclude_where_it_is_absent():
+    sr = 8000
+    rng = np.random.default_rng(0)
+    bursts = np.zeros(6 * sr, np.float32)
+    for a in (1.0, 3.0, 4.5):
+        bursts[int(a * sr) : int((a + 0.5) * sr)] = rng.standard_normal(sr // 2)
+    mixture = bursts + 0.1 * rng.standard_normal(len(bursts)).astype(np.float32)
+    marks = spans.self_marks(bursts, mixture, sr)
+
+    def near(t: float, margin: float) -> bool:
+        return any(a - margin <= t <= a + 0.5 + margin for a in (1.0, 3.0, 4.5))
+
+    included = [s for s in marks if s.include]
+    assert len(included) == 3 and all(near(s.start, 0.15) and near(s.end, 0.15) for s in included)
+    excluded = [s for s in marks if not s.include]
+    assert excluded and all(not near(t, 0.0) for s in excluded for t in np.arange(s.start, s.end, 0.05))
+    assert spans.self_marks(bursts[:800], mixture[:800], sr) == []  # too short to mark
+
+
+def test_self_marking_learns_from_at_most_a_minute_spread_over_a_long_mixture():
+    sr = 100
+    audio = np.arange(300 * sr, dtype=np.float32)  # 5 minutes, each sample its own index
+    excerpts = _excerpts(audio, sr)
+    assert len(excerpts) == SELF_MARK_S * sr
+    assert excerpts[0] == 0 and excerpts[-1] == audio[-1]  # from the first second to the last
+    np.testing.assert_array_equal(_excerpts(audio[: 30 * sr], sr), audio[: 30 * sr])
 
 
 @pytest.mark.slow  # real separation on seconds of audio

@@ -74,6 +74,17 @@ async def test_without_spans_there_is_no_prepare_call():
     np.testing.assert_allclose(target, mixture, atol=1e-5)
 
 
+async def test_a_plan_may_ask_for_prepare_without_spans():
+    """A backend that finds where the sound is itself (dsp's self-marking) sees the whole mixture."""
+    backend = ContextBackend()
+    mixture = stereo(1.5, 8000)
+    plan = gain_plan(1.0).model_copy(update={"prepare_without_spans": True})
+    target = await separate_audio(mixture, 8000, [(LocalSeparator(backend), plan)], [], never_stop, 2)
+    [(audio, _, seen_spans)] = backend.prepared
+    assert len(audio) == mixture.shape[1] and seen_spans == []
+    np.testing.assert_allclose(target[:, 800:-800], 0.5 * mixture[:, 800:-800], atol=0.02)
+
+
 async def test_default_prepare_returns_the_plan_unchanged():
     backend = PlainBackend()
     mixture = stereo(1.5, 8000)
