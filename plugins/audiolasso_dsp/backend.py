@@ -44,9 +44,9 @@ class DSPPlan(Plan):
 # Spans teach from the audio around them: enough context for the recipes'
 # filters to settle, bounded so a long file costs little extra.
 SPAN_CONTEXT_S = 10.0
-# Self-marking learns from at most a minute: the whole of a shorter mixture, else six
+# Self-marking learns from at most half a minute: the whole of a shorter mixture, else three
 # 10 s excerpts spread evenly over it (a sound that comes and goes recurs).
-SELF_MARK_S = 60.0
+SELF_MARK_S = 30.0
 SELF_MARK_EXCERPT_S = 10.0
 
 

@@ -17,6 +17,9 @@ from audiolasso_dsp.methods import RECIPES, Toolkit
 from serve_app.backend import SpanHint
 
 
+PIECE_S = 10.0  # the dsp backend's chunk length
+
+
 class Runner:
     """The models the recipes share (DeepFilterNet's graphs load once per replica)."""
 
@@ -28,7 +31,9 @@ class Runner:
     ) -> dict[str, Any] | None:
         """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None.
         Without ``hints`` the estimate marks its own (``spans.self_marks``)."""
-        estimate = RECIPES[method.with_spans()](audio, self.kit)
+        # The recipe runs piece by piece, as on a job's chunks, so its memory stays a chunk's.
+        pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (SAMPLE_RATE * PIECE_S)))))
+        estimate = np.concatenate([RECIPES[method.with_spans()](piece, self.kit) for piece in pieces])
         if not hints:
             hints = spans.self_marks(estimate, audio, sample_rate)
         return spans.learn(estimate, sample_rate, hints, span_kind(family))
