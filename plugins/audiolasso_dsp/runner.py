@@ -16,7 +16,6 @@ from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
 from audiolasso_dsp.methods import RECIPES, Toolkit
 from serve_app.backend import SpanHint
 
-
 PIECE_S = 10.0  # the dsp backend's chunk length
 
 
