@@ -16,6 +16,7 @@ import numpy as np
 
 from audiolasso_dsp.choices import BY_METHOD, METHODS, span_kind
 from audiolasso_dsp.deepfilter import SAMPLE_RATE
+from serve_app.audio.chunking import excerpts
 from serve_app.backend import (
     Backend,
     BackendInfo,
@@ -44,10 +45,8 @@ class DSPPlan(Plan):
 # Spans teach from the audio around them: enough context for the recipes'
 # filters to settle, bounded so a long file costs little extra.
 SPAN_CONTEXT_S = 10.0
-# Self-marking learns from at most half a minute: the whole of a shorter mixture, else three
-# 10 s excerpts spread evenly over it (a sound that comes and goes recurs).
-SELF_MARK_S = 30.0
-SELF_MARK_EXCERPT_S = 10.0
+# Self-marking learns from at most half a minute (``chunking.excerpts``): the whole of a shorter
+# mixture, else three 10 s excerpts spread evenly over it (a sound that comes and goes recurs).
 
 
 class DSPBackend(Backend):
@@ -114,7 +113,7 @@ class DSPBackend(Backend):
         if spans:
             context, hints = _around(audio, sample_rate, spans)
         elif plan.prepare_without_spans:
-            context, hints = _excerpts(audio, sample_rate), []
+            context, hints = excerpts(audio, sample_rate), []
         else:
             return plan
         if not len(context):
@@ -147,15 +146,6 @@ def _around(audio: np.ndarray, sample_rate: int, spans: list[SpanHint]) -> tuple
     offset = start / sample_rate
     shifted = [SpanHint(start=s.start - offset, end=s.end - offset, include=s.include) for s in spans]
     return np.ascontiguousarray(audio[start : max(start, stop)], dtype=np.float32), shifted
-
-
-def _excerpts(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """What self-marking learns from: ``audio`` itself, or evenly spread excerpts of a long one."""
-    total, piece = int(SELF_MARK_S * sample_rate), int(SELF_MARK_EXCERPT_S * sample_rate)
-    if len(audio) <= total:
-        return np.ascontiguousarray(audio, dtype=np.float32)
-    starts = np.linspace(0, len(audio) - piece, total // piece).astype(int)
-    return np.concatenate([audio[a : a + piece] for a in starts]).astype(np.float32, copy=False)
 
 
 def _known_labels() -> str:

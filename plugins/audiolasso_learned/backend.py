@@ -2,8 +2,8 @@
 
 The service reads the prompt (which sound, keep or remove); the network estimates
 the named sound from the phrase's MiniLM embedding and the span hints (the service
-turns the estimate around for "remove X" prompts). Chunks of equal length are
-stacked into one forward pass.
+turns the estimate around for "remove X" prompts). ``prepare`` sets the job's level
+(``Inference.level_gain``); chunks of equal length are stacked into one forward pass.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from audiolasso_learned import SAMPLE_RATE
+from serve_app.audio.chunking import excerpts
 from serve_app.backend import Backend, BackendInfo, Capabilities, Plan, Resources, SeparationItem, SpanHint
 from serve_app.understanding.reading import Reading, read
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from audiolasso_learned.inference import Inference
 
 WEIGHTS = Path(__file__).parent / "data" / "learned.safetensors"
+
+
+class LearnedPlan(Plan):
+    """The learned backend's plan: after ``prepare``, the gain its masks get for this job."""
+
+    gain: float = 1.0
 
 
 class LearnedBackend(Backend):
@@ -42,7 +49,16 @@ class LearnedBackend(Backend):
 
     def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
         # Any phrase is a query for a text-conditioned network, "other" concepts included.
-        return super().plan(reading, spans).model_copy(update={"method": "learned-mask"})
+        # Every job is prepared: its level is set from the network's masks over the whole job.
+        planned = super().plan(reading, spans).model_dump()
+        return LearnedPlan(**{**planned, "method": "learned-mask", "prepare_without_spans": True})
+
+    def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
+        """The job's level gain, from at most 30 s of it (spans only where that is all of it)."""
+        sample = excerpts(audio, sample_rate)
+        hints = spans if len(sample) == len(audio) else []  # the excerpts' times are not the job's
+        gain = self._loaded().level_gain(sample, plan, hints)
+        return LearnedPlan.of(plan).model_copy(update={"gain": gain})
 
     def load(self, device: str) -> None:
         from audiolasso_learned.inference import Inference  # the weights: in the Separator, not the planning Ingress
@@ -53,6 +69,9 @@ class LearnedBackend(Backend):
         read("the speaker")  # load the prompt model now rather than in the first job
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
+        return self._loaded().separate(batch)
+
+    def _loaded(self) -> Inference:
         if self._inference is None:
-            raise RuntimeError("LearnedBackend.load() must be called before separate()")
-        return self._inference.separate(batch)
+            raise RuntimeError("LearnedBackend.load() must be called before separate() or prepare()")
+        return self._inference

@@ -1,7 +1,8 @@
 """Cut long audio into fixed overlapping windows and blend the processed pieces back.
 
 Fixed-size windows let chunks of different jobs share one batch; the overlap
-is crossfaded so window edges do not click.
+is crossfaded so window edges do not click. ``excerpts`` samples a long
+recording for job-level steps that must stay cheap.
 """
 
 from __future__ import annotations
@@ -94,3 +95,14 @@ def overlap_add(pieces: list[np.ndarray], windows: list[Window], n_samples: int)
 def _fade_in(length: int) -> np.ndarray:
     # Raised cosine sampled at bin centres: fade_in + its mirror image == 1.
     return (np.sin(0.5 * np.pi * (np.arange(length) + 0.5) / max(length, 1)) ** 2).astype(np.float32)
+
+
+def excerpts(audio: np.ndarray, sample_rate: int, total_s: float = 30.0, piece_s: float = 10.0) -> np.ndarray:
+    """``audio`` itself when it lasts at most ``total_s``, else ``total_s // piece_s`` pieces of
+    ``piece_s`` spread evenly over it (first and last included), joined: what a job-level step
+    (a backend's ``prepare``) learns from, at a bounded cost whatever the job's length."""
+    total, piece = int(total_s * sample_rate), int(piece_s * sample_rate)
+    if len(audio) <= total:
+        return np.ascontiguousarray(audio, dtype=np.float32)
+    starts = np.linspace(0, len(audio) - piece, total // piece).astype(int)
+    return np.concatenate([audio[a : a + piece] for a in starts]).astype(np.float32, copy=False)

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from serve_app.audio import decode as decode_module
-from serve_app.audio.chunking import OverlapAdd, overlap_add, plan_windows
+from serve_app.audio.chunking import OverlapAdd, excerpts, overlap_add, plan_windows
 from serve_app.audio.decode import AudioInfo, decode, probe
 from serve_app.audio.encode import encode
 from serve_app.audio.formats import ENCODINGS, encoding_for
@@ -348,3 +348,13 @@ def test_si_sdr_matches_a_known_ratio():
     noise -= (noise @ ref) / (ref @ ref) * ref  # orthogonal, so the ratio is exact
     noise *= math.sqrt((ref @ ref) / (noise @ noise)) / 10  # 20 dB below
     assert si_sdr(ref + noise, ref) == pytest.approx(20.0, abs=0.05)
+
+
+def test_excerpts_take_at_most_total_seconds_spread_over_a_long_recording():
+    sr = 100
+    audio = np.arange(300 * sr, dtype=np.float32)  # 5 minutes, each sample its own index
+    sampled = excerpts(audio, sr, total_s=30.0, piece_s=10.0)
+    assert len(sampled) == 30 * sr
+    assert sampled[0] == 0 and sampled[-1] == audio[-1]  # from the first second to the last
+    np.testing.assert_array_equal(sampled[10 * sr : 11 * sr], audio[145 * sr : 146 * sr])  # the middle one
+    np.testing.assert_array_equal(excerpts(audio[: 30 * sr], sr), audio[: 30 * sr])

@@ -8,7 +8,7 @@ import pytest
 from scipy import signal
 
 from audiolasso_dsp import spans
-from audiolasso_dsp.backend import SELF_MARK_S, DSPBackend, _excerpts
+from audiolasso_dsp.backend import DSPBackend
 from serve_app.audio.metrics import si_sdr
 from serve_app.backend import Plan, SeparationItem, SpanHint, UnsupportedPrompt
 from serve_app.registry import backends
@@ -207,15 +207,6 @@ def test_self_marks_include_where_the_estimate_dominates_and_exclude_where_it_is
     excluded = [s for s in marks if not s.include]
     assert excluded and all(not near(t, 0.0) for s in excluded for t in np.arange(s.start, s.end, 0.05))
     assert spans.self_marks(bursts[:800], mixture[:800], sr) == []  # too short to mark
-
-
-def test_self_marking_learns_from_at_most_a_minute_spread_over_a_long_mixture():
-    sr = 100
-    audio = np.arange(300 * sr, dtype=np.float32)  # 5 minutes, each sample its own index
-    excerpts = _excerpts(audio, sr)
-    assert len(excerpts) == SELF_MARK_S * sr
-    assert excerpts[0] == 0 and excerpts[-1] == audio[-1]  # from the first second to the last
-    np.testing.assert_array_equal(_excerpts(audio[: 30 * sr], sr), audio[: 30 * sr])
 
 
 @pytest.mark.slow  # real separation on seconds of audio

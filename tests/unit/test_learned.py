@@ -14,6 +14,7 @@ from audiolasso_learned import SAMPLE_RATE, features
 from audiolasso_learned import model as net
 from audiolasso_learned.backend import WEIGHTS, LearnedBackend
 from audiolasso_learned.features import BINS, frames
+from audiolasso_learned.inference import MAX_GAIN
 from audiolasso_learned.network import Network
 from audiolasso_learned.training import effects, sources
 from audiolasso_learned.training.bank import Bank
@@ -27,7 +28,7 @@ from serve_app.registry import get_backend
 from serve_app.understanding import embedding
 from support.audio import load_fixture, speech_plus_noise
 from support.backends import plan_prompt, separate_prompt
-from support.concepts import piano_then_flute
+from support.concepts import piano_in_band, piano_then_flute
 
 
 def _tone(rng: np.random.Generator, harmonics: int) -> np.ndarray:
@@ -192,6 +193,23 @@ def test_the_service_runs_the_trained_network_in_numpy():
     np.testing.assert_allclose(masks, torch_masks, atol=1e-4)
     named = features.istft(masks * spec, audio.shape[1])
     assert min(si_sdr(named[i], torch_named[i]) for i in range(2)) > 80
+
+
+def test_each_job_gets_a_level_from_its_own_masks(backend):
+    """Trained scale-invariantly and with negatives, the network answers the suite's numpy
+    piano with a well-shaped but near-silent estimate; ``prepare`` scales the job's masks
+    until their 99th percentile passes in full, so the user hears the piano."""
+    mixture, piano = (resample(a[None], 48000, SAMPLE_RATE)[0].astype(np.float32) for a in piano_in_band(3)[:2])
+    _, plan = plan_prompt(backend, "I want just the piano part")
+    assert plan.needs_prepare([])  # every job, with span hints or without
+    prepared = backend.prepare(mixture, SAMPLE_RATE, plan, [])
+    assert 1.0 < prepared.gain <= MAX_GAIN
+
+    def level(p) -> float:
+        estimate = backend.separate([SeparationItem(audio=mixture, plan=p)])[0]
+        return float(np.sqrt(np.mean(estimate**2) / np.mean(piano**2)))
+
+    assert level(plan) < 0.05 and level(prepared) > 0.2
 
 
 def test_entry_point_registers_the_backend():
