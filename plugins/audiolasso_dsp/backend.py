@@ -45,8 +45,6 @@ class DSPPlan(Plan):
 # Spans teach from the audio around them: enough context for the recipes'
 # filters to settle, bounded so a long file costs little extra.
 SPAN_CONTEXT_S = 10.0
-# Self-marking learns from at most half a minute (``chunking.excerpts``): the whole of a shorter
-# mixture, else three 10 s excerpts spread evenly over it (a sound that comes and goes recurs).
 
 
 class DSPBackend(Backend):
@@ -113,6 +111,8 @@ class DSPBackend(Backend):
         if spans:
             context, hints = _around(audio, sample_rate, spans)
         elif plan.prepare_without_spans:
+            # Self-marking: at most half a minute, evenly spread excerpts of a longer job (a sound
+            # that comes and goes recurs).
             context, hints = excerpts(audio, sample_rate), []
         else:
             return plan
