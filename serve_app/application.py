@@ -8,7 +8,7 @@
           options: {}          # passed to the backend
           device: null         # null: cuda where the deployment has a GPU, else cpu
       routes: {piano: [dsp, learned]} # optional: concept -> deployed backend key(s)
-      routes_without_spans: {piano: learned} # optional: the same, for jobs without span hints
+      routes_without_spans: {woodwinds: learned} # optional: the same, for jobs without span hints
       worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
 
 Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``

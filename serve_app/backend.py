@@ -13,10 +13,12 @@ LitServe's setup / batch / predict / unbatch:
    it is queued.
 2. ``load(device)`` — once per replica; loads weights onto ``device``.
 3. ``prepare(audio, sample_rate, plan, spans)`` — optional, once per job that
-   has span hints (or whose plan sets ``prepare_without_spans``), on the whole
-   mixture (mono, at the backend's rate) before any chunk: learn job-level
-   context that a chunk cannot see (what the spanned regions sound like) and
-   return the plan that travels with every chunk. Its additions may be numpy
+   has span hints, on the whole mixture (mono, at the backend's rate) before
+   any chunk: learn job-level context that a chunk cannot see (what the
+   spanned regions sound like) and return the plan that travels with every
+   chunk. A plan that sets ``prepare_without_spans`` is prepared without span
+   hints too, on at most 30 s of the mixture (evenly spread excerpts of a
+   longer one: ``audio.chunking.excerpts``). Its additions may be numpy
    arrays; they are not stored. The default returns the plan unchanged.
 4. ``separate(batch)`` — a list of :class:`SeparationItem` (chunks from any
    number of jobs) in, one estimate of the plan's sound per item out (or, where
@@ -119,8 +121,8 @@ class Plan(BaseModel):
 
     prepare_without_spans: bool = Field(
         False,
-        description="Run the backend's prepare() on the whole mixture even when the job has no span hints "
-        "(a backend that finds where the sound is itself).",
+        description="Run the backend's prepare() even when the job has no span hints, on at most 30 s of the "
+        "mixture (a backend that learns from the job itself: where the sound is, its level).",
     )
 
     def needs_prepare(self, spans: list[SpanHint]) -> bool:

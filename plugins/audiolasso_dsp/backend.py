@@ -16,7 +16,6 @@ import numpy as np
 
 from audiolasso_dsp.choices import BY_METHOD, METHODS, span_kind
 from audiolasso_dsp.deepfilter import SAMPLE_RATE
-from serve_app.audio.chunking import excerpts
 from serve_app.backend import (
     Backend,
     BackendInfo,
@@ -111,9 +110,9 @@ class DSPBackend(Backend):
         if spans:
             context, hints = _around(audio, sample_rate, spans)
         elif plan.prepare_without_spans:
-            # Self-marking: at most half a minute, evenly spread excerpts of a longer job (a sound
-            # that comes and goes recurs).
-            context, hints = excerpts(audio, sample_rate), []
+            # Self-marking, on what the service sends without spans: at most 30 s, evenly spread
+            # excerpts of a longer job (a sound that comes and goes recurs).
+            context, hints = np.ascontiguousarray(audio, dtype=np.float32), []
         else:
             return plan
         if not len(context):

@@ -30,8 +30,8 @@ class Runner:
     ) -> dict[str, Any] | None:
         """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None.
         Without ``hints`` the estimate marks its own (``spans.self_marks``)."""
-        # The recipe runs piece by piece, as on a job's chunks, so its memory stays a chunk's.
-        pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (SAMPLE_RATE * PIECE_S)))))
+        # The recipe runs on chunk-sized pieces, so its memory stays a chunk's.
+        pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (sample_rate * PIECE_S)))))
         estimate = np.concatenate([RECIPES[method.with_spans()](piece, self.kit) for piece in pieces])
         if not hints:
             hints = spans.self_marks(estimate, audio, sample_rate)

@@ -66,6 +66,7 @@ MARK_SMOOTH_FRAMES = 5
 MARK_INCLUDE_QUANTILE = 0.8
 MARK_EXCLUDE_QUANTILE = 0.4
 MARK_MIN_S = 0.15
+MARK_AUDIBLE = 1e-6  # frames 60 dB below the loudest are left unmarked
 
 
 def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,9 +90,13 @@ def self_marks(estimate: np.ndarray, mixture: np.ndarray, sr: int) -> list[SpanH
     n = len(mixture) // hop
     if n < MARK_SMOOTH_FRAMES:
         return []
-    share = _frame_energy(estimate[: n * hop], hop) / (_frame_energy(mixture[: n * hop], hop) + 1e-12)
-    include = share >= np.quantile(share, MARK_INCLUDE_QUANTILE)
-    exclude = share <= np.quantile(share, MARK_EXCLUDE_QUANTILE)
+    loudness = _frame_energy(mixture[: n * hop], hop)
+    share = _frame_energy(estimate[: n * hop], hop) / (loudness + 1e-12)
+    audible = loudness > MARK_AUDIBLE * loudness.max()  # silence is neither the sound nor the rest
+    if audible.sum() < MARK_SMOOTH_FRAMES:
+        return []
+    include = audible & (share >= np.quantile(share[audible], MARK_INCLUDE_QUANTILE))
+    exclude = audible & (share <= np.quantile(share[audible], MARK_EXCLUDE_QUANTILE)) & ~include
     return sorted([*_runs(include, True), *_runs(exclude, False)], key=lambda span: span.start)
 
 

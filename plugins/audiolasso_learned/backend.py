@@ -54,10 +54,11 @@ class LearnedBackend(Backend):
         return LearnedPlan(**{**planned, "method": "learned-mask", "prepare_without_spans": True})
 
     def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
-        """The job's level gain, from at most 30 s of it (spans only where that is all of it)."""
+        """The job's level gain, from at most 30 s of it. With span hints the service sends the
+        whole job; a longer one is sampled, and its spans (whose times the excerpts do not keep)
+        are then left out of the gain's masks."""
         sample = excerpts(audio, sample_rate)
-        hints = spans if len(sample) == len(audio) else []  # the excerpts' times are not the job's
-        gain = self._loaded().level_gain(sample, plan, hints)
+        gain = self._loaded().level_gain(sample, plan, spans if sample.shape == audio.shape else [])
         return LearnedPlan.of(plan).model_copy(update={"gain": gain})
 
     def load(self, device: str) -> None:

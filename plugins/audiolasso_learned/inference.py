@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audiolasso_learned.backend import LearnedPlan
 from audiolasso_learned.features import istft, span_channel, stft
 from audiolasso_learned.network import Network
 from serve_app.backend import Plan, SeparationItem, SpanHint
@@ -37,7 +38,7 @@ class Inference:
         """The gain that lets the top ``1 - LEVEL_QUANTILE`` of the job's mask through in full."""
         item = SeparationItem(audio=audio, plan=plan, spans=spans)
         mask, _ = self._masks([item], self._embed([plan.sound]))
-        return float(min(MAX_GAIN, 1.0 / max(float(np.quantile(mask, LEVEL_QUANTILE)), 1.0 / MAX_GAIN)))
+        return 1.0 / max(float(np.quantile(mask, LEVEL_QUANTILE)), 1.0 / MAX_GAIN)
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:
         texts = self._embed(sorted({item.plan.sound for item in batch}))
@@ -58,7 +59,7 @@ class Inference:
     def _forward(self, items: list[SeparationItem], texts: dict[str, np.ndarray]) -> list[np.ndarray]:
         """One pass over equal-length chunks, each queried with its plan's sound, at its job's level."""
         masks, spec = self._masks(items, texts)
-        gains = np.array([float(getattr(i.plan, "gain", 1.0)) for i in items], np.float32)
+        gains = np.array([LearnedPlan.of(i.plan).gain for i in items], np.float32)
         named = istft(np.minimum(masks * gains[:, None, None], 1.0) * spec, items[0].audio.shape[-1])
         return list(named)
 

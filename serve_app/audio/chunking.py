@@ -98,11 +98,14 @@ def _fade_in(length: int) -> np.ndarray:
 
 
 def excerpts(audio: np.ndarray, sample_rate: int, total_s: float = 30.0, piece_s: float = 10.0) -> np.ndarray:
-    """``audio`` itself when it lasts at most ``total_s``, else ``total_s // piece_s`` pieces of
-    ``piece_s`` spread evenly over it (first and last included), joined: what a job-level step
-    (a backend's ``prepare``) learns from, at a bounded cost whatever the job's length."""
-    total, piece = int(total_s * sample_rate), int(piece_s * sample_rate)
+    """Mono ``audio`` itself when it lasts at most ``total_s``, else ``total_s // piece_s`` (at
+    least one) pieces of ``piece_s`` spread evenly over it (first and last included when there
+    are two or more), joined: what a job-level step (a backend's ``prepare``) learns from, at a
+    bounded cost whatever the job's length."""
+    if audio.ndim != 1:
+        raise ValueError(f"expected mono audio, got shape {audio.shape}")
+    total, piece = int(total_s * sample_rate), int(min(piece_s, total_s) * sample_rate)
     if len(audio) <= total:
         return np.ascontiguousarray(audio, dtype=np.float32)
-    starts = np.linspace(0, len(audio) - piece, total // piece).astype(int)
+    starts = np.linspace(0, len(audio) - piece, max(1, total // piece)).astype(int)
     return np.concatenate([audio[a : a + piece] for a in starts]).astype(np.float32, copy=False)

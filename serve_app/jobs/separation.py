@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from serve_app.audio.chunking import OverlapAdd, plan_windows
+from serve_app.audio.chunking import OverlapAdd, excerpts, plan_windows
 from serve_app.audio.resample import resample, resampled_length
 from serve_app.backend import BackendInfo, Plan, SeparationItem, SpanHint, VisualPrompt
 from serve_app.jobs.separator_client import SeparatorClient
@@ -110,8 +110,10 @@ async def separate_audio(
         rate = layout.info.sample_rate
         native = await asyncio.to_thread(resample, mixture, sample_rate, rate)
         if layout.plan.needs_prepare(spans):
-            # Job-level context (what the spans mark) for every chunk; the downmix stands in for all channels.
-            layout.plan = await layout.separator.prepare(native.mean(0), rate, layout.plan, spans)
+            # Job-level context for every chunk (what the spans mark, or what the backend finds
+            # itself: from at most 30 s of a job without spans); the downmix stands in for all channels.
+            mono = native.mean(0) if spans else np.mean([excerpts(channel, rate) for channel in native], axis=0)
+            layout.plan = await layout.separator.prepare(mono, rate, layout.plan, spans)
         separated = await _separate(layout, native, spans, counted, chunks_in_flight, visual)
         if layout.plan.estimates == "rest":  # the backend's own "all but the sound": the sound is the difference
             np.subtract(native, separated, out=separated)

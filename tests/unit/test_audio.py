@@ -358,3 +358,6 @@ def test_excerpts_take_at_most_total_seconds_spread_over_a_long_recording():
     assert sampled[0] == 0 and sampled[-1] == audio[-1]  # from the first second to the last
     np.testing.assert_array_equal(sampled[10 * sr : 11 * sr], audio[145 * sr : 146 * sr])  # the middle one
     np.testing.assert_array_equal(excerpts(audio[: 30 * sr], sr), audio[: 30 * sr])
+    np.testing.assert_array_equal(excerpts(audio, sr, total_s=5.0), audio[: 5 * sr])  # one piece, no longer
+    with pytest.raises(ValueError, match="mono"):
+        excerpts(np.stack([audio, audio]), sr)

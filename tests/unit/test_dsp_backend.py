@@ -207,6 +207,14 @@ def test_self_marks_include_where_the_estimate_dominates_and_exclude_where_it_is
     excluded = [s for s in marks if not s.include]
     assert excluded and all(not near(t, 0.0) for s in excluded for t in np.arange(s.start, s.end, 0.05))
     assert spans.self_marks(bursts[:800], mixture[:800], sr) == []  # too short to mark
+    # Silence (here most of the recording) is neither the sound nor the rest: it stays unmarked.
+    padded = np.concatenate([np.zeros(20 * sr, np.float32), mixture])
+    shifted = spans.self_marks(np.concatenate([np.zeros(20 * sr, np.float32), bursts]), padded, sr)
+    assert [s.include for s in shifted] == [s.include for s in marks]
+    assert all(
+        abs(a.start - b.start - 20) <= 0.15 and abs(a.end - b.end - 20) <= 0.15
+        for a, b in zip(shifted, marks, strict=True)
+    )
 
 
 @pytest.mark.slow  # real separation on seconds of audio
