@@ -73,11 +73,12 @@ class DSPBackend(Backend):
                 "where the sound is with span hints."
             )
         method = METHODS[target.concept]
-        self_marked = not spans and method.self_marks
         if spans:
             name = f"{method.with_spans()}+span-{span_kind(target.family)}"
+        elif method.self_marks:
+            name = f"{method.name}+self-marked-{span_kind(target.family)}"
         else:
-            name = f"{method.name}+self-marked-{span_kind(target.family)}" if self_marked else method.name
+            name = method.name
         warnings = []
         if target.concept != "other" and not target.exact and not reading.vague:
             label = BY_NAME[target.concept].label
@@ -92,7 +93,7 @@ class DSPBackend(Backend):
             recipe=method.name,
             family=target.family,
             warnings=warnings,
-            prepare_without_spans=self_marked,
+            prepare_without_spans=not spans and method.self_marks,
         )
 
     def load(self, device: str) -> None:

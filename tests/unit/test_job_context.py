@@ -75,7 +75,8 @@ async def test_without_spans_there_is_no_prepare_call():
 
 
 async def test_a_plan_may_ask_for_prepare_without_spans():
-    """A backend that finds where the sound is itself (dsp's self-marking) sees the whole mixture."""
+    """A backend that learns from the job itself (dsp's self-marking) sees the mixture: all of
+    it when short, at most 30 s of a longer one."""
     backend = ContextBackend()
     mixture = stereo(1.5, 8000)
     plan = gain_plan(1.0).model_copy(update={"prepare_without_spans": True})
