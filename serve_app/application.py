@@ -7,8 +7,8 @@
           variant: default
           options: {}          # passed to the backend
           device: null         # null: cuda where the deployment has a GPU, else cpu
-      routes: {piano: [dsp, learned]} # optional: concept -> deployed backend key(s)
-      routes_without_spans: {woodwinds: learned} # optional: the same, for jobs without span hints
+      routes: {instrument: [dsp, learned], brass: learned} # optional: concept or family -> deployed backend key(s)
+      routes_without_spans: {instrument: learned} # optional: the same, for jobs without span hints
       worker: {max_concurrent_jobs: 4, chunks_in_flight: 4}
 
 Deployment names are ``Ingress``, ``QueueWorker`` and ``Separator-<name>``
@@ -17,8 +17,8 @@ can set replicas, autoscaling and ``user_config`` (batch size) for each. Each
 backend entry is one Separator, routed to by its key (``serve_app.routing``);
 the same backend may be listed once per variant. ``routes`` send jobs that
 name no backend to another deployed backend by the concept the default
-backend reads in the prompt (``serve_app.routing.concept_route``);
-``routes_without_spans`` replace a concept's route for jobs with no span hints.
+backend reads in the prompt, or by its family (``serve_app.routing``);
+``routes_without_spans`` replace those routes for jobs with no span hints.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from serve_app.deployments.ingress import Ingress
 from serve_app.deployments.queue_worker import QueueWorker
 from serve_app.deployments.separator import Separator
 from serve_app.registry import get_backend
-from serve_app.routing import backend_key
+from serve_app.routing import FAMILIES, backend_key
 from serve_app.understanding.catalog import BY_NAME
 
 
@@ -62,7 +62,8 @@ class WorkerSpec(BaseModel):
 
 class AppArgs(BaseModel):
     backends: list[BackendSpec] = Field([BackendSpec(name="dsp")], min_length=1)  # the first is the default
-    # concept -> backend key(s), for jobs that name no backend; several keys: their estimates are averaged
+    # concept or family -> backend key(s), for jobs that name no backend; several keys: their estimates
+    # are averaged; a concept's own route comes before its family's
     routes: dict[str, list[str]] = {}
     # the same for jobs without span hints, where the measured choice differs (replaces ``routes`` there)
     routes_without_spans: dict[str, list[str]] = {}
@@ -80,8 +81,11 @@ class AppArgs(BaseModel):
             raise ValueError(f"each backend and variant may be listed once; got {keys}")
         for field, routes in (("routes", self.routes), ("routes_without_spans", self.routes_without_spans)):
             for concept, routed in routes.items():
-                if concept not in BY_NAME:
-                    raise ValueError(f"{field}: unknown concept {concept!r}; known: {sorted(BY_NAME)}")
+                if concept not in BY_NAME and concept not in FAMILIES:
+                    raise ValueError(
+                        f"{field}: unknown concept or family {concept!r}; concepts: {sorted(BY_NAME)}, "
+                        f"families: {sorted(FAMILIES)}"
+                    )
                 if not routed or len(set(routed)) != len(routed):
                     raise ValueError(f"{field}: {concept} needs one or more distinct backends; got {routed}")
                 if missing := [key for key in routed if key not in keys]:

@@ -9,17 +9,24 @@ store the key, the worker routes by it, and clients choose it with the
 A deployment may also route by *concept* (``routes`` in the Serve config):
 a job that names no backend is read by the default backend, and when the
 sound it asks for has a route, the routed backend serves it instead, or the
-routed backends together, their estimates averaged. ``routes_without_spans``
-replaces a concept's route for jobs that give no span hints (span hints help
-some backends far more than others). The routes come from measurement
-(docs/learned.md), not from taste.
+routed backends together, their estimates averaged. A route may name a
+concept's *family* (``instrument``, ``event``, ...: ``catalog.Family``) for
+all its concepts; a concept's own route comes first. ``routes_without_spans``
+replaces these routes for jobs that give no span hints (span hints help some
+backends far more than others): a family there replaces its concepts' routes.
+The routes come from measurement (docs/learned.md), not from taste.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar, get_args
 
 from serve_app.errors import ErrorType, ServiceError
+from serve_app.understanding.catalog import BY_NAME, Family
+
+FAMILIES: tuple[str, ...] = get_args(Family)
+Route = TypeVar("Route")
 
 DEFAULT_VARIANT = "default"
 
@@ -85,6 +92,15 @@ def concept_route(
         return None
     routed = routes.get(concept)
     return routed if routed and routed != [planned_by] else None
+
+
+def by_concept(routes: Mapping[str, Route]) -> dict[str, Route]:
+    """Routes keyed by concept or family, as one route per concept: its own, else its family's."""
+    return {
+        c.name: routes[c.name] if c.name in routes else routes[c.family]
+        for c in BY_NAME.values()
+        if c.name in routes or c.family in routes
+    }
 
 
 def _listing(pairs: list[tuple[str, str]]) -> str:

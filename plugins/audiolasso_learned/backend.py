@@ -1,7 +1,8 @@
 """The ``learned`` backend: the shipped mask network, queried with the prompt's phrase.
 
 The service reads the prompt (which sound, keep or remove); the network estimates
-the named sound from the phrase's MiniLM embedding and the span hints (the service
+the named sound from the MiniLM embeddings of the phrase and of its concept's label
+(``inference.query_vectors``) and the span hints (the service
 turns the estimate around for "remove X" prompts). ``prepare`` sets the job's level
 (``Inference.level_gain``); chunks of equal length are stacked into one forward pass.
 """

@@ -49,13 +49,14 @@ class BackendsResponse(BaseModel):
     routes: dict[str, list[str]] = Field(
         {},
         description="Concept routes: a request that names no backend and asks for one of these sounds "
-        "(as the default backend reads the prompt) is served by the backend keys given here; with several, "
-        "each separates it and their estimates are averaged.",
+        "(as the default backend reads the prompt), or a sound of one of these families (instrument, event, "
+        "noise, voice, music), is served by the backend keys given here; with several, each separates it and "
+        "their estimates are averaged. A sound's own route comes before its family's.",
     )
     routes_without_spans: dict[str, list[str]] = Field(
         {},
         description="The same for requests without span hints, where they differ: these replace the routes "
-        "above for such requests.",
+        "above for such requests (a family here replaces its sounds' routes).",
     )
 
 

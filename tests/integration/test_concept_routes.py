@@ -18,11 +18,12 @@ from serve_app.application import AppArgs
 from serve_app.deployments.separator import Separator
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import HandleSeparator
-from serve_app.routing import concept_route
+from serve_app.routing import by_concept, concept_route
 from support.service import InProcessHandle, wait_status
 
 SR = 48_000
-ROUTES = {"piano": ["learned"], "drums": ["dsp", "learned"], "woodwinds": ["dsp", "learned"]}
+# A family's route serves its concepts (drums, woodwinds: the ensemble); piano has its own.
+ROUTES = {"instrument": ["dsp", "learned"], "piano": ["learned"]}
 ROUTES_WITHOUT_SPANS = {"woodwinds": ["learned"]}
 
 
@@ -105,6 +106,10 @@ def test_a_single_backend_route_may_be_written_as_a_string():
         }
     )
     assert args.routes == {"piano": ["learned"]} and args.routes_without_spans == {"woodwinds": ["learned"]}
+    family = AppArgs.model_validate(
+        {"backends": [{"name": "dsp"}, {"name": "learned"}], "routes": {"event": "learned"}}
+    )
+    assert family.routes == {"event": ["learned"]}
 
 
 def test_a_route_to_a_backend_that_failed_to_load_leaves_the_job_on_the_default(dsp_backend, tmp_path):
@@ -137,18 +142,37 @@ def test_routes_follow_the_reading_of_remove_prompts_and_open_vocabulary(dsp_bac
 
 
 def test_route_rule():
-    assert concept_route(ROUTES, "piano", "dsp", chosen=False) == ["learned"]
-    assert concept_route(ROUTES, "drums", "dsp", chosen=False) == ["dsp", "learned"]
-    assert concept_route(ROUTES, "piano", "learned", chosen=False) is None  # already there
-    assert concept_route(ROUTES, "piano", "dsp", chosen=True) is None
-    assert concept_route(ROUTES, "speech", "dsp", chosen=False) is None
-    assert concept_route(ROUTES, None, "sam-audio:large", chosen=False) is None  # a backend with no concepts
+    routes = by_concept(ROUTES)
+    assert concept_route(routes, "piano", "dsp", chosen=False) == ["learned"]
+    assert concept_route(routes, "drums", "dsp", chosen=False) == ["dsp", "learned"]
+    assert concept_route(routes, "piano", "learned", chosen=False) is None  # already there
+    assert concept_route(routes, "piano", "dsp", chosen=True) is None
+    assert concept_route(routes, "speech", "dsp", chosen=False) is None
+    assert concept_route(routes, None, "sam-audio:large", chosen=False) is None  # a backend with no concepts
+
+
+def test_a_family_route_serves_its_concepts_and_routes_without_spans_replace_by_family(dsp_backend, learned_backend):
+    routes = {"instrument": ["dsp", "learned"], "piano": ["learned"], "dog": ["learned"]}
+    without_spans = {"instrument": ["learned"], "bass": ["dsp", "learned"]}
+    planner = Planner({"dsp": dsp_backend, "learned": learned_backend}, routes, without_spans)
+    assert planner.routes["drums"] == ["dsp", "learned"] and planner.routes["piano"] == ["learned"]
+    assert {"speech", "bird"}.isdisjoint(planner.routes)  # other families, other events: no route
+    # Without spans the family's route replaces piano's own; bass's own comes before it.
+    assert planner.unmarked_routes["piano"] == ["learned"] == planner.unmarked_routes["drums"]
+    assert planner.unmarked_routes["bass"] == ["dsp", "learned"] and planner.unmarked_routes["dog"] == ["learned"]
+    with_spans = asyncio.run(
+        planner.plan(
+            {"prompt": "isolate the bass guitar", "spans": [{"start": 0.0, "end": 1.0, "include": True}]}, "dsp"
+        )
+    )
+    without = asyncio.run(planner.plan({"prompt": "isolate the cello", "spans": []}, "dsp"))
+    assert (with_spans.backend, without.backend) == ("dsp+learned", "learned")
 
 
 @pytest.mark.parametrize(
     "routes, message",
     [
-        ({"kazoo": "learned"}, "unknown concept 'kazoo'"),
+        ({"kazoo": "learned"}, "unknown concept or family 'kazoo'"),
         ({"piano": "sam-audio:large"}, "not deployed"),
         ({"piano": ["dsp", "dsp"]}, "distinct"),
         ({"piano": []}, "distinct"),

@@ -180,12 +180,13 @@ def test_the_playground_is_served_through_the_serve_proxy(client):
     assert client.get("/playground/app.js").headers["content-type"].startswith("text/javascript")
 
 
-def test_the_shipped_concept_routes_serve_drums_with_the_ensemble(client):
+def test_the_shipped_routes_serve_drums_by_their_family(client):
+    """configs/local.yaml routes instruments without span hints to learned (``routes_without_spans``)."""
     mix, drums, sr = drums_plus_tones(seed=3, seconds=4.0, sr=44100)
     body = _submit(client, file_id=_upload(client, mix, sr), prompt="isolate the drums")
     assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
     result = client.get(body["result_url"]).json()
-    assert result["backend"] == "dsp+learned"
+    assert result["backend"] == "learned"
     assert si_sdr(_download(client, result["target"]), drums) - si_sdr(mix, drums) >= 3.0
 
 

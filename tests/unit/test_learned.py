@@ -14,7 +14,7 @@ from audiolasso_learned import SAMPLE_RATE, features
 from audiolasso_learned import model as net
 from audiolasso_learned.backend import WEIGHTS, LearnedBackend
 from audiolasso_learned.features import BINS, frames
-from audiolasso_learned.inference import MAX_GAIN
+from audiolasso_learned.inference import MAX_GAIN, query_vectors
 from audiolasso_learned.network import Network
 from audiolasso_learned.training import effects, sources
 from audiolasso_learned.training.bank import Bank
@@ -210,6 +210,21 @@ def test_each_job_gets_a_level_from_its_own_masks(backend):
         return float(np.sqrt(np.mean(estimate**2) / np.mean(piano**2)))
 
     assert level(plan) < 0.05 and level(prepared) > 0.2
+
+
+def test_a_catalog_sound_is_queried_with_its_label_and_an_event_with_its_phrase_alone(backend):
+    """The network learnt the names people use; "the fiddle part" is steadied by its concept's
+    label ("strings"). An event's phrase says which animal, where its concept ("animal") does not."""
+    (_, fiddle), (_, rooster) = (
+        plan_prompt(backend, p) for p in ("isolate the fiddle part", "keep the rooster crowing")
+    )
+    assert (fiddle.concept, rooster.concept) == ("strings", "animal")
+    queries = query_vectors([fiddle, rooster])
+    phrase, label, rooster_phrase = embedding.encode([fiddle.sound, "strings", rooster.sound])
+    query = queries[(fiddle.sound, "strings")]
+    assert np.isclose(np.linalg.norm(query), 1.0)
+    assert query @ label > phrase @ label + 0.1 and query @ phrase > 0.7  # between the two
+    np.testing.assert_allclose(queries[(rooster.sound, "animal")], rooster_phrase, atol=1e-6)
 
 
 def test_entry_point_registers_the_backend():

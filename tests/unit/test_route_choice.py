@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from audiolasso_learned.training.compare import choose_routes_by_spans
+from serve_app.routing import by_concept
+from serve_app.understanding.catalog import BY_NAME
 
 
 def _runs(scores_by_case: dict[str, tuple[str, dict[str, float]]]):
@@ -38,3 +40,46 @@ def test_routes_without_spans_hold_only_the_choices_that_differ():
         {"drums": "dsp+learned", "piano": "learned", "speech": "learned"},
         {},
     )
+
+
+def test_a_family_route_rests_on_several_concepts_and_a_concept_keeps_its_own_on_clear_evidence():
+    marked = _runs(
+        {
+            "p": ("piano", {"dsp": 0.0, "learned": 3.0, "dsp+learned": 2.0}),
+            "g": ("guitar", {"dsp": -5.0, "learned": 1.0, "dsp+learned": -1.0}),
+            "s": ("strings", {"dsp": 1.0, "learned": 0.5, "dsp+learned": 2.0}),
+            "b1": ("bass", {"dsp": 8.0, "learned": 4.0, "dsp+learned": 7.0}),
+            "b2": ("bass", {"dsp": 9.0, "learned": 5.0, "dsp+learned": 8.5}),
+            # Two noise concepts only: too few for a family route; each takes its own.
+            "h": ("hum", {"dsp": 5.0, "learned": 9.0, "dsp+learned": 8.0}),
+            "r": ("rain", {"dsp": 5.0, "learned": 9.0, "dsp+learned": 8.0}),
+        }
+    )
+    unmarked = _runs(
+        {
+            "p": ("piano", {"dsp": -3.0, "learned": 3.0, "dsp+learned": 1.0}),
+            "g": ("guitar", {"dsp": -8.0, "learned": 1.0, "dsp+learned": -2.0}),
+            "s": ("strings", {"dsp": -2.0, "learned": 2.0, "dsp+learned": 1.0}),
+            "b1": ("bass", {"dsp": 6.0, "learned": 5.0, "dsp+learned": 7.0}),
+            "b2": ("bass", {"dsp": 6.0, "learned": 5.5, "dsp+learned": 7.0}),
+            "h": ("hum", {"dsp": 5.0, "learned": 9.0, "dsp+learned": 8.0}),
+            "r": ("rain", {"dsp": 5.0, "learned": 9.0, "dsp+learned": 8.0}),
+        }
+    )
+    routes, without_spans, _ = choose_routes_by_spans([marked], [unmarked], margin_db=0.25)
+    # Instruments pooled: the ensemble (3.7 dB against dsp's 2.6); piano and guitar beat it on
+    # every case run, bass is better with dsp alone; strings' one case follows the family.
+    assert routes == {
+        "instrument": "dsp+learned",
+        "bass": "dsp",
+        "guitar": "learned",
+        "piano": "learned",
+        "hum": "learned",
+        "rain": "learned",
+    }
+    # Without spans the family goes to learned, and bass (the ensemble, on both runs) keeps its own.
+    assert without_spans == {"instrument": "learned", "bass": "dsp+learned"}
+    # Read as the service reads them, the two blocks give each concept the second choice.
+    served = {c: "dsp" for c in BY_NAME} | by_concept(routes) | by_concept(without_spans)
+    assert served["strings"] == served["piano"] == "learned" and served["bass"] == "dsp+learned"
+    assert served["speech"] == "dsp" and served["hum"] == "learned"

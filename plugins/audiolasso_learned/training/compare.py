@@ -8,11 +8,20 @@
 Runs pair up in order (same corpus, same span setting). For each concept (as
 the dsp backend reads the prompt) three candidates are scored on every case
 run: ``dsp``, ``learned`` and their mean (``dsp+learned``, computed from the
-written estimates). A candidate replaces dsp for the concept when it beats dsp
-on every case run of it, and by at least ``--margin`` dB on average; the best
-such candidate is routed. Routes are chosen on the runs with span hints, and
-again on those without: where the second choice differs it goes in
-``routes_without_spans``. Prints the per-concept table, the ``routes:`` and
+written estimates). Routes are chosen per family first (``catalog.Family``:
+instrument, event, noise, ...), on all its concepts' case runs together: the
+candidate with the best mean replaces dsp when it beats dsp's mean by at least
+``--margin`` dB and the family has case runs of at least ``MIN_FAMILY_CONCEPTS``
+of its concepts (a route for a family's unmeasured concepts rests on several
+measured ones). A concept then gets a route of its own only where its evidence
+says so: a candidate that beats the family's route on every case run of the
+concept, and by at least ``--margin`` dB on average. (Concept by concept alone,
+on one to six cases each, the routes fitted their corpus: chosen on dev, they
+cost tune's instruments 5.5 / 7.9 dB with / without spans against the family's
+choice; docs/learned.md, "Routes by family".)
+Routes are chosen on the runs with span hints, and again on those without;
+``routes_without_spans`` holds what it takes to turn the first into the
+second. Prints the per-concept table, the ``routes:`` and
 ``routes_without_spans:`` blocks for a Serve config, and per category the means
 of dsp, learned, the ensemble everywhere and the routed combination. Routes
 chosen and scored on the same corpus flatter the combination: measure it again
@@ -30,8 +39,11 @@ import numpy as np
 import soundfile as sf
 
 from serve_app.evaluation import bounded_si_sdr, load_corpus
+from serve_app.routing import FAMILIES, by_concept
+from serve_app.understanding.catalog import BY_NAME
 
 CANDIDATES = {"dsp": ("dsp",), "learned": ("learned",), "dsp+learned": ("dsp", "learned")}
+MIN_FAMILY_CONCEPTS = 3
 Scores = dict[str, dict[str, float]]  # case id -> candidate -> SI-SDRi
 
 
@@ -70,44 +82,78 @@ def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
     return scores, rows
 
 
-def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float) -> tuple[dict[str, str], dict]:
-    """concept -> routed candidate, and concept -> candidate -> list of SI-SDRi (one per case run)."""
+def _case_runs(pairs: list[tuple[Scores, dict[str, dict]]]) -> dict[str, dict[str, list[float]]]:
+    """concept -> candidate -> SI-SDRi of every case run."""
     by_concept: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for scores, rows in pairs:
         for case_id, row in rows.items():
             for name, value in scores[case_id].items():
                 by_concept[_concept(row)][name].append(value)
-    routes = {}
-    for concept, runs in sorted(by_concept.items()):
-        dsp = np.array(runs["dsp"])
-        better = {
-            name: float(np.mean(np.array(v) - dsp))
-            for name, v in runs.items()
-            if name != "dsp" and all(np.array(v) > dsp)
-        }
-        better = {name: gain for name, gain in better.items() if gain >= margin_db}
-        if better:
-            routes[concept] = max(better, key=better.__getitem__)
-    return routes, by_concept
+    return by_concept
+
+
+def _better(runs: dict[str, list[float]], base: str, margin_db: float) -> str:
+    """The candidate that beats ``base`` on every case run, by ``margin_db`` on average (the best such), else base."""
+    reference = np.array(runs[base])
+    gains = {
+        name: float(np.mean(np.array(values) - reference))
+        for name, values in runs.items()
+        if name != base and all(np.array(values) > reference)
+    }
+    gains = {name: gain for name, gain in gains.items() if gain >= margin_db}
+    return max(gains, key=gains.__getitem__) if gains else base
+
+
+def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float) -> tuple[dict[str, str], dict]:
+    """The routes (family or concept -> candidate, as a Serve config keys them: a family where
+    it is not dsp, a concept where it differs from its family's), and concept -> candidate ->
+    list of SI-SDRi (one per case run)."""
+    concepts = _case_runs(pairs)
+    by_family: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    measured: dict[str, int] = defaultdict(int)
+    for concept, runs in concepts.items():
+        if concept in BY_NAME:
+            measured[BY_NAME[concept].family] += 1
+            for name, values in runs.items():
+                by_family[BY_NAME[concept].family][name] += values
+    family_routes = {}
+    for family, runs in by_family.items():
+        means = {name: float(np.mean(values)) for name, values in runs.items()}
+        best = max(means, key=means.__getitem__)
+        evidence = measured[family] >= MIN_FAMILY_CONCEPTS and means[best] >= means["dsp"] + margin_db
+        family_routes[family] = best if evidence else "dsp"
+    routes = {family: route for family, route in sorted(family_routes.items()) if route != "dsp"}
+    for concept, runs in sorted(concepts.items()):
+        if concept in BY_NAME:
+            family_route = family_routes[BY_NAME[concept].family]
+            if (route := _better(runs, family_route, margin_db)) != family_route:
+                routes[concept] = route
+    return routes, concepts
+
+
+def _resolved(routes: dict[str, str]) -> dict[str, str]:
+    """concept -> candidate for every concept, as the service reads ``routes``."""
+    return {name: "dsp" for name in BY_NAME} | by_concept(routes)
 
 
 def choose_routes_by_spans(
     marked: list[tuple[Scores, dict[str, dict]]], unmarked: list[tuple[Scores, dict[str, dict]]], margin_db: float
 ) -> tuple[dict[str, str], dict[str, str], dict]:
-    """(routes chosen on the runs with span hints, the choices without them where those differ,
-    concept -> candidate -> SI-SDRi of every case run). With runs of one kind only, that kind
-    chooses the routes and nothing differs."""
-    routes, by_concept = choose_routes(marked or unmarked, margin_db)
+    """(routes chosen on the runs with span hints, the ``routes_without_spans`` that turn them
+    into the choices made without them, concept -> candidate -> SI-SDRi of every case run).
+    With runs of one kind only, that kind chooses the routes and nothing differs."""
+    routes, by_concept_marked = choose_routes(marked or unmarked, margin_db)
     if not (marked and unmarked):
-        return routes, {}, by_concept
+        return routes, {}, by_concept_marked
     chosen, by_concept_unmarked = choose_routes(unmarked, margin_db)
-    differing = {
-        c: chosen.get(c, "dsp") for c in sorted({*routes, *chosen}) if chosen.get(c, "dsp") != routes.get(c, "dsp")
-    }
+    # Families whose own route differs, then the concepts the service would still serve otherwise.
+    differing = {f: chosen.get(f, "dsp") for f in FAMILIES if chosen.get(f, "dsp") != routes.get(f, "dsp")}
+    served, wanted = _resolved(routes) | by_concept(differing), _resolved(chosen)
+    differing |= {c: wanted[c] for c in sorted(BY_NAME) if served[c] != wanted[c]}
     for concept, runs in by_concept_unmarked.items():
         for name, values in runs.items():
-            by_concept[concept][name] += values
-    return routes, differing, by_concept
+            by_concept_marked[concept][name] += values
+    return routes, differing, by_concept_marked
 
 
 def main() -> None:
@@ -125,19 +171,21 @@ def main() -> None:
     pairs = [score_pair(d, lr) for d, lr in zip(args.dsp, args.learned, strict=True)]
     marked = [pair for pair, run in zip(pairs, args.dsp, strict=True) if with_spans(run)]
     unmarked = [pair for pair, run in zip(pairs, args.dsp, strict=True) if not with_spans(run)]
-    routes, routes_without_spans, by_concept = choose_routes_by_spans(marked, unmarked, args.margin)
+    routes, routes_without_spans, case_runs = choose_routes_by_spans(marked, unmarked, args.margin)
     scored = [score_pair(d, lr) for d, lr in zip(args.score_dsp, args.score_learned, strict=True)]
+    served = {True: _resolved(routes), False: _resolved(routes) | by_concept(routes_without_spans)}
     print("concept\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute\twithout spans")
-    for concept, runs in sorted(by_concept.items()):
+    family = {name: concept.family for name, concept in BY_NAME.items()}
+    for concept, runs in sorted(case_runs.items(), key=lambda kv: (family.get(kv[0], ""), kv[0])):
         means = "\t".join(f"{np.mean(runs[name]):.2f}" for name in CANDIDATES)
-        route = routes.get(concept, "dsp")
-        print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{route}\t{routes_without_spans.get(concept, route)}")
+        routed = "\t".join(served[marked].get(concept, "dsp") for marked in (True, False))
+        print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{routed}")
     for block, table_routes in (("routes", routes), ("routes_without_spans", routes_without_spans)):
         entries = "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in table_routes.items())
         print(f"\n{block}:{entries or ' {}'}")
     runs = [*args.dsp, *args.score_dsp]
     for path, (scores, rows) in zip(runs, [*pairs, *scored], strict=True):
-        used = routes if with_spans(path) else {**routes, **routes_without_spans}
+        used = served[with_spans(path)]
         table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for case_id, row in rows.items():
             chosen = used.get(_concept(row), "dsp")
