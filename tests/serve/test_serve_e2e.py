@@ -181,12 +181,12 @@ def test_the_playground_is_served_through_the_serve_proxy(client):
 
 
 def test_the_shipped_routes_serve_drums_by_their_family(client):
-    """configs/local.yaml routes instruments without span hints to learned (``routes_without_spans``)."""
+    """configs/local.yaml routes instruments to the mean of dsp's and learned's estimates (``instrument``)."""
     mix, drums, sr = drums_plus_tones(seed=3, seconds=4.0, sr=44100)
     body = _submit(client, file_id=_upload(client, mix, sr), prompt="isolate the drums")
     assert wait_status(client, body["request_id"], timeout=120)["status"] == "COMPLETED"
     result = client.get(body["result_url"]).json()
-    assert result["backend"] == "learned"
+    assert result["backend"] == "dsp+learned"
     assert si_sdr(_download(client, result["target"]), drums) - si_sdr(mix, drums) >= 3.0
 
 

@@ -214,17 +214,15 @@ def test_each_job_gets_a_level_from_its_own_masks(backend):
 
 def test_a_catalog_sound_is_queried_with_its_label_and_an_event_with_its_phrase_alone(backend):
     """The network learnt the names people use; "the fiddle part" is steadied by its concept's
-    label ("strings"). An event's phrase says which animal, where its concept ("animal") does not."""
-    (_, fiddle), (_, rooster) = (
-        plan_prompt(backend, p) for p in ("isolate the fiddle part", "keep the rooster crowing")
-    )
-    assert (fiddle.concept, rooster.concept) == ("strings", "animal")
-    queries = query_vectors([fiddle, rooster])
-    phrase, label, rooster_phrase = embedding.encode([fiddle.sound, "strings", rooster.sound])
+    label ("strings"). An event's phrase says which one ("a puppy yapping"), not its concept's label."""
+    (_, fiddle), (_, puppy) = (plan_prompt(backend, p) for p in ("isolate the fiddle part", "keep the puppy yapping"))
+    assert (fiddle.concept, puppy.concept) == ("strings", "dog")
+    queries = query_vectors([fiddle, puppy])
+    phrase, label, puppy_phrase = embedding.encode([fiddle.sound, "strings", puppy.sound])
     query = queries[(fiddle.sound, "strings")]
     assert np.isclose(np.linalg.norm(query), 1.0)
     assert query @ label > phrase @ label + 0.1 and query @ phrase > 0.7  # between the two
-    np.testing.assert_allclose(queries[(rooster.sound, "animal")], rooster_phrase, atol=1e-6)
+    np.testing.assert_allclose(queries[(puppy.sound, "dog")], puppy_phrase, atol=1e-6)
 
 
 def test_entry_point_registers_the_backend():

@@ -83,3 +83,17 @@ def test_a_family_route_rests_on_several_concepts_and_a_concept_keeps_its_own_on
     served = {c: "dsp" for c in BY_NAME} | by_concept(routes) | by_concept(without_spans)
     assert served["strings"] == served["piano"] == "learned" and served["bass"] == "dsp+learned"
     assert served["speech"] == "dsp" and served["hum"] == "learned"
+
+
+def test_a_family_tie_goes_to_the_ensemble():
+    """Within the margin of the best, the mean of both methods is the family's route: two
+    methods that fail differently are the safer bet on material unlike the tuning corpora."""
+    runs = _runs(
+        {
+            "p": ("piano", {"dsp": 0.0, "learned": 4.0, "dsp+learned": 3.9}),
+            "g": ("guitar", {"dsp": 0.0, "learned": 3.0, "dsp+learned": 2.9}),
+            "d": ("drums", {"dsp": 6.0, "learned": 8.0, "dsp+learned": 7.9}),
+        }
+    )
+    assert choose_routes_by_spans([runs], [], margin_db=0.25)[0] == {"instrument": "dsp+learned"}
+    assert choose_routes_by_spans([runs], [], margin_db=0.05)[0] == {"instrument": "learned"}

@@ -13,7 +13,7 @@ instrument, event, noise, ...), on all its concepts' case runs together: the
 candidate with the best mean replaces dsp when it beats dsp's mean by at least
 ``--margin`` dB and the family has case runs of at least ``MIN_FAMILY_CONCEPTS``
 of its concepts (a route for a family's unmeasured concepts rests on several
-measured ones). A concept then gets a route of its own only where its evidence
+measured ones); within ``--margin`` of the best, the mean of both is the route. A concept then gets a route of its own only where its evidence
 says so: a candidate that beats the family's route on every case run of the
 concept, and by at least ``--margin`` dB on average. (Concept by concept alone,
 on one to six cases each, the routes fitted their corpus: chosen on dev, they
@@ -43,6 +43,7 @@ from serve_app.routing import FAMILIES, by_concept
 from serve_app.understanding.catalog import BY_NAME
 
 CANDIDATES = {"dsp": ("dsp",), "learned": ("learned",), "dsp+learned": ("dsp", "learned")}
+ENSEMBLE = "dsp+learned"
 MIN_FAMILY_CONCEPTS = 3
 Scores = dict[str, dict[str, float]]  # case id -> candidate -> SI-SDRi
 
@@ -120,6 +121,8 @@ def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float)
     for family, runs in by_family.items():
         means = {name: float(np.mean(values)) for name, values in runs.items()}
         best = max(means, key=means.__getitem__)
+        if means[ENSEMBLE] >= means[best] - margin_db:
+            best = ENSEMBLE  # a tie: two methods that fail differently are the safer bet on unseen material
         evidence = measured[family] >= MIN_FAMILY_CONCEPTS and means[best] >= means["dsp"] + margin_db
         family_routes[family] = best if evidence else "dsp"
     routes = {family: route for family, route in sorted(family_routes.items()) if route != "dsp"}
