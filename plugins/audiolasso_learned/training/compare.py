@@ -13,9 +13,10 @@ instrument, event, noise, ...), on all its concepts' case runs together: the
 candidate with the best mean replaces dsp when it beats dsp's mean by at least
 ``--margin`` dB and the family has case runs of at least ``MIN_FAMILY_CONCEPTS``
 of its concepts (a route for a family's unmeasured concepts rests on several
-measured ones); within ``--margin`` of the best, the mean of both is the route. A concept then gets a route of its own only where its evidence
-says so: a candidate that beats the family's route on every case run of the
-concept, and by at least ``--margin`` dB on average. (Concept by concept alone,
+measured ones); within ``--margin`` of the best, the mean of both is the route.
+A concept then gets a route of its own only where its evidence says so: a
+candidate that beats the family's route on every case run of the concept, and
+by at least ``--margin`` dB on average. (Concept by concept alone,
 on one to six cases each, the routes fitted their corpus: chosen on dev, they
 cost tune's instruments 5.5 / 7.9 dB with / without spans against the family's
 choice; docs/learned.md, "Routes by family".)
