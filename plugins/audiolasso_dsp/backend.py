@@ -118,7 +118,9 @@ class DSPBackend(Backend):
             return plan
         if not len(context):
             return plan
-        model = self._loaded().learn_span_model(context, sample_rate, BY_METHOD[plan.recipe], plan.family, hints)
+        model = self._loaded().learn_span_model(
+            context, sample_rate, BY_METHOD[plan.recipe], plan.family, hints, self.info.chunk_seconds
+        )
         return plan if model is None else plan.model_copy(update={"span_model": model})
 
     def separate(self, batch: list[SeparationItem]) -> list[np.ndarray]:

@@ -16,8 +16,6 @@ from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
 from audiolasso_dsp.methods import RECIPES, Toolkit
 from serve_app.backend import SpanHint
 
-PIECE_S = 10.0  # the dsp backend's chunk length
-
 
 class Runner:
     """The models the recipes share (DeepFilterNet's graphs load once per replica)."""
@@ -26,12 +24,18 @@ class Runner:
         self.kit = Toolkit(deepfilter=DeepFilter())
 
     def learn_span_model(
-        self, audio: np.ndarray, sample_rate: int, method: Method, family: str, hints: list[SpanHint]
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        method: Method,
+        family: str,
+        hints: list[SpanHint],
+        piece_s: float,
     ) -> dict[str, Any] | None:
         """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None.
-        Without ``hints`` the estimate marks its own (``spans.self_marks``)."""
-        # The recipe runs on chunk-sized pieces, so its memory stays a chunk's.
-        pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (sample_rate * PIECE_S)))))
+        Without ``hints`` the estimate marks its own (``spans.self_marks``). The recipe runs on
+        pieces of at most ``piece_s`` (the backend's chunk), so its memory stays a chunk's."""
+        pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (sample_rate * piece_s)))))
         estimate = np.concatenate([RECIPES[method.with_spans()](piece, self.kit) for piece in pieces])
         if not hints:
             hints = spans.self_marks(estimate, audio, sample_rate)
