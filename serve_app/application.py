@@ -18,7 +18,7 @@ backend entry is one Separator, routed to by its key (``serve_app.routing``);
 the same backend may be listed once per variant. ``routes`` send jobs that
 name no backend to another deployed backend by the concept the default
 backend reads in the prompt, or by its family (``serve_app.routing``);
-``routes_without_spans`` replace those routes for jobs with no span hints.
+``routes_without_spans`` override them, concept by concept, for jobs with no span hints.
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ class AppArgs(BaseModel):
     # concept or family -> backend key(s), for jobs that name no backend; several keys: their estimates
     # are averaged; a concept's own route comes before its family's
     routes: dict[str, list[str]] = {}
-    # the same for jobs without span hints, where the measured choice differs (replaces ``routes`` there)
+    # the same for jobs without span hints, where the measured choice differs (overrides ``routes``
+    # for the concepts and families it names)
     routes_without_spans: dict[str, list[str]] = {}
     worker: WorkerSpec = WorkerSpec()
 

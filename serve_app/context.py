@@ -43,8 +43,9 @@ class ServiceContext:
     webhook_secrets: WebhookSecrets
     idempotency: IdempotencyKeys
     backends: list[str]  # deployed backends, by name; the first is the default
-    routes: dict[str, list[str]] = field(default_factory=dict)  # concept -> backend keys (serve_app.routing)
-    # Where jobs without span hints go instead, for the concepts listed.
+    # concept or family -> backend keys, as configured (serve_app.routing.by_concept resolves them)
+    routes: dict[str, list[str]] = field(default_factory=dict)
+    # Where jobs without span hints go instead, for the concepts and families listed.
     routes_without_spans: dict[str, list[str]] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)  # RayMetrics inside the deployments
 

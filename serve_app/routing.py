@@ -12,8 +12,10 @@ sound it asks for has a route, the routed backend serves it instead, or the
 routed backends together, their estimates averaged. A route may name a
 concept's *family* (``instrument``, ``event``, ...: ``catalog.Family``) for
 all its concepts; a concept's own route comes first. ``routes_without_spans``
-replaces these routes for jobs that give no span hints (span hints help some
-backends far more than others): a family there replaces its concepts' routes.
+overrides them, concept by concept, for jobs that give no span hints (span
+hints help some backends far more than others): there a concept's own entry,
+then its family's, then its ``routes`` as above (``by_concept`` on each table,
+the second laid over the first).
 The routes come from measurement (docs/learned.md), not from taste.
 """
 

@@ -17,7 +17,7 @@ from serve_app.backend import Capabilities
 from serve_app.context import ServiceContext
 from serve_app.errors import ErrorType, ServiceError
 from serve_app.jobs.separator_client import SeparatorClient
-from serve_app.routing import split_key
+from serve_app.routing import FAMILIES, split_key
 
 router = APIRouter(prefix="/v1", tags=["backends"])
 
@@ -49,14 +49,15 @@ class BackendsResponse(BaseModel):
     routes: dict[str, list[str]] = Field(
         {},
         description="Concept routes: a request that names no backend and asks for one of these sounds "
-        "(as the default backend reads the prompt), or a sound of one of these families (instrument, event, "
-        "noise, voice, music), is served by the backend keys given here; with several, each separates it and "
-        "their estimates are averaged. A sound's own route comes before its family's.",
+        "(as the default backend reads the prompt), or a sound of one of these families "
+        f"({', '.join(FAMILIES)}), is served by the backend keys given here; with several, each separates "
+        "it and their estimates are averaged. A sound's own route comes before its family's.",
     )
     routes_without_spans: dict[str, list[str]] = Field(
         {},
-        description="The same for requests without span hints, where they differ: these replace the routes "
-        "above for such requests (a family here replaces its sounds' routes).",
+        description="The same for requests without span hints, where they differ: for such requests these "
+        "override the routes above, sound by sound (a family here, all its sounds'; a sound's own entry "
+        "here first).",
     )
 
 

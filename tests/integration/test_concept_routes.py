@@ -18,7 +18,8 @@ from serve_app.application import AppArgs
 from serve_app.deployments.separator import Separator
 from serve_app.jobs.planning import Planner
 from serve_app.jobs.separator_client import HandleSeparator
-from serve_app.routing import by_concept, concept_route
+from serve_app.routing import FAMILIES, by_concept, concept_route
+from serve_app.understanding.catalog import BY_NAME
 from support.service import InProcessHandle, wait_status
 
 SR = 48_000
@@ -152,21 +153,26 @@ def test_route_rule():
 
 
 def test_a_family_route_serves_its_concepts_and_routes_without_spans_replace_by_family(dsp_backend, learned_backend):
-    routes = {"instrument": ["dsp", "learned"], "piano": ["learned"], "dog": ["learned"]}
+    routes = {"instrument": ["learned"], "piano": ["dsp", "learned"], "dog": ["learned"]}
     without_spans = {"instrument": ["learned"], "bass": ["dsp", "learned"]}
     planner = Planner({"dsp": dsp_backend, "learned": learned_backend}, routes, without_spans)
-    assert planner.routes["drums"] == ["dsp", "learned"] and planner.routes["piano"] == ["learned"]
+    assert planner.routes["drums"] == ["learned"] and planner.routes["piano"] == ["dsp", "learned"]
     assert {"speech", "bird"}.isdisjoint(planner.routes)  # other families, other events: no route
-    # Without spans the family's route replaces piano's own; bass's own comes before it.
+    # Without spans the family's route there replaces piano's own; bass's own there comes first.
     assert planner.unmarked_routes["piano"] == ["learned"] == planner.unmarked_routes["drums"]
     assert planner.unmarked_routes["bass"] == ["dsp", "learned"] and planner.unmarked_routes["dog"] == ["learned"]
-    with_spans = asyncio.run(
-        planner.plan(
-            {"prompt": "isolate the bass guitar", "spans": [{"start": 0.0, "end": 1.0, "include": True}]}, "dsp"
-        )
+    spans = [{"start": 0.0, "end": 1.0, "include": True}]
+    marked, unmarked = (
+        asyncio.run(planner.plan({"prompt": "isolate the piano", "spans": hints}, "dsp")) for hints in (spans, [])
     )
-    without = asyncio.run(planner.plan({"prompt": "isolate the cello", "spans": []}, "dsp"))
-    assert (with_spans.backend, without.backend) == ("dsp+learned", "learned")
+    assert (marked.backend, unmarked.backend) == ("dsp+learned", "learned")
+
+
+def test_a_family_named_like_a_concept_holds_that_concept_alone():
+    """``music`` and ``other`` are a family and a concept: a route keyed by either name means
+    the same sounds only while the family holds that one concept."""
+    for name in set(FAMILIES) & set(BY_NAME):
+        assert [c.name for c in BY_NAME.values() if c.family == name] == [name]
 
 
 @pytest.mark.parametrize(

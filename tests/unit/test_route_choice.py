@@ -97,3 +97,12 @@ def test_a_family_tie_goes_to_the_ensemble():
     )
     assert choose_routes_by_spans([runs], [], margin_db=0.25)[0] == {"instrument": "dsp+learned"}
     assert choose_routes_by_spans([runs], [], margin_db=0.05)[0] == {"instrument": "learned"}
+    # The mean ties only among candidates that clear dsp by the margin themselves.
+    weak_mean = _runs(
+        {
+            "p": ("piano", {"dsp": 0.0, "learned": 0.3, "dsp+learned": 0.1}),
+            "g": ("guitar", {"dsp": 0.0, "learned": 0.3, "dsp+learned": 0.1}),
+            "d": ("drums", {"dsp": 0.0, "learned": 0.3, "dsp+learned": 0.1}),
+        }
+    )
+    assert choose_routes_by_spans([weak_mean], [], margin_db=0.25)[0] == {"instrument": "learned"}
