@@ -182,12 +182,23 @@ def main() -> None:
     routes, routes_without_spans, case_runs = choose_routes_by_spans(marked, unmarked, args.margin)
     scored = [score_pair(d, lr) for d, lr in zip(args.score_dsp, args.score_learned, strict=True)]
     served = {True: _resolved(routes), False: _resolved(routes) | by_concept(routes_without_spans)}
-    print("concept\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute\twithout spans")
+    print("concept [family]\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute\twithout spans")
     family = {name: concept.family for name, concept in BY_NAME.items()}
-    for concept, runs in sorted(case_runs.items(), key=lambda kv: (family.get(kv[0], ""), kv[0])):
-        means = "\t".join(f"{np.mean(runs[name]):.2f}" for name in CANDIDATES)
-        routed = "\t".join(served[hinted].get(concept, "dsp") for hinted in (True, False))
-        print(f"{concept}\t{len(runs['dsp'])}\t{means}\t{routed}")
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for concept in sorted(case_runs):
+        by_family[family.get(concept, "")].append(concept)
+    for fam, concepts in sorted(by_family.items()):
+        # The family's row (its concepts' case runs pooled, both span settings: each route was chosen on
+        # its own setting's), then its concepts'.
+        pooled = {name: [v for c in concepts for v in case_runs[c][name]] for name in CANDIDATES}
+        fam_routes = (routes.get(fam, "dsp"), routes_without_spans.get(fam, routes.get(fam, "dsp")))
+        lines: list[tuple[str, dict[str, list[float]], tuple[str, ...]]] = (
+            [(f"[{fam}]", pooled, fam_routes)] if fam else []
+        )
+        lines += [(c, case_runs[c], tuple(served[hinted].get(c, "dsp") for hinted in (True, False))) for c in concepts]
+        for name, values, routed in lines:
+            means = "\t".join(f"{np.mean(values[n]):.2f}" for n in CANDIDATES)
+            print(f"{name}\t{len(values['dsp'])}\t{means}\t" + "\t".join(routed))
     for block, table_routes in (("routes", routes), ("routes_without_spans", routes_without_spans)):
         entries = "".join(f"\n  {c}: [{', '.join(CANDIDATES[r])}]" for c, r in table_routes.items())
         print(f"\n{block}:{entries or ' {}'}")
