@@ -86,12 +86,12 @@ def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
 
 def _case_runs(pairs: list[tuple[Scores, dict[str, dict]]]) -> dict[str, dict[str, list[float]]]:
     """concept -> candidate -> SI-SDRi of every case run."""
-    by_concept: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    runs: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for scores, rows in pairs:
         for case_id, row in rows.items():
             for name, value in scores[case_id].items():
-                by_concept[_concept(row)][name].append(value)
-    return by_concept
+                runs[_concept(row)][name].append(value)
+    return runs
 
 
 def _better(runs: dict[str, list[float]], base: str, margin_db: float) -> str:
@@ -150,18 +150,18 @@ def choose_routes_by_spans(
     """(routes chosen on the runs with span hints, the ``routes_without_spans`` that turn them
     into the choices made without them, concept -> candidate -> SI-SDRi of every case run).
     With runs of one kind only, that kind chooses the routes and nothing differs."""
-    routes, by_concept_marked = choose_routes(marked or unmarked, margin_db)
+    routes, case_runs = choose_routes(marked or unmarked, margin_db)
     if not (marked and unmarked):
-        return routes, {}, by_concept_marked
-    chosen, by_concept_unmarked = choose_routes(unmarked, margin_db)
+        return routes, {}, case_runs
+    chosen, case_runs_unmarked = choose_routes(unmarked, margin_db)
     # Families whose own route differs, then the concepts the service would still serve otherwise.
     differing = {f: chosen.get(f, "dsp") for f in FAMILIES if chosen.get(f, "dsp") != routes.get(f, "dsp")}
     served, wanted = _resolved(routes) | by_concept(differing), _resolved(chosen)
     differing |= {c: wanted[c] for c in sorted(BY_NAME) if served[c] != wanted[c]}
-    for concept, runs in by_concept_unmarked.items():
+    for concept, runs in case_runs_unmarked.items():
         for name, values in runs.items():
-            by_concept_marked[concept][name] += values
-    return routes, differing, by_concept_marked
+            case_runs[concept][name] += values
+    return routes, differing, case_runs
 
 
 def main() -> None:
