@@ -1,6 +1,6 @@
 """One job, start to finish: fetch -> decode -> separate (``separation``) ->
 encode -> store. Returns the result record; raises ServiceError (job FAILED),
-JobStopped (cancelled or lease lost)."""
+JobStopped (cancelled); whatever the progress callback raises (a lost lease) passes through."""
 
 from __future__ import annotations
 

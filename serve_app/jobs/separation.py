@@ -20,7 +20,7 @@ ProgressFn = Callable[[int, int], Awaitable[bool]]
 
 
 class JobStopped(Exception):
-    """The job was cancelled, or this worker lost its lease: stop without a result."""
+    """The job was cancelled: stop without a result."""
 
 
 def chunk_spans(spans: list[SpanHint], start_s: float, end_s: float) -> list[SpanHint]:

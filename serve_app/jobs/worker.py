@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 FINISH_PATIENCE_S = 600.0  # how long a finished job waits for Redis to record its end
 
 
+class LeaseLost(Exception):
+    """A progress report found the lease gone: let the job go without ending it."""
+
+
 class JobWorker:
     def __init__(
         self,
@@ -123,7 +127,7 @@ class JobWorker:
                 except UNAVAILABLE:
                     return False  # a progress report lost to a Redis blip; the next one catches up
                 if state is Lease.LOST:
-                    raise JobStopped()
+                    raise LeaseLost()
                 return state is Lease.CANCEL_REQUESTED
 
             members = [(self.separators[m.backend], m.plan) for m in plan.members]
@@ -133,9 +137,12 @@ class JobWorker:
             if not await self._finish(claim, JobStatus.COMPLETED, result=result):
                 await self._discard(result)
         except JobStopped:
-            await self._finish(claim, JobStatus.CANCELLED)  # a no-op when the lease was lost
-        except asyncio.CancelledError:
-            # Lease lost (heartbeat cancelled us) or shutdown: another worker takes over.
+            await self._finish(claim, JobStatus.CANCELLED)
+        except (asyncio.CancelledError, LeaseLost):
+            # Lease lost (the heartbeat cancelled us, or a progress report found it gone) or shutdown:
+            # nothing is recorded. Another worker takes over; and where the loss was a stale read (a
+            # Redis failover whose new master had not caught up), the lease runs out and the job runs
+            # again rather than ending CANCELLED with nobody having asked.
             pass
         except UNAVAILABLE as exc:
             # Redis went away mid-job: the lease runs out and the job is claimed again

@@ -12,7 +12,9 @@ import subprocess
 import time
 
 import pytest
+import redis
 
+from serve_app.jobs.store import Claim, Lease
 from support.audio import speech_plus_noise, wav_bytes
 from support.redis_server import RedisServer
 from support.service import TERMINAL, LiveService, make_settings, wait_status
@@ -69,8 +71,8 @@ def _assert_unavailable(response) -> None:
     assert response.json()["error"]["type"] == "service_unavailable"
 
 
-def _terminal_events(server: RedisServer, service: LiveService, request_id: str) -> list[str]:
-    entries = server.client().xrange(service.ctx.jobs.keys.events(request_id))
+def _terminal_events(client: redis.Redis, service: LiveService, request_id: str) -> list[str]:
+    entries = client.xrange(service.ctx.jobs.keys.events(request_id))
     statuses = [json.loads(fields["data"])["status"] for _, fields in entries]
     return [s for s in statuses if s in TERMINAL]
 
@@ -96,7 +98,7 @@ def test_redis_killed_answers_503_then_every_accepted_job_completes_once(own_red
     accepted.append(_submit(client, file_id))  # the worker resumed by itself
     for request_id in accepted:
         assert wait_status(client, request_id, timeout=60)["status"] == "COMPLETED"
-        assert _terminal_events(own_redis, service, request_id) == ["COMPLETED"]
+        assert _terminal_events(own_redis.client(), service, request_id) == ["COMPLETED"]
         result = client.get(f"/v1/queue/requests/{request_id}/result").json()
         for role in ("target", "residual"):
             assert client.get(f"/v1/files/{result[role]['file_id']}/content").content.startswith(b"RIFF")
@@ -117,7 +119,7 @@ def test_redis_hung_answers_503_within_the_timeout_then_recovers(own_redis, serv
     assert client.get(f"/v1/queue/requests/{request_id}/status").status_code == 200
     assert wait_status(client, request_id, timeout=60)["status"] == "COMPLETED"
     assert wait_status(client, _submit(client, file_id), timeout=60)["status"] == "COMPLETED"
-    assert _terminal_events(own_redis, service, request_id) == ["COMPLETED"]
+    assert _terminal_events(own_redis.client(), service, request_id) == ["COMPLETED"]
 
 
 @pytest.fixture
@@ -187,5 +189,39 @@ def test_a_stopping_worker_hands_its_jobs_back_at_once(redis_url, tmp_path, slow
     finally:
         successor.stop()
         running.result(30)
+        client.close()
+        service.stop()
+
+
+def test_a_progress_report_that_reads_the_lease_as_lost_lets_the_job_go_without_ending_it(
+    redis_url, tmp_path, slow_backend, monkeypatch
+):
+    """After a Redis failover a progress report can read as lost a lease the job still holds
+    (the new master had not caught up). The worker must let the job go, as when a heartbeat
+    finds the lease lost, not end it CANCELLED when nobody asked: the lease runs out and the
+    job runs again, to one COMPLETED. (The stale read is simulated, one report answering
+    LOST; Redis, the worker, the backend and HTTP are real.)"""
+    settings = make_settings(redis_url, tmp_path, visibility_timeout_s=3.0)
+    service = LiveService(settings, {"lowpass": slow_backend}).start()
+    jobs = service.worker.jobs
+    report = jobs.progress
+    misread: list[str] = []
+
+    async def progress(claim: Claim, done: int, total: int) -> Lease:
+        if not misread:
+            misread.append(claim.request_id)
+            return Lease.LOST
+        return await report(claim, done, total)
+
+    monkeypatch.setattr(jobs, "progress", progress)
+    client = service.client(service.new_key())
+    try:
+        request_id = _submit(client, _upload(client))
+        assert wait_status(client, request_id, timeout=60)["status"] == "COMPLETED"
+        assert misread == [request_id]
+        events = _terminal_events(redis.Redis.from_url(redis_url, decode_responses=True), service, request_id)
+        assert events == ["COMPLETED"]
+        assert service.call(service.ctx.jobs.get(request_id)).attempts == 2
+    finally:
         client.close()
         service.stop()
