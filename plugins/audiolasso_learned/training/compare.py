@@ -94,6 +94,19 @@ def _case_runs(pairs: list[tuple[Scores, dict[str, dict]]]) -> dict[str, dict[st
     return runs
 
 
+def _by_family(case_runs: dict[str, dict[str, list[float]]]) -> dict[str, list[str]]:
+    """family -> its measured concepts, sorted; concepts outside the catalog (a refused prompt) under ""."""
+    families: dict[str, list[str]] = defaultdict(list)
+    for concept in sorted(case_runs):
+        families[BY_NAME[concept].family if concept in BY_NAME else ""].append(concept)
+    return families
+
+
+def _pooled(case_runs: dict[str, dict[str, list[float]]], concepts: list[str]) -> dict[str, list[float]]:
+    """candidate -> SI-SDRi of every case run of ``concepts``."""
+    return {name: [v for c in concepts for v in case_runs[c][name]] for name in CANDIDATES}
+
+
 def _better(runs: dict[str, list[float]], base: str, margin_db: float) -> str:
     """The candidate that beats ``base`` on every case run, by ``margin_db`` on average (the best such), else base."""
     reference = np.array(runs[base])
@@ -111,21 +124,16 @@ def choose_routes(pairs: list[tuple[Scores, dict[str, dict]]], margin_db: float)
     it is not dsp, a concept where it differs from its family's), and concept -> candidate ->
     list of SI-SDRi (one per case run)."""
     concepts = _case_runs(pairs)
-    by_family: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    measured: dict[str, int] = defaultdict(int)
-    for concept, runs in concepts.items():
-        if concept in BY_NAME:
-            measured[BY_NAME[concept].family] += 1
-            for name, values in runs.items():
-                by_family[BY_NAME[concept].family][name] += values
     family_routes = {}
-    for family, runs in by_family.items():
-        means = {name: float(np.mean(values)) for name, values in runs.items()}
+    for family, members in _by_family(concepts).items():
+        if not family:
+            continue
+        means = {name: float(np.mean(values)) for name, values in _pooled(concepts, members).items()}
         # Candidates with the evidence to replace dsp; among them the best, or the mean of both
         # where it ties with the best: two methods that fail differently are the safer bet.
         clear = {name: m for name, m in means.items() if m >= means["dsp"] + margin_db}
         route = "dsp"
-        if measured[family] >= MIN_FAMILY_CONCEPTS and clear:
+        if len(members) >= MIN_FAMILY_CONCEPTS and clear:
             route = max(clear, key=clear.__getitem__)
             if ENSEMBLE in clear and clear[ENSEMBLE] >= clear[route] - margin_db:
                 route = ENSEMBLE
@@ -183,14 +191,10 @@ def main() -> None:
     scored = [score_pair(d, lr) for d, lr in zip(args.score_dsp, args.score_learned, strict=True)]
     served = {True: _resolved(routes), False: _resolved(routes) | by_concept(routes_without_spans)}
     print("concept [family]\tcase-runs\t" + "\t".join(CANDIDATES) + "\troute\twithout spans")
-    family = {name: concept.family for name, concept in BY_NAME.items()}
-    by_family: dict[str, list[str]] = defaultdict(list)
-    for concept in sorted(case_runs):
-        by_family[family.get(concept, "")].append(concept)
-    for fam, concepts in sorted(by_family.items()):
+    for fam, concepts in sorted(_by_family(case_runs).items()):
         # The family's row (its concepts' case runs pooled, both span settings: each route was chosen on
         # its own setting's), then its concepts'.
-        pooled = {name: [v for c in concepts for v in case_runs[c][name]] for name in CANDIDATES}
+        pooled = _pooled(case_runs, concepts)
         fam_routes = (routes.get(fam, "dsp"), routes_without_spans.get(fam, routes.get(fam, "dsp")))
         lines: list[tuple[str, dict[str, list[float]], tuple[str, ...]]] = (
             [(f"[{fam}]", pooled, fam_routes)] if fam else []
