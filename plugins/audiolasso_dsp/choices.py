@@ -42,7 +42,7 @@ METHODS: dict[str, Method] = {
     **{family: Method(f"nmf-dictionary-{family}", "hpss-harmonic") for family in INSTRUMENT_FAMILIES},
     **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials"),
-    **{name: Method("foreground-over-background", self_marks=True) for name in ("dog", "bird", "cat", "animal")},
+    **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal")},
     "other": Method("foreground-over-background"),  # served with span hints only (DSPBackend.plan)
     "alarm": Method("tonal-non-voice", self_marks=True),
     "knock": Method("percussive-non-voice", self_marks=True),

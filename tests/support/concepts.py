@@ -120,6 +120,28 @@ def birds_over_babble(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(birds, mix_at_snr(birds, babble, 0.0))
 
 
+def hoots(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Owl-like hoots: 0.5 s tones around 400 Hz with a few harmonics, one every 1.5 to 2.5 s."""
+    n = int(seconds * SR)
+    out = np.zeros(n)
+    t = np.arange(int(0.5 * SR)) / SR
+    at = rng.uniform(0.2, 0.8)
+    while at + 0.5 < seconds:
+        f0 = rng.uniform(350, 450) * (1 - 0.1 * t)  # a slight fall
+        phase = 2 * np.pi * np.cumsum(f0) / SR
+        hoot = sum(np.sin(k * phase) / k**2 for k in range(1, 5)) * np.sin(np.pi * t / t[-1])
+        out[int(at * SR) : int(at * SR) + len(t)] += hoot
+        at += rng.uniform(1.5, 2.5)
+    return out.astype(np.float32)
+
+
+def hoots_over_speech(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """An owl now and then while a person talks: the talker is what rises above the floor most."""
+    speech = load_fixture("speech.flac", SR)
+    owl = hoots(len(speech) / SR, np.random.default_rng(seed))
+    return _pair(owl, mix_at_snr(owl, speech, 0.0))
+
+
 def mains_hum(n: int, f0: float = 60.0) -> np.ndarray:
     t = np.arange(n) / SR
     return sum(np.sin(2 * np.pi * k * f0 * t + k) / k for k in range(1, 8)).astype(np.float32)

@@ -54,7 +54,7 @@ def test_registered_through_the_entry_point():
             "pull the barking dog out of this street noise",
             "dog",
             False,
-            "foreground-over-background+self-marked-dictionary",
+            "foreground-without-voice+self-marked-dictionary",
         ),
         ("isolate the phone ringing", "alarm", False, "tonal-non-voice+self-marked-dictionary"),
         ("extract the knocking on the door", "knock", False, "percussive-non-voice+self-marked-dictionary"),
@@ -112,11 +112,12 @@ def test_voice(dsp_backend, noise, min_gain_db):
         ("extract the bass line", lambda: ca.bass_in_band(5), 3.0),
         ("I want just the piano part", lambda: ca.piano_in_band(3), 2.0),
         ("isolate the birds", lambda: ca.birds_over_noise(7), 4.0),
+        ("isolate the owl", lambda: ca.hoots_over_speech(1), 7.0),  # without the talker taken out: 4.3
         ("isolate the phone ringing", ca.phone_over_speech, 2.0),
         ("extract the knocking on the door", lambda: ca.knocks_over_babble(6), 3.0),
         ("remove the hum", lambda: ca.chords_with_hum(8), 8.0),
     ],
-    ids=["accompaniment", "drums", "bass", "piano", "animal-call", "alarm", "impact", "hum-removal"],
+    ids=["accompaniment", "drums", "bass", "piano", "animal-call", "call-over-a-talker", "alarm", "impact", "hum-removal"],
 )
 @pytest.mark.slow  # real separation on seconds of audio
 def test_sound_families(dsp_backend, prompt, make, min_gain_db):
