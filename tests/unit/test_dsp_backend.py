@@ -117,7 +117,17 @@ def test_voice(dsp_backend, noise, min_gain_db):
         ("extract the knocking on the door", lambda: ca.knocks_over_babble(6), 3.0),
         ("remove the hum", lambda: ca.chords_with_hum(8), 8.0),
     ],
-    ids=["accompaniment", "drums", "bass", "piano", "animal-call", "call-over-a-talker", "alarm", "impact", "hum-removal"],
+    ids=[
+        "accompaniment",
+        "drums",
+        "bass",
+        "piano",
+        "animal-call",
+        "call-over-a-talker",
+        "alarm",
+        "impact",
+        "hum-removal",
+    ],
 )
 @pytest.mark.slow  # real separation on seconds of audio
 def test_sound_families(dsp_backend, prompt, make, min_gain_db):

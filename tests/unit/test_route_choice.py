@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audiolasso_learned.training.compare import choose_routes_by_spans
+from audiolasso_learned.training.compare import category_means, choose_routes_by_spans
 from serve_app.routing import by_concept
 from serve_app.understanding.catalog import BY_NAME
 
@@ -106,3 +106,20 @@ def test_a_family_tie_goes_to_the_ensemble():
         }
     )
     assert choose_routes_by_spans([weak_mean], [], margin_db=0.25)[0] == {"instrument": "learned"}
+
+
+def test_the_routed_mean_serves_a_case_as_the_service_routes_its_job():
+    """In a run with span hints, a case without hints of its own is served with the routes for
+    jobs without them, as the service serves it."""
+    scores, rows = _runs(
+        {
+            "hinted": ("piano", {"dsp": 1.0, "learned": 5.0, "dsp+learned": 3.0}),
+            "bare": ("piano", {"dsp": 1.0, "learned": 6.0, "dsp+learned": 2.0}),
+        }
+    )
+    rows["hinted"] |= {"category": "music_instrument", "hinted": True}
+    rows["bare"] |= {"category": "music_instrument", "hinted": False}
+    served = {True: {"piano": "dsp+learned"}, False: {"piano": "learned"}}
+    means = category_means(scores, rows, served)
+    assert means["music_instrument"]["routed"] == (3.0 + 6.0) / 2
+    assert means["OVERALL"]["dsp"] == 1.0 and list(means) == ["music_instrument", "OVERALL"]

@@ -180,6 +180,20 @@ def choose_routes_by_spans(
     return routes, differing, case_runs
 
 
+def category_means(scores: Scores, rows: dict[str, dict], served: dict[bool, dict[str, str]]) -> dict[str, dict]:
+    """Per category, then OVERALL: each candidate's mean SI-SDRi, and ``routed``'s, each case
+    served as the service routes its job (``served[hinted]``: concept -> candidate)."""
+    table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for case_id, row in rows.items():
+        chosen = served[row["hinted"]].get(_concept(row), "dsp")
+        for group in (row["category"], "OVERALL"):
+            for name in CANDIDATES:
+                table[group][name].append(scores[case_id][name])
+            table[group]["routed"].append(scores[case_id][chosen])
+    ordered = sorted(table.items(), key=lambda kv: kv[0] == "OVERALL")
+    return {group: {name: float(np.mean(v)) for name, v in values.items()} for group, values in ordered}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsp", type=Path, nargs="+", required=True)
@@ -216,17 +230,10 @@ def main() -> None:
         print(f"\n{block}:{entries or ' {}'}")
     runs = [*args.dsp, *args.score_dsp]
     for path, (scores, rows) in zip(runs, [*pairs, *scored], strict=True):
-        table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        for case_id, row in rows.items():
-            chosen = served[row["hinted"]].get(_concept(row), "dsp")
-            for group in (row["category"], "OVERALL"):
-                for name in CANDIDATES:
-                    table[group][name].append(scores[case_id][name])
-                table[group]["routed"].append(scores[case_id][chosen])
         chosen_here = " (routes chosen here)" if path in args.dsp else ""
         print(f"\n{path.parent.name}{chosen_here}\t" + "\t".join(CANDIDATES) + "\trouted")
-        for group, values in sorted(table.items(), key=lambda kv: kv[0] == "OVERALL"):
-            print(f"{group}\t" + "\t".join(f"{np.mean(v):.2f}" for v in values.values()))
+        for group, means in category_means(scores, rows, served).items():
+            print(f"{group}\t" + "\t".join(f"{m:.2f}" for m in means.values()))
 
 
 if __name__ == "__main__":
