@@ -113,8 +113,11 @@ def voice_speaks(x: np.ndarray, voice: np.ndarray) -> bool:
     """Whether ``voice`` (DeepFilterNet's estimate in ``x``) is a talker, not a bark it kept now and then."""
     hop = int(SAMPLE_RATE * VOICE_FRAME_S)
     n = len(x) // hop
-    mixture = (x[: n * hop].astype(np.float64).reshape(n, hop) ** 2).sum(1)
-    kept = (voice[: n * hop].astype(np.float64).reshape(n, hop) ** 2).sum(1)
+
+    def energy(signal: np.ndarray) -> np.ndarray:
+        return (signal[: n * hop].astype(np.float64).reshape(n, hop) ** 2).sum(1)
+
+    mixture, kept = energy(x), energy(voice)
     audible = mixture > 1e-6 * mixture.max(initial=0.0)
     return bool(audible.any() and (kept[audible] >= VOICE_HOLDS * mixture[audible]).mean() >= VOICE_SPEAKS)
 
