@@ -180,7 +180,9 @@ def choose_routes_by_spans(
     return routes, differing, case_runs
 
 
-def category_means(scores: Scores, rows: dict[str, dict], served: dict[bool, dict[str, str]]) -> dict[str, dict]:
+def category_means(
+    scores: Scores, rows: dict[str, dict], served: dict[bool, dict[str, str]]
+) -> dict[str, dict[str, float]]:
     """Per category, then OVERALL: each candidate's mean SI-SDRi, and ``routed``'s, each case
     served as the service routes its job (``served[hinted]``: concept -> candidate)."""
     table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -232,8 +234,8 @@ def main() -> None:
     for path, (scores, rows) in zip(runs, [*pairs, *scored], strict=True):
         chosen_here = " (routes chosen here)" if path in args.dsp else ""
         print(f"\n{path.parent.name}{chosen_here}\t" + "\t".join(CANDIDATES) + "\trouted")
-        for group, means in category_means(scores, rows, served).items():
-            print(f"{group}\t" + "\t".join(f"{m:.2f}" for m in means.values()))
+        for group, group_means in category_means(scores, rows, served).items():
+            print(f"{group}\t" + "\t".join(f"{m:.2f}" for m in group_means.values()))
 
 
 if __name__ == "__main__":
