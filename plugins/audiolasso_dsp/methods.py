@@ -103,7 +103,7 @@ def foreground(x: np.ndarray, kit: Toolkit) -> np.ndarray:
 # A voice speaks in a chunk when DeepFilterNet's voice holds at least a quarter of the energy in
 # at least 30% of its audible 50 ms frames. The event cases of tune and dev split cleanly: 0.47 to
 # 0.70 over a talker, at most 0.09 over streets, music, wind and crowds (a babble is noise to it);
-# heldout's the same way (0.59 to 0.75, at most 0.01).
+# heldout's, only scored, split the same way (0.59 to 0.75, at most 0.01).
 VOICE_FRAME_S = 0.05
 VOICE_HOLDS = 0.25
 VOICE_SPEAKS = 0.3
