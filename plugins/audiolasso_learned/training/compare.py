@@ -70,7 +70,11 @@ def _concept(row: dict) -> str:
 
 def with_spans(run: Path) -> bool:
     """Whether the run gave the cases' span hints (``audiolasso eval`` without ``--without-spans``)."""
-    return bool(json.loads(run.read_text()).get("spans", True))
+    return _gave_spans(json.loads(run.read_text()))
+
+
+def _gave_spans(report: dict) -> bool:
+    return bool(report.get("spans", True))
 
 
 def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
@@ -79,7 +83,7 @@ def score_pair(dsp: Path, learned: Path) -> tuple[Scores, dict[str, dict]]:
     report = json.loads(dsp.read_text())
     rows = {row["id"]: row for row in report["cases"]}
     cases = {case.id: case for case in load_corpus(Path(report["corpus"]))}
-    run_hinted = with_spans(dsp)
+    run_hinted = _gave_spans(report)
     scores: Scores = {}
     for case_id, row in rows.items():
         row["hinted"] = run_hinted and bool(cases[case_id].spans)
