@@ -25,10 +25,18 @@ if TYPE_CHECKING:
 WEIGHTS = Path(__file__).parent / "data" / "learned.safetensors"
 
 
+# Instruments that play one line at a time: the estimate's pitch line refines it (``melody``).
+# Chosen on tune and dev (docs/learned.md, "One line's partials"); piano, guitar and organ play
+# chords, and a bass's partials drown in the band's (a comb on them lost even with the true pitch).
+ONE_LINE_INSTRUMENTS = frozenset({"brass", "woodwinds", "strings"})
+
+
 class LearnedPlan(Plan):
-    """The learned backend's plan: after ``prepare``, the gain its masks get for this job."""
+    """The learned backend's plan: after ``prepare``, the gain its masks get for this job; and
+    whether the estimate is refined by its pitch line's partials."""
 
     gain: float = 1.0
+    melody: bool = False
 
 
 class LearnedBackend(Backend):
@@ -52,7 +60,9 @@ class LearnedBackend(Backend):
         # Any phrase is a query for a text-conditioned network, "other" concepts included.
         # Every job is prepared: its level is set from the network's masks over the whole job.
         planned = super().plan(reading, spans).model_dump()
-        return LearnedPlan(**{**planned, "method": "learned-mask", "prepare_without_spans": True})
+        melody = planned["concept"] in ONE_LINE_INSTRUMENTS
+        method = "learned-mask+melody-comb" if melody else "learned-mask"
+        return LearnedPlan(**{**planned, "method": method, "melody": melody, "prepare_without_spans": True})
 
     def prepare(self, audio: np.ndarray, sample_rate: int, plan: Plan, spans: list[SpanHint]) -> Plan:
         """The job's level gain, from at most 30 s of it. With span hints the service sends the

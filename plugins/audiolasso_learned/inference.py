@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audiolasso_learned import SAMPLE_RATE, melody
 from audiolasso_learned.backend import LearnedPlan
 from audiolasso_learned.features import istft, span_channel, stft
 from audiolasso_learned.network import Network
@@ -91,7 +92,10 @@ class Inference:
         masks, spec = self._masks(items, queries)
         gains = np.array([LearnedPlan.of(i.plan).gain for i in items], np.float32)
         named = istft(np.minimum(masks * gains[:, None, None], 1.0) * spec, items[0].audio.shape[-1])
-        return list(named)
+        return [
+            melody.refine(item.audio, estimate, SAMPLE_RATE) if LearnedPlan.of(item.plan).melody else estimate
+            for item, estimate in zip(items, named, strict=True)
+        ]
 
     def _masks(self, items: list[SeparationItem], queries: dict[Query, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The network's masks for equal-length items, and their spectrograms."""

@@ -88,7 +88,7 @@ def test_a_job_without_span_hints_takes_its_own_route_where_one_is_given(client,
     marked = served_by(client, file_id, "isolate the flute", spans=[{"start": 0.2, "end": 0.8, "include": True}])
     assert marked["backend"] == "dsp+learned" and marked["interpretation"]["concept"] == "woodwinds"
     unmarked = served_by(client, file_id, "isolate the flute")
-    assert unmarked["backend"] == "learned" and unmarked["interpretation"]["method"] == "learned-mask"
+    assert unmarked["backend"] == "learned" and unmarked["interpretation"]["method"] == "learned-mask+melody-comb"
     # Concepts without such a route keep theirs either way.
     assert served_by(client, file_id, "isolate the drums")["backend"] == "dsp+learned"
 
