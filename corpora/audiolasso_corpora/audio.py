@@ -148,6 +148,12 @@ def reverb(x: np.ndarray, ir: np.ndarray) -> np.ndarray:
     return signal.fftconvolve(x, ir)[: len(x)].astype(np.float32)
 
 
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of every run of True in a boolean ``mask``, stop exclusive."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def activity(x: np.ndarray, rate: int = SR, frame_s: float = 0.01, rel_db: float = -35.0) -> np.ndarray:
     """Per-frame booleans: frame energy within ``rel_db`` of the loudest frame."""
     hop = max(1, int(frame_s * rate))

@@ -24,7 +24,7 @@ import soundfile as sf
 
 from . import events as ev
 from . import music, noise, speech
-from .audio import SR, active_rms, activity, fade, lowpass, normalise, place, reverb, rms, room_ir
+from .audio import SR, active_rms, activity, fade, lowpass, normalise, place, reverb, rms, room_ir, runs
 from .prompts import PromptPicker
 from .sources import SEED_BASE, Source, get, is_reserved, sources
 
@@ -394,11 +394,6 @@ def babble(
 # --------------------------------------------------------------------------------------------------
 # spans
 # --------------------------------------------------------------------------------------------------
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=False))
-
-
 def _db(x: np.ndarray, hop: int) -> np.ndarray:
     frames = int(np.ceil(len(x) / hop))
     xp = np.pad(np.asarray(x, np.float64), (0, frames * hop - len(x)))
@@ -428,7 +423,7 @@ def make_spans(
         inc_mask &= od < -55
         exc_mask &= od > -30
     else:  # bridge short dips inside one sounding stretch
-        for a, b in _runs(~inc_mask):
+        for a, b in runs(~inc_mask):
             if b - a < 25 and a > 0:
                 inc_mask[a:b] = True
         inc_mask &= td > -60
@@ -436,7 +431,7 @@ def make_spans(
     out = []
     for mask, include, k in ((inc_mask, True, max_include), (exc_mask, False, max_exclude)):
         cands = []
-        for a, b in _runs(mask):
+        for a, b in runs(mask):
             s, e = a * hop / SR, b * hop / SR
             if not include:
                 s, e = s + 0.05, e - 0.05

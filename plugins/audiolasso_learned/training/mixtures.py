@@ -25,6 +25,7 @@ from typing import cast
 
 import numpy as np
 
+from audiolasso_corpora.audio import runs
 from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned.training import effects
 from audiolasso_learned.training.bank import Bank
@@ -143,8 +144,7 @@ def spans_for(
         exc &= od > -30
     cands = []
     for mask, include in ((inc, True), (exc, False)):
-        d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=False):
+        for a, b in runs(mask):
             s, e = a / 100, b / 100
             if not include:
                 s, e = s + 0.03, e - 0.03
