@@ -105,5 +105,14 @@ def by_concept(routes: Mapping[str, Route]) -> dict[str, Route]:
     }
 
 
+def resolved_routes(
+    routes: Mapping[str, list[str]], routes_without_spans: Mapping[str, list[str]]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """One route per concept for jobs with span hints, and one for jobs without (where the second
+    table's entries, a concept's own or its family's, replace the first's)."""
+    marked = by_concept(routes)
+    return marked, {**marked, **by_concept(routes_without_spans)}
+
+
 def _listing(pairs: list[tuple[str, str]]) -> str:
     return ", ".join(f"{name} {variant}" for name, variant in pairs)

@@ -17,7 +17,8 @@ from serve_app.backend import Capabilities
 from serve_app.context import ServiceContext
 from serve_app.errors import ErrorType, ServiceError
 from serve_app.jobs.separator_client import SeparatorClient
-from serve_app.routing import FAMILIES, split_key
+from serve_app.routing import FAMILIES, resolved_routes, split_key
+from serve_app.understanding.catalog import BY_NAME
 
 router = APIRouter(prefix="/v1", tags=["backends"])
 
@@ -41,6 +42,14 @@ class BackendView(BaseModel):
     overlap_seconds: float = Field(description="...overlapping by this much, and crossfaded.")
 
 
+class SoundRoute(BaseModel):
+    """The backend keys that serve a request for one sound, naming no backend (several: each
+    separates it and their estimates are averaged)."""
+
+    with_spans: list[str] = Field(description="For a request with span hints.")
+    without_spans: list[str] = Field(description="For a request without them.")
+
+
 class BackendsResponse(BaseModel):
     """What this deployment serves."""
 
@@ -58,6 +67,12 @@ class BackendsResponse(BaseModel):
         description="The same for requests without span hints, where they differ: for such requests these "
         "override the routes above, sound by sound (a family here, all its sounds'; a sound's own entry "
         "here first).",
+    )
+    served_by: dict[str, SoundRoute] = Field(
+        {},
+        description="Every sound the prompt reader knows (the `concept` of a result's `interpretation`), "
+        "and what serves a request for it that names no backend: the routes above resolved, the default "
+        "backend where none applies.",
     )
 
 
@@ -117,9 +132,15 @@ async def list_backends(
         )
         for i, (key, info, status) in enumerate(zip(keys, infos, statuses, strict=True))
     ]
+    marked, unmarked = resolved_routes(ctx.routes, ctx.routes_without_spans)
+    default = [keys[0]]
     return BackendsResponse(
         backends=views,
         visual_prompting=any(v.capabilities.visual for v in views),
         routes=ctx.routes,
         routes_without_spans=ctx.routes_without_spans,
+        served_by={
+            concept: SoundRoute(with_spans=marked.get(concept, default), without_spans=unmarked.get(concept, default))
+            for concept in sorted(BY_NAME)
+        },
     )

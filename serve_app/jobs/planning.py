@@ -19,7 +19,7 @@ from pydantic import BaseModel, SerializeAsAny
 from serve_app.backend import Backend, Plan, SpanHint, UnsupportedPrompt
 from serve_app.errors import ErrorType, ServiceError
 from serve_app.registry import get_backend
-from serve_app.routing import by_concept, concept_route, split_key
+from serve_app.routing import concept_route, resolved_routes, split_key
 from serve_app.understanding.reading import Reading, UnreadablePrompt, read
 from serve_app.understanding.weak import prompt_warnings
 
@@ -65,9 +65,7 @@ class Planner:
         routes_without_spans: Mapping[str, list[str]] | None = None,
     ):
         self.backends = dict(backends)
-        self.routes = by_concept(routes or {})
-        # Jobs without span hints: these concepts' (and families') routes replace the ones above.
-        self.unmarked_routes = {**self.routes, **by_concept(routes_without_spans or {})}
+        self.routes, self.unmarked_routes = resolved_routes(routes or {}, routes_without_spans or {})
 
     @classmethod
     def for_deployment(

@@ -96,6 +96,13 @@ def test_a_job_without_span_hints_takes_its_own_route_where_one_is_given(client,
 def test_backends_lists_the_routes(client):
     listed = client.get("/v1/backends").json()
     assert listed["routes"] == ROUTES and listed["routes_without_spans"] == ROUTES_WITHOUT_SPANS
+    # Resolved per sound: its own route, else its family's, else the default backend.
+    served = listed["served_by"]
+    assert set(served) == set(BY_NAME)
+    assert served["piano"] == {"with_spans": ["learned"], "without_spans": ["learned"]}
+    assert served["drums"] == {"with_spans": ["dsp", "learned"], "without_spans": ["dsp", "learned"]}
+    assert served["woodwinds"] == {"with_spans": ["dsp", "learned"], "without_spans": ["learned"]}
+    assert served["speech"] == {"with_spans": ["dsp"], "without_spans": ["dsp"]}
 
 
 def test_a_single_backend_route_may_be_written_as_a_string():
