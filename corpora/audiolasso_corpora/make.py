@@ -1109,13 +1109,15 @@ def generate(
     if split not in PLANS:
         raise SystemExit(f"split must be one of {sorted(PLANS)} (train has no corpus)")
     seed = DEFAULT_SEED[split] if seed is None else seed
+    # Another draw's cases are named apart (tu27183_mus_01), so that corpora of one split can be pooled.
+    prefix = PREFIX[split] if seed == DEFAULT_SEED[split] else f"{PREFIX[split]}{seed}"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     metas = []
     for ci, cat in enumerate(CATEGORIES):
         pick = PromptPicker(split, np.random.default_rng([seed, ci, 999]))
         for i, plan in enumerate(PLANS[split][cat]):
-            cid = f"{PREFIX[split]}_{CAT_SHORT[cat]}_{i + 1:02d}"
+            cid = f"{prefix}_{CAT_SHORT[cat]}_{i + 1:02d}"
             rng = np.random.default_rng([seed, ci, i])
             n = int(float(rng.choice(DURATIONS)) * SR)
             with_spans = i % 2 == 0
