@@ -17,7 +17,7 @@ from serve_app.audio import stft as transform
 
 N_FFT = 4096  # 93 ms at 44.1 kHz: partials 10.8 Hz apart are resolved
 HOP = 512
-F0_RANGE_HZ = (60.0, 1600.0)  # a tenor trombone's pedal notes to a piccolo's upper register
+F0_RANGE_HZ = (60.0, 1600.0)  # a trombone's pedal B-flat (58 Hz) to G6, high for a flute or a violin
 STEPS_PER_SEMITONE = 5
 SALIENCE_HARMONICS = 10
 SALIENCE_TOP_HZ = 5000.0
@@ -27,7 +27,9 @@ VOICED = 0.2  # a frame carries the line where its salience passes this share of
 COMB_SIGMA_HZ = 20.0
 COMB_TOP_HZ = 10_000.0
 # The comb replaces the estimate only where it holds this share of the estimate's energy: on tune
-# and dev, one-line instruments 0.63-0.72, chords and string pads 0.28-0.52 (docs/learned.md).
+# and dev, one-line instruments 0.60-0.67, chords and string pads 0.28-0.52; on tune-instruments,
+# drawn later, woodwinds 0.90, string pads 0.44-0.49 and FM brass 0.51-0.58 (left as they were,
+# where the comb would have gained: no threshold parts those from the pads; docs/learned.md).
 ONE_LINE = 0.6
 
 
