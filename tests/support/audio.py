@@ -7,6 +7,7 @@ rate; the mixture is exactly the sum of its parts.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -18,10 +19,15 @@ from support import TESTS
 AUDIO_DIR = TESTS / "fixtures" / "audio"
 
 
-def load_fixture(name: str, sr: int) -> np.ndarray:
-    """A committed recording (mono) resampled to ``sr``."""
-    x, file_sr = sf.read(AUDIO_DIR / name, dtype="float32")
+def load_audio(path: Path, sr: int) -> np.ndarray:
+    """A mono recording resampled to ``sr``."""
+    x, file_sr = sf.read(path, dtype="float32")
     return resample(x, file_sr, sr)
+
+
+def load_fixture(name: str, sr: int) -> np.ndarray:
+    """A committed test recording (``tests/fixtures/audio``) resampled to ``sr``."""
+    return load_audio(AUDIO_DIR / name, sr)
 
 
 def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -20,11 +20,12 @@ def test_corpus_is_in_the_dev_format_and_uses_only_its_split(split, least):
     assert sum(counts.values()) >= least and min(counts.values()) >= least // 4
 
 
-def test_more_instrument_cases_to_choose_on_are_tune_cases_named_apart():
-    """Two more draws of tune's instrument plan (seeds 27183 and 27184): instrument routes rest on
-    few cases per concept, and pooling corpora needs case ids that do not collide."""
-    assert verify("tune", CORPORA / "tune-instruments") == {"music_instrument": 16}
-    more = {p.name for p in (CORPORA / "tune-instruments").iterdir()}
+@pytest.mark.parametrize("corpus, category", [("tune-instruments", "music_instrument"), ("tune-events", "sound_event")])
+def test_more_cases_to_choose_on_are_tune_cases_named_apart(corpus, category):
+    """Two more draws of tune's instrument and event plans (seeds 27183 and 27184): routes and
+    thresholds rest on few cases per concept, and pooling corpora needs ids that do not collide."""
+    assert verify("tune", CORPORA / corpus) == {category: 16}
+    more = {p.name for p in (CORPORA / corpus).iterdir()}
     assert not more & {p.name for p in (CORPORA / "tune").iterdir()}
     assert {name.split("_")[0] for name in more} == {"tu27183", "tu27184"}
 
