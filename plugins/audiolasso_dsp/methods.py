@@ -14,7 +14,7 @@ import numpy as np
 from audiolasso_dsp import denoise, hpss, instruments
 from audiolasso_dsp.choices import INSTRUMENT_FAMILIES
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.spectral import masked, stft
+from audiolasso_dsp.spectral import frame_energy, masked, stft
 
 BASS_CUTOFF_HZ = 250.0  # bass fundamentals and first partials; above it piano, guitar and voice take over
 
@@ -114,12 +114,7 @@ VOICE_SPEAKS = 0.4
 def voice_speaks(x: np.ndarray, voice: np.ndarray) -> bool:
     """Whether ``voice`` (DeepFilterNet's estimate in ``x``) is a talker, not a bark it kept now and then."""
     hop = int(SAMPLE_RATE * VOICE_FRAME_S)
-    n = len(x) // hop
-
-    def energy(signal: np.ndarray) -> np.ndarray:
-        return (signal[: n * hop].astype(np.float64).reshape(n, hop) ** 2).sum(1)
-
-    mixture, kept = energy(x), energy(voice)
+    mixture, kept = frame_energy(x, hop), frame_energy(voice[: len(x)], hop)
     audible = mixture > 1e-6 * mixture.max(initial=0.0)
     return bool(audible.any() and (kept[audible] >= VOICE_HOLDS * mixture[audible]).mean() >= VOICE_SPEAKS)
 

@@ -37,7 +37,7 @@ import scipy.special
 
 from audiolasso_dsp import nmf
 from audiolasso_dsp.choices import SpanKind
-from audiolasso_dsp.spectral import frame_of, masked, soft_mask, stft
+from audiolasso_dsp.spectral import frame_energy, frame_of, masked, soft_mask, stft
 from serve_app.backend import SpanHint
 
 N_FFT = 2048
@@ -90,8 +90,8 @@ def self_marks(estimate: np.ndarray, mixture: np.ndarray, sr: int) -> list[SpanH
     n = len(mixture) // hop
     if n < MARK_SMOOTH_FRAMES:
         return []
-    loudness = _frame_energy(mixture[: n * hop], hop)
-    share = _frame_energy(estimate[: n * hop], hop) / (loudness + 1e-12)
+    loudness = _smoothed_energy(mixture, hop)
+    share = _smoothed_energy(estimate[: len(mixture)], hop) / (loudness + 1e-12)
     audible = loudness > MARK_AUDIBLE * loudness.max()  # silence is neither the sound nor the rest
     if audible.sum() < MARK_SMOOTH_FRAMES:
         return []
@@ -100,9 +100,8 @@ def self_marks(estimate: np.ndarray, mixture: np.ndarray, sr: int) -> list[SpanH
     return sorted([*_runs(include, True), *_runs(exclude, False)], key=lambda span: span.start)
 
 
-def _frame_energy(x: np.ndarray, hop: int) -> np.ndarray:
-    energy = (x.astype(np.float64).reshape(-1, hop) ** 2).sum(1)
-    return np.convolve(energy, np.full(MARK_SMOOTH_FRAMES, 1 / MARK_SMOOTH_FRAMES), mode="same")
+def _smoothed_energy(x: np.ndarray, hop: int) -> np.ndarray:
+    return np.convolve(frame_energy(x, hop), np.full(MARK_SMOOTH_FRAMES, 1 / MARK_SMOOTH_FRAMES), mode="same")
 
 
 def _runs(marked: np.ndarray, include: bool) -> list[SpanHint]:

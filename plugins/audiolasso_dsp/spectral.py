@@ -32,3 +32,9 @@ def soft_mask(wanted: np.ndarray, other: np.ndarray, power: float = 2.0) -> np.n
 def frame_of(seconds: float, sr: int, hop: int) -> int:
     """The STFT frame centred nearest ``seconds`` (frames are centred at multiples of ``hop``)."""
     return int(round(seconds * sr / hop))
+
+
+def frame_energy(x: np.ndarray, hop: int) -> np.ndarray:
+    """The energy of each whole frame of ``hop`` samples (a part frame at the end is left out)."""
+    n = len(x) // hop
+    return (x[: n * hop].astype(np.float64).reshape(n, hop) ** 2).sum(1)
