@@ -145,9 +145,8 @@ def test_an_owl_over_a_song_is_not_taken_for_a_talker(dsp_backend):
     with it (-4.1 dB). A tune case (corpora/tune-events): real hoots (GCompris) over a bossa."""
     case = REPO / "corpora" / "tune-events" / "tu27183_evt_03"
     mixture, reference = (load_audio(case / f"{stem}.flac", 48000) for stem in ("mixture", "target"))
-    hints = json.loads((case / "case.json").read_text())["spans"]
-    prompt = "drop the background music and keep the owl hooting"
-    assert gain(run(dsp_backend, prompt, mixture, hints), mixture, reference) >= 10.0  # 13.9
+    meta = json.loads((case / "case.json").read_text())
+    assert gain(run(dsp_backend, meta["prompt"], mixture, meta["spans"]), mixture, reference) >= 10.0  # 13.9
 
 
 @pytest.mark.slow  # real separation on seconds of audio
