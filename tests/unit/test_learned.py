@@ -18,7 +18,7 @@ from audiolasso_learned.inference import MAX_GAIN, query_vectors
 from audiolasso_learned.network import Network
 from audiolasso_learned.training import effects, sources
 from audiolasso_learned.training.bank import Bank
-from audiolasso_learned.training.mixtures import INSTRUMENTS, SCENES, sample
+from audiolasso_learned.training.mixtures import INSTRUMENTS, SCENE_WEIGHTS, SCENES, sample
 from audiolasso_learned.training.prompts import all_templates, read_phrase
 from audiolasso_learned.training.sources import Clip
 from serve_app.audio.metrics import si_sdr
@@ -108,6 +108,14 @@ def test_mixtures_cover_every_scene_and_name_their_target(bank):
             assert np.sqrt(np.mean(e.target**2)) > 1e-4
         if e.scene == "marked":
             assert any(s[2] for s in e.spans) or any(not s[2] for s in e.spans)
+
+
+def test_a_run_can_draw_its_scenes_in_other_proportions(bank):
+    songs_only = tuple(float(scene == "band") for scene in SCENES)
+    examples = [sample(bank, seed, 2.0, songs_only) for seed in range(40)]
+    assert {e.scene for e in examples} == {"band"}
+    assert {e.concept for e in examples if not e.negative} <= set(INSTRUMENTS)
+    assert np.array_equal(sample(bank, 7, 2.0).mixture, sample(bank, 7, 2.0, SCENE_WEIGHTS).mixture)
 
 
 def test_spans_are_correct(bank):

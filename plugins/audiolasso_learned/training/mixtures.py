@@ -214,10 +214,10 @@ def _scale_to(x: np.ndarray, ref: np.ndarray, db: float) -> np.ndarray:
     return x * (_rms(ref) / _rms(x) * 10 ** (db / 20))
 
 
-def sample(bank: Bank, seed: int, seconds: float) -> Example:
+def sample(bank: Bank, seed: int, seconds: float, scene_weights: tuple[float, ...] = SCENE_WEIGHTS) -> Example:
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
-    scene = SCENES[int(rng.choice(len(SCENES), p=SCENE_WEIGHTS))]
+    scene = SCENES[int(rng.choice(len(SCENES), p=scene_weights))]
     negative = rng.random() < NEGATIVE_PROBABILITY
     hinted = rng.random() < SPAN_PROBABILITY
     marked = False
@@ -235,7 +235,7 @@ def sample(bank: Bank, seed: int, seconds: float) -> Example:
         unique = [i for i, c in enumerate(clips) if families.count(c.concept) == 1]
         t = int(rng.choice(unique)) if unique and len(clips) > 1 else -1
         if t < 0:
-            return sample(bank, seed + 7_919_000, seconds)
+            return sample(bank, seed + 7_919_000, seconds, scene_weights)
         target = stems[t]
         if hinted and rng.random() < 0.4:
             target = _rest(rng, target, n)
@@ -251,16 +251,16 @@ def sample(bank: Bank, seed: int, seconds: float) -> Example:
         clips = list(song[int(rng.integers(len(song)))])
         roles = [c.role for c in clips]
         if "call" not in roles or "response" not in roles:
-            return sample(bank, seed + 7_919_000, seconds)
+            return sample(bank, seed + 7_919_000, seconds, scene_weights)
         stems, _ = _music(rng, Bank(songs=[clips]), n, drop=0.0)
         if "call" not in roles or "response" not in roles:
-            return sample(bank, seed + 7_919_000, seconds)
+            return sample(bank, seed + 7_919_000, seconds, scene_weights)
         t = roles.index(str(rng.choice(["call", "response"])))
         o = roles.index("response" if roles[t] == "call" else "call")
         target, rest = stems[t], np.sum([s for i, s in enumerate(stems) if i != t], 0)
         spans = spans_for(rng, target, stems[o])
         if not spans:
-            return sample(bank, seed + 7_919_000, seconds)
+            return sample(bank, seed + 7_919_000, seconds, scene_weights)
         concept, marked, negative = clips[t].concept, True, False
         t_name = name_for(rng, concept, (), 0.0)
         if rng.random() < 0.2:
@@ -311,7 +311,7 @@ def sample(bank: Bank, seed: int, seconds: float) -> Example:
             marked = rng.random() < 0.5
             t_name = name_for(rng, "speech", ("the first speaker", "this speaker", "the person talking"))
             if not spans:
-                return sample(bank, seed + 7_919_000, seconds)
+                return sample(bank, seed + 7_919_000, seconds, scene_weights)
         elif r < 0.62:
             target, rest, concept = voice, bed, "speech"
             t_name = name_for(

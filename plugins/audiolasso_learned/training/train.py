@@ -13,7 +13,9 @@ resume), a line in ``train.log``, the best-validation weights (``best_val.safete
 snapshots on the tune corpus (``training/select.py``), never on validation alone.
 
 ``init_from`` (optional) starts from a weights file instead of random weights: a second stage continues the
-shipped model on other draws of the data (``config-stage2.yaml``: another seed, a lower learning rate).
+shipped model on other draws of the data (``config-stage2.yaml``: another seed, a lower learning rate);
+``scene_weights`` (optional) draws the scene types in other proportions (``config-music.yaml``: mostly songs),
+while validation keeps the default mix.
 
 Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10**7 + s * batch + i)``, the
 model is seeded, the CPU runs one thread. ``workers`` data processes make the batches ahead (the same ones);
@@ -38,7 +40,7 @@ from audiolasso_learned import model as net
 from audiolasso_learned.features import frames, span_channel
 from audiolasso_learned.training import bank as bank_io
 from audiolasso_learned.training.bank import Bank
-from audiolasso_learned.training.mixtures import Example, sample
+from audiolasso_learned.training.mixtures import SCENE_WEIGHTS, Example, sample
 from audiolasso_learned.training.pack import read_phrases
 from serve_app.understanding import embedding
 
@@ -77,12 +79,12 @@ def arrays_of(examples: list[Example]) -> dict:
 class Draws(torch.utils.data.Dataset):
     """Step ``s`` -> the arrays of its batch, the same in any process: a DataLoader's workers make them."""
 
-    def __init__(self, bank: Bank, seed: int, batch: int, seconds: float) -> None:
-        self.bank, self.seed, self.batch, self.seconds = bank, seed, batch, seconds
+    def __init__(self, bank: Bank, seed: int, batch: int, seconds: float, scenes: tuple[float, ...]) -> None:
+        self.bank, self.seed, self.batch, self.seconds, self.scenes = bank, seed, batch, seconds, scenes
 
     def __getitem__(self, step: int) -> dict:
         first = self.seed * 10_000_000 + step * self.batch
-        return arrays_of([sample(self.bank, first + i, self.seconds) for i in range(self.batch)])
+        return arrays_of([sample(self.bank, first + i, self.seconds, self.scenes) for i in range(self.batch)])
 
 
 def _one_thread(_worker: int) -> None:
@@ -227,7 +229,7 @@ def main() -> None:
     dtype = getattr(torch, cfg.get("save_dtype", "float32"))  # float16 halves what comes back from a GPU machine
     workers = cfg.get("workers", 0)
     loader = torch.utils.data.DataLoader(
-        Draws(train_bank, cfg["seed"], bs, cfg["segment_seconds"]),
+        Draws(train_bank, cfg["seed"], bs, cfg["segment_seconds"], tuple(cfg.get("scene_weights", SCENE_WEIGHTS))),
         batch_size=None,
         sampler=range(step, cfg["max_steps"]),
         num_workers=workers,
