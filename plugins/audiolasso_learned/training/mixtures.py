@@ -215,6 +215,9 @@ def _scale_to(x: np.ndarray, ref: np.ndarray, db: float) -> np.ndarray:
 
 
 def sample(bank: Bank, seed: int, seconds: float, scene_weights: tuple[float, ...] = SCENE_WEIGHTS) -> Example:
+    def again() -> Example:  # this draw cannot make its scene: another seed, the same proportions
+        return sample(bank, seed + 7_919_000, seconds, scene_weights)
+
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
     scene = SCENES[int(rng.choice(len(SCENES), p=scene_weights))]
@@ -235,7 +238,7 @@ def sample(bank: Bank, seed: int, seconds: float, scene_weights: tuple[float, ..
         unique = [i for i, c in enumerate(clips) if families.count(c.concept) == 1]
         t = int(rng.choice(unique)) if unique and len(clips) > 1 else -1
         if t < 0:
-            return sample(bank, seed + 7_919_000, seconds, scene_weights)
+            return again()
         target = stems[t]
         if hinted and rng.random() < 0.4:
             target = _rest(rng, target, n)
@@ -251,16 +254,14 @@ def sample(bank: Bank, seed: int, seconds: float, scene_weights: tuple[float, ..
         clips = list(song[int(rng.integers(len(song)))])
         roles = [c.role for c in clips]
         if "call" not in roles or "response" not in roles:
-            return sample(bank, seed + 7_919_000, seconds, scene_weights)
+            return again()
         stems, _ = _music(rng, Bank(songs=[clips]), n, drop=0.0)
-        if "call" not in roles or "response" not in roles:
-            return sample(bank, seed + 7_919_000, seconds, scene_weights)
         t = roles.index(str(rng.choice(["call", "response"])))
         o = roles.index("response" if roles[t] == "call" else "call")
         target, rest = stems[t], np.sum([s for i, s in enumerate(stems) if i != t], 0)
         spans = spans_for(rng, target, stems[o])
         if not spans:
-            return sample(bank, seed + 7_919_000, seconds, scene_weights)
+            return again()
         concept, marked, negative = clips[t].concept, True, False
         t_name = name_for(rng, concept, (), 0.0)
         if rng.random() < 0.2:
@@ -311,7 +312,7 @@ def sample(bank: Bank, seed: int, seconds: float, scene_weights: tuple[float, ..
             marked = rng.random() < 0.5
             t_name = name_for(rng, "speech", ("the first speaker", "this speaker", "the person talking"))
             if not spans:
-                return sample(bank, seed + 7_919_000, seconds, scene_weights)
+                return again()
         elif r < 0.62:
             target, rest, concept = voice, bed, "speech"
             t_name = name_for(

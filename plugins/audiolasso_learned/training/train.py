@@ -79,12 +79,13 @@ def arrays_of(examples: list[Example]) -> dict:
 class Draws(torch.utils.data.Dataset):
     """Step ``s`` -> the arrays of its batch, the same in any process: a DataLoader's workers make them."""
 
-    def __init__(self, bank: Bank, seed: int, batch: int, seconds: float, scenes: tuple[float, ...]) -> None:
-        self.bank, self.seed, self.batch, self.seconds, self.scenes = bank, seed, batch, seconds, scenes
+    def __init__(self, bank: Bank, seed: int, batch: int, seconds: float, scene_weights: tuple[float, ...]) -> None:
+        self.bank, self.seed, self.batch, self.seconds = bank, seed, batch, seconds
+        self.scene_weights = scene_weights
 
     def __getitem__(self, step: int) -> dict:
         first = self.seed * 10_000_000 + step * self.batch
-        return arrays_of([sample(self.bank, first + i, self.seconds, self.scenes) for i in range(self.batch)])
+        return arrays_of([sample(self.bank, first + i, self.seconds, self.scene_weights) for i in range(self.batch)])
 
 
 def _one_thread(_worker: int) -> None:
