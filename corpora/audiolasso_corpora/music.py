@@ -524,41 +524,6 @@ def render_hydrogen(
     return out[:n]
 
 
-# --------------------------------------------------------------------------------------------------
-# The Synthesis ToolKit (stk-demo): physical and FM models
-# --------------------------------------------------------------------------------------------------
-STK_INSTRUMENTS = {  # stk-demo's instrument names per family (its plucked and modal models are left out)
-    "strings": ("Bowed",),
-    "woodwinds": ("Clarinet", "BlowHole", "Saxofony", "Flute"),
-    "brass": ("Brass",),
-    "organ_synth": ("BeeThree", "Moog"),
-    "piano": ("Rhodey", "Wurley"),
-}
-
-
-def skini(notes: list[Note], gain: float = 0.6) -> str:
-    """``notes`` as a SKINI score: one event per line, times as deltas in seconds. Velocities are
-    scaled by ``gain`` because stk-demo writes 16-bit files and its reeds clip at full velocity."""
-    events = sorted([(s, 1, p, v) for s, _, p, v in notes] + [(s + d, 0, p, 64) for s, d, p, _ in notes])
-    lines, now = [], 0.0
-    for t, on, p, v in events:  # a note's end before another's start at the same time
-        vel = max(1, round(v * gain)) if on else v
-        lines.append(f"{'NoteOn' if on else 'NoteOff'} {max(0.0, t - now):.6f} 1 {p} {vel}")
-        now = max(now, t)
-    return "\n".join(lines) + "\n"
-
-
-def render_stk(instrument: str, notes: list[Note], duration_s: float, rate: int = SR, voices: int = 4) -> np.ndarray:
-    """Render ``notes`` with one of stk-demo's instruments (``voices`` notes at once)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        score, wav = Path(tmp) / "p.ski", Path(tmp) / "p.wav"
-        score.write_text(skini(notes))
-        cmd = ["stk-demo", instrument, "-n", str(voices), "-s", str(rate), "-ow", str(wav), "-if", str(score)]
-        x = _run_synth(cmd, wav)
-    n = int(duration_s * rate)
-    return np.pad(x, (0, max(0, n - len(x))))[:n].astype(np.float32)
-
-
 def render_part(
     source: Source,
     notes: list[Note],
@@ -571,9 +536,6 @@ def render_part(
     rate: int = SR,
 ) -> np.ndarray:
     """Audio of one part: ``source`` is a registry entry of kind soundfont / sample_kit / synthesis."""
-    if source.extra.get("engine") == "stk":
-        options = STK_INSTRUMENTS[cast(str, family)]
-        return render_stk(options[int(rng.integers(len(options)))], notes, duration_s, rate)
     if source.kind == "synthesis":
         method = source.path.split(":")[-1]
         # a synthesis part always names its family (synth.patch rejects any it does not play)

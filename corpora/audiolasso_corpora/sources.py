@@ -299,17 +299,6 @@ INSTRUMENTS = [
         "subtractive synthesis (saw/square + resonant low-pass)",
     ),
     _S(
-        "stk",
-        "train",
-        "synthesis",
-        "stk",
-        "stk-demo",
-        "MIT-style (Perry R. Cook, Gary P. Scavone)",
-        ("strings", "woodwinds", "brass", "organ_synth", "piano"),
-        "Synthesis ToolKit models: bowed string, reeds, flute, lip-valve brass, FM organ and electric pianos",
-        engine="stk",
-    ),
-    _S(
         "synth_drum_machine",
         "train",
         "synthesis",

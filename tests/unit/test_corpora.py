@@ -52,23 +52,3 @@ def test_the_drum_machine_plays_each_voice_where_its_note_falls():
         assert not x[: rate // 2].any(), pitch
         assert np.abs(x[rate // 2 : rate // 2 + rate // 50]).max() > 0.05, pitch
     assert sources.get("synth_drum_machine").split == "train"
-
-
-def test_an_stk_score_times_its_notes_as_deltas_and_ends_a_note_before_it_sounds_again():
-    """stk-demo reads SKINI: each line's time is the delta to the one before it."""
-    from audiolasso_corpora.music import skini
-
-    notes = [(0.0, 0.5, 60, 100), (0.5, 0.5, 60, 127), (0.25, 1.0, 64, 80)]
-    lines = [line.split() for line in skini(notes).splitlines()]
-    times = [sum(float(x[1]) for x in lines[: i + 1]) for i in range(len(lines))]
-    assert [(x[0], int(x[3])) for x in lines] == [
-        ("NoteOn", 60),
-        ("NoteOn", 64),
-        ("NoteOff", 60),  # the first C ends before the second starts, at the same moment
-        ("NoteOn", 60),
-        ("NoteOff", 60),
-        ("NoteOff", 64),
-    ]
-    assert times == pytest.approx([0.0, 0.25, 0.5, 0.5, 1.0, 1.25])
-    assert max(int(x[4]) for x in lines if x[0] == "NoteOn") < 127  # reeds clip at full velocity
-    assert sources.get("stk").split == "train"

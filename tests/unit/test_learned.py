@@ -150,7 +150,7 @@ def test_training_material_is_train_split_only():
 
     for spec, *_ in (*sources.RECORDED, *sources.SOLO):
         assert split_of_file(spec) == "train", spec
-    for source_id in (sources.GM_SF2, sources.GS_SF2, sources.STK, *sources.TRAIN_KITS, *sources.TTS_TRAIN):
+    for source_id in (sources.GM_SF2, sources.GS_SF2, *sources.TRAIN_KITS, *sources.TTS_TRAIN):
         assert get_source(source_id).split == "train"
     for spec in (
         "sounds/Oxygen-Im-Phone-Ring.ogg",

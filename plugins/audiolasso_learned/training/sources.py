@@ -6,8 +6,8 @@ person would use for it ("tenor sax", "pizzicato strings", "a dog barking"):
 - **songs** (multitrack): ``audiolasso_corpora.music.make_song`` arrangements (nine styles; drums, bass,
   chords, melody, pad, sometimes a call/response pair of two instruments of one family), each part rendered
   dry by its own train source: Fluid R3 GM (every melodic GM program of the eight families, its variation
-  banks and its eight drum kits), the nine train Hydrogen kits, numpy additive / subtractive synthesis
-  with a random patch, or the Synthesis ToolKit's bowed string, reeds, flute, brass, organ and electric pianos;
+  banks and its eight drum kits), the nine train Hydrogen kits, or numpy additive / subtractive synthesis
+  with a random patch;
 - **solo**: real instrument recordings of the train split (GCompris instruments, LMMS instrument samples
   and loops);
 - **speech**: espeak-ng (every language voice, with the variants), festival kal, flite kal / kal16 /
@@ -43,7 +43,6 @@ VALIDATION_EVERY = 8  # every 8th song / clip of a kind is held back for validat
 
 GM_SF2 = "fluidr3_gm"
 GS_SF2 = "fluidr3_gs"
-STK = "stk"  # the Synthesis ToolKit (stk-demo)
 TRAIN_KITS = (
     "h2_audiophob",
     "h2_bja_pacific",
@@ -203,18 +202,6 @@ SYNTH_NAMES = {
     "brass": ("synth brass", "brass"),
     "woodwinds": ("woodwind", "synth flute"),
     "bass": ("synth bass",),
-}
-STK_NAMES = {  # what a person would call each of stk-demo's instruments (music.STK_INSTRUMENTS)
-    "Bowed": ("bowed strings", "strings"),
-    "Clarinet": ("clarinet",),
-    "BlowHole": ("clarinet",),
-    "Saxofony": ("saxophone", "sax"),
-    "Flute": ("flute",),
-    "Brass": ("trumpet", "brass"),
-    "BeeThree": ("hammond organ", "organ"),
-    "Moog": ("moog", "synth lead"),
-    "Rhodey": ("electric piano", "rhodes"),
-    "Wurley": ("electric piano", "keys"),
 }
 ROLE_FAMILIES = {  # role -> (families, weights)
     "chords": (("piano", "guitar", "organ_synth", "strings"), (0.35, 0.35, 0.2, 0.1)),
@@ -798,7 +785,6 @@ def render_instrument(
     role: str,
     synth_prob: float = 0.2,
     avoid: tuple[int, ...] | None = None,
-    stk_prob: float = 0.2,
 ) -> tuple[np.ndarray, tuple, str]:
     """One part by a random train source of ``family``: (audio, names, source label)."""
     _, _, music, _, sources, _, synth = _corpora()
@@ -813,11 +799,6 @@ def render_instrument(
             return x, ("drum kit", "drums"), kit
         bank, program, name = DRUM_KITS[int(rng.integers(len(DRUM_KITS)))]
         return fluid(GM_SF2, notes, bank, program, seconds, drums=True), (name, "drums"), f"{GM_SF2}:{bank}/{program}"
-    if family in music.STK_INSTRUMENTS and rng.random() < stk_prob and avoid is None:
-        options = music.STK_INSTRUMENTS[family]
-        instrument = options[int(rng.integers(len(options)))]
-        x = music.render_stk(instrument, notes, seconds, SAMPLE_RATE)
-        return x, STK_NAMES[instrument], f"{STK}:{instrument}"
     if family in SYNTH_FAMILIES and rng.random() < synth_prob and avoid is None:
         method = SYNTH_FAMILIES[family]
         rate = 22050  # rendered at half rate (cheap), then resampled
