@@ -108,10 +108,12 @@ def _eval(args: argparse.Namespace) -> int:
         out = args.out / corpus.resolve().name if args.out and len(args.corpus) > 1 else args.out
         if len(args.corpus) > 1:
             print(f"\n== {corpus}")
-        reports.append(asyncio.run(evaluate(corpus, runner, out, spans=not args.without_spans)))
+        reports.append(
+            asyncio.run(evaluate(corpus, runner, out, spans=not args.without_spans, categories=args.category))
+        )
     if len(reports) > 1:
         print("\n" + side_by_side(reports))
-    return 1 if any(r["summary"]["OVERALL"]["failures"] for r in reports) else 0
+    return 1 if any(r["summary"].get("OVERALL", {}).get("failures") for r in reports) else 0
 
 
 def _deployed(config: Path) -> list[tuple[str, str]]:
@@ -227,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="measure a running service over HTTP instead of in-process")
     p.add_argument("--api-key", default=os.environ.get("AUDIOLASSO_API_KEY"), help="for --url (env AUDIOLASSO_API_KEY)")
     p.add_argument("--without-spans", action="store_true", help="drop every case's span hints (what they add)")
+    p.add_argument(
+        "--category", action="append", help="run only this category's cases (repeat for several; default: all)"
+    )
     p.set_defaults(func=_eval)
 
     client_commands(sub)  # separate, status, result, cancel: the client from a terminal

@@ -175,3 +175,17 @@ def test_http_runner_waits_out_retry_after_like_a_polite_client():
             _run(call("/v1/files"))  # other errors are not retried
     finally:
         server.shutdown()
+
+
+def test_a_category_runs_alone_and_a_corpus_without_it_shows_none(corpus, tmp_path, capsys):
+    held = tmp_path / "held"
+    shutil.copytree(corpus / "c_speech", held / "c_speech")
+    out = tmp_path / "out"
+    assert main(["eval", str(corpus), str(held), "--category", "music_instrument", "--out", str(out)]) == 0
+    report = json.loads((out / corpus.name / "results.json").read_text())
+    assert [r["id"] for r in report["cases"]] == ["c_drums"]
+    rows = {
+        line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.split("\nSI-SDRi ")[-1].splitlines()[1:]
+    }
+    assert rows["music_instrument"][1] == "(n=1)" and rows["music_instrument"][-1] == "-"
+    assert rows["OVERALL"][-1] == "-" and "speech_in_noise" not in rows

@@ -161,6 +161,20 @@ def test_training_material_is_train_split_only():
             sources._assert_train(spec)
 
 
+def test_checkpoints_are_chosen_on_the_mean_over_every_case_run():
+    from audiolasso_learned.training.select import pooled
+
+    runs = [
+        {"music_instrument": {"sdri": 6.0, "n": 2}, "OVERALL": {"sdri": 6.0, "n": 2}},
+        {
+            "music_instrument": {"sdri": 3.0, "n": 1},
+            "sound_event": {"sdri": 9.0, "n": 1},
+            "OVERALL": {"sdri": 6.0, "n": 2},
+        },
+    ]
+    assert pooled(runs) == {"music_instrument": 5.0, "OVERALL": 6.0, "sound_event": 9.0}
+
+
 def test_effects_keep_length_and_level(bank):
     rng = np.random.default_rng(3)
     x = bank.songs[0][1].audio[:SAMPLE_RATE].astype(np.float32)
