@@ -72,17 +72,24 @@ class Runner(Protocol):
     async def run(self, case: Case) -> Outcome: ...
 
 
-def load_corpus(corpus: Path) -> list[Case]:
+def load_corpus(corpus: Path, categories: Collection[str] | None = None) -> list[Case]:
+    """Every case of ``corpus`` (of ``categories`` only, where given: the others' audio is not read)."""
+    metas = sorted(corpus.glob("*/case.json"))
+    if not metas:
+        raise ValueError(f"no cases (CASE_ID/case.json) in {corpus}")
     cases = []
-    for meta_path in sorted(corpus.glob("*/case.json")):
+    for meta_path in metas:
         meta = json.loads(meta_path.read_text())
+        category = meta.get("category", "uncategorised")
+        if categories is not None and category not in categories:
+            continue
         folder = meta_path.parent
         mixture, sr = sf.read(folder / "mixture.flac", dtype="float32", always_2d=True)
         target, _ = sf.read(folder / "target.flac", dtype="float64", always_2d=True)
         cases.append(
             Case(
                 id=meta.get("id", folder.name),
-                category=meta.get("category", "uncategorised"),
+                category=category,
                 prompt=meta["prompt"],
                 spans=meta.get("spans", []),
                 mixture_path=folder / "mixture.flac",
@@ -91,8 +98,6 @@ def load_corpus(corpus: Path) -> list[Case]:
                 sample_rate=sr,
             )
         )
-    if not cases:
-        raise ValueError(f"no cases (CASE_ID/case.json) in {corpus}")
     return cases
 
 
@@ -272,7 +277,7 @@ async def evaluate(
 ) -> dict[str, Any]:
     """Run and score every case (of ``categories`` only, where given); ``spans=False`` drops the
     cases' span hints."""
-    cases = [c for c in load_corpus(corpus) if categories is None or c.category in categories]
+    cases = load_corpus(corpus, categories)
     if not spans:
         cases = [replace(case, spans=[]) for case in cases]
     rows = []

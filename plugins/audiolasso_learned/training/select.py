@@ -23,14 +23,18 @@ from audiolasso_learned.backend import LearnedBackend
 from serve_app.evaluation import LocalRunner, evaluate
 
 
-def score(
-    corpus: Path, weights: Path, spans: bool = True, out: Path | None = None, categories: list[str] | None = None
-) -> dict:
-    """Mean SI-SDRi per category (and OVERALL) of ``weights`` on ``corpus``, with the case counts."""
+def runner(weights: Path) -> LocalRunner:
+    """The learned backend with ``weights``, loaded once for every corpus it is scored on."""
     backend = LearnedBackend(options={"weights": str(weights)})
     backend.load("cpu")
-    runner = LocalRunner(backend)
-    report = asyncio.run(evaluate(corpus, runner, out, log=lambda *_: None, spans=spans, categories=categories))
+    return LocalRunner(backend)
+
+
+def score(
+    corpus: Path, run: LocalRunner, spans: bool = True, out: Path | None = None, categories: list[str] | None = None
+) -> dict:
+    """Mean SI-SDRi per category (and OVERALL) of ``run`` on ``corpus``, with the case counts."""
+    report = asyncio.run(evaluate(corpus, run, out, log=lambda *_: None, spans=spans, categories=categories))
     return {name: {"sdri": round(g["sdri"], 3), "n": g["n"]} for name, g in report["summary"].items()}
 
 
@@ -57,8 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = [True, False] if args.both_spans else [not args.without_spans]
     for w in args.weights:
+        run = runner(w)
         runs = {
-            f"{corpus}{'' if s else ' (without spans)'}": score(corpus, w, s, categories=args.category)
+            f"{corpus}{'' if s else ' (without spans)'}": score(corpus, run, s, categories=args.category)
             for corpus in args.corpus
             for s in settings
         }
