@@ -44,7 +44,7 @@ METHODS: dict[str, Method] = {
     "hum": Method("mains-hum-partials"),
     **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal")},
     "other": Method("foreground-over-background"),  # served with span hints only (DSPBackend.plan)
-    "alarm": Method("tonal-non-voice", self_marks=True),
+    "alarm": Method("tonal-peaks-without-voice", self_marks=True),
     "knock": Method("percussive-non-voice", self_marks=True),
 }
 

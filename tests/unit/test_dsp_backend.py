@@ -59,7 +59,7 @@ def test_registered_through_the_entry_point():
             False,
             "foreground-without-voice+self-marked-dictionary",
         ),
-        ("isolate the phone ringing", "alarm", False, "tonal-non-voice+self-marked-dictionary"),
+        ("isolate the phone ringing", "alarm", False, "tonal-peaks-without-voice+self-marked-dictionary"),
         ("extract the knocking on the door", "knock", False, "percussive-non-voice+self-marked-dictionary"),
         ("remove the hum", "hum", True, "mains-hum-partials"),
         ("clean this", "hiss", True, "steady-background"),
