@@ -175,6 +175,25 @@ def test_checkpoints_are_chosen_on_the_mean_over_every_case_run():
     assert pooled(runs) == {"music_instrument": 5.0, "OVERALL": 6.0, "sound_event": 9.0}
 
 
+def test_check_cases_are_a_corpus_the_eval_reads(tmp_path):
+    """``check_cases`` writes every clip of a concept over the backgrounds in turn, in the corpus
+    format, at the drawn event-to-background ratio (numpy calls and noises here; the command uses
+    the bank's recordings, songs and talkers too)."""
+    from audiolasso_learned.training import check_cases
+    from serve_app.evaluation import load_corpus
+
+    clips = [c for c in sources.animal_clips(1, per_kind=1) if c.concept == "bird"]
+    traffic = lambda i: sources.noise("traffic", np.random.default_rng(i), seconds=check_cases.DURATION_S)  # noqa: E731
+    made = dict.fromkeys(check_cases.BACKGROUNDS, traffic)
+    assert check_cases.write("bird", clips, made, tmp_path, seed=3, log=lambda _: None) == len(clips) > 1
+    for case in load_corpus(tmp_path):
+        residual = case.mixture.mean(0) - case.target
+        sounding = np.abs(case.target) > 1e-3
+        ratio_db = 10 * np.log10((case.target[sounding] ** 2).mean() / (residual[sounding] ** 2).mean())
+        assert check_cases.RATIO_DB[0] - 0.5 < ratio_db < check_cases.RATIO_DB[1] + 0.5
+        assert case.prompt == "isolate the bird" and case.spans  # correct hints: write_case checks them
+
+
 def test_effects_keep_length_and_level(bank):
     rng = np.random.default_rng(3)
     x = bank.songs[0][1].audio[:SAMPLE_RATE].astype(np.float32)
