@@ -4,8 +4,8 @@
     .venv/bin/audiolasso eval /tmp/check-alarm --backend dsp [--without-spans]
 
 The tuning corpora hold two to eight cases of an event concept, often one recording drawn again
-(tune's alarms: one ringtone and one set of crossing bells). This writes a case for *every* clip of
-the concept the training bank holds (recordings, Fluid R3's sampled effects, numpy calls), placed
+(tune's alarms: one ringtone and one set of crossing bells). This writes a case for every clip of
+the concept among the bank's recordings, Fluid R3's sampled effects and numpy animal calls, placed
 once or twice in 8.5 s over a generated song, a crowd, traffic, a talker or wind in turn, at an
 event-to-background ratio drawn from −3 to +5 dB over the event's samples, in the corpus format
 (``corpora/README.md``: mixture = target + residual, correct span hints), prompt "isolate the
@@ -31,14 +31,14 @@ Background = Callable[[int], np.ndarray]
 
 
 def event_clips(concept: str, seed: int) -> Iterator[sources.Clip]:
-    """Every event clip of ``concept`` in the training bank's sources."""
+    """The event clips of ``concept`` among the bank's recordings, sampled effects and numpy calls."""
     rng = np.random.default_rng(seed)
     for clips in (sources.recorded_clips(), sources.sfx_clips(rng), sources.animal_clips(seed)):
         yield from (c for c in clips if c.kind == "event" and c.concept == concept)
 
 
 def backgrounds(seed: int) -> dict[str, Background]:
-    """Each background kind's ``index``-th clip, RMS 0.1 (songs, talkers and crowds from the train split)."""
+    """Each background kind's ``index``-th clip (from the train split; ``mixture`` sets its level)."""
     talkers = [sources.speech_clip(np.random.default_rng([seed, 1, i])).audio for i in range(10)]
 
     def song(i: int) -> np.ndarray:
