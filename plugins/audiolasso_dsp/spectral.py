@@ -29,6 +29,16 @@ def soft_mask(wanted: np.ndarray, other: np.ndarray, power: float = 2.0) -> np.n
     return np.divide(w, np.maximum(total, EPS), out=np.full_like(w, 0.5), where=total > 0)
 
 
+def fft_size(seconds: float, sr: int) -> int:
+    """The power of two nearest ``seconds`` of samples at ``sr``."""
+    return 1 << int(round(np.log2(seconds * sr)))
+
+
+def odd(n: float) -> int:
+    """A median filter's width: ``int(n)``, or the odd number just above it; at least 3."""
+    return max(3, int(n) | 1)
+
+
 def frame_of(seconds: float, sr: int, hop: int) -> int:
     """The STFT frame centred nearest ``seconds`` (frames are centred at multiples of ``hop``)."""
     return int(round(seconds * sr / hop))

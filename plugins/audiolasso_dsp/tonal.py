@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from audiolasso_dsp.hpss import median
-from audiolasso_dsp.spectral import masked, soft_mask, stft
+from audiolasso_dsp.spectral import fft_size, masked, odd, soft_mask, stft
 
 FRAME_S = 0.085  # 4096 samples at 48 kHz: partials 12 Hz apart resolved
 # A bin counts as a peak from 1.5 times the median magnitude of the 450 Hz around it. Chosen on
@@ -26,10 +26,10 @@ NEIGHBOURHOOD_HZ = 450.0
 
 def peaks(x: np.ndarray, sr: int) -> np.ndarray:
     """The part of mono float32 ``x`` in bins that rise above their spectral neighbourhood."""
-    n_fft = 1 << int(round(np.log2(FRAME_S * sr)))
+    n_fft = fft_size(FRAME_S, sr)
     hop = n_fft // 4
     spec = stft(x, n_fft, hop)
     magnitude = np.abs(spec)
-    width = max(3, int(NEIGHBOURHOOD_HZ * n_fft / sr) | 1)
+    width = odd(NEIGHBOURHOOD_HZ * n_fft / sr)
     floor = median(magnitude, width, axis=0)
     return masked(x, spec, soft_mask(magnitude, PEAK_OVER_MEDIAN * floor), n_fft, hop)
