@@ -2,7 +2,8 @@
 
 The service reads the prompt; the reading's closest catalog concept picks a
 method (``choices.METHODS``), so a sound outside the catalog is served as its
-nearest concept, with a warning, and refused only when nothing is near. Span
+nearest concept, with a warning; one near none as what comes and goes above the
+steady background, with a warning that asks for span hints. Span
 hints train a per-job model in ``prepare`` that refines the method's estimate
 in every chunk (``spans``); without them, a sound that comes and goes (an event)
 marks its own spans from the method's estimate, and the same model is learnt.
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from audiolasso_dsp.choices import BY_METHOD, METHODS, span_kind
+from audiolasso_dsp.choices import METHODS, span_kind
 from audiolasso_dsp.deepfilter import SAMPLE_RATE
 from serve_app.backend import (
     Backend,
@@ -24,7 +25,6 @@ from serve_app.backend import (
     Resources,
     SeparationItem,
     SpanHint,
-    UnsupportedPrompt,
 )
 from serve_app.understanding.catalog import BY_NAME
 from serve_app.understanding.reading import Reading, read
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
 
 class DSPPlan(Plan):
-    """The dsp's own plan: which recipe, the sound's family, and (after ``prepare``) a span model."""
+    """The dsp's own plan: the sound's family and (after ``prepare``) a span model; its concept
+    names the recipe (``choices.METHODS``)."""
 
-    recipe: str  # a name in choices.BY_METHOD
     family: str
     span_model: dict[str, Any] | None = None
 
@@ -65,13 +65,6 @@ class DSPBackend(Backend):
 
     def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
         target = reading.target
-        if target.concept == "other" and not spans:
-            # Nothing to go on: no recipe for the sound and no marked example of it.
-            raise UnsupportedPrompt(
-                f'"{target.phrase}" is not a sound the dsp backend knows, nor close to one. It separates: '
-                f'{_known_labels()}. Name one of those ("isolate the speaker", "remove the drums"), or mark '
-                "where the sound is with span hints."
-            )
         method = METHODS[target.concept]
         if spans:
             name = f"{method.with_spans()}+span-{span_kind(target.family)}"
@@ -80,7 +73,13 @@ class DSPBackend(Backend):
         else:
             name = method.name
         warnings = []
-        if target.concept != "other" and not target.exact and not reading.vague:
+        if target.concept == "other" and not spans:
+            warnings.append(
+                f'The dsp backend has no model of "{target.phrase}"; it separates what comes and goes above '
+                f"the recording's steady background. It knows: {_known_labels()}. Mark where the sound is "
+                "with span hints for a closer result."
+            )
+        elif target.concept != "other" and not target.exact and not reading.vague:
             label = BY_NAME[target.concept].label
             warnings.append(
                 f'The dsp backend has no model of "{target.phrase}" itself; it separates it as {label}, the '
@@ -90,7 +89,6 @@ class DSPBackend(Backend):
             sound=target.phrase,
             concept=target.concept,
             method=name,
-            recipe=method.name,
             family=target.family,
             warnings=warnings,
             prepare_without_spans=not spans and method.self_marks,
@@ -119,7 +117,7 @@ class DSPBackend(Backend):
         if not len(context):
             return plan
         model = self._loaded().learn_span_model(
-            context, sample_rate, BY_METHOD[plan.recipe], plan.family, hints, self.info.chunk_seconds
+            context, sample_rate, METHODS[plan.concept], plan.family, hints, self.info.chunk_seconds
         )
         return plan if model is None else plan.model_copy(update={"span_model": model})
 
@@ -137,7 +135,7 @@ class DSPBackend(Backend):
         if audio.ndim != 1:
             raise ValueError(f"expected mono audio, got shape {audio.shape}")
         plan = DSPPlan.of(item.plan)
-        estimate = runner.separate(audio, BY_METHOD[plan.recipe], plan.span_model)
+        estimate = runner.separate(audio, METHODS[plan.concept], plan.span_model)
         return estimate.astype(np.float32, copy=False)
 
 

@@ -42,14 +42,11 @@ METHODS: dict[str, Method] = {
     **{family: Method(f"nmf-dictionary-{family}", "hpss-harmonic") for family in INSTRUMENT_FAMILIES},
     **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials"),
-    **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal")},
-    "other": Method("foreground-over-background"),  # served with span hints only (DSPBackend.plan)
+    # Calls, and a sound the catalog does not know: what comes and goes (the talker out where one speaks).
+    **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal", "other")},
     "alarm": Method("tonal-peaks-without-voice", self_marks=True),
     "knock": Method("percussive-non-voice", self_marks=True),
 }
-
-# Every method by name: plans store the name.
-BY_METHOD: dict[str, Method] = {m.name: m for m in METHODS.values()}
 
 
 def span_kind(family: str) -> SpanKind:

@@ -95,11 +95,6 @@ def mains_hum(x: np.ndarray, kit: Toolkit) -> np.ndarray:
     return denoise.hum(x, SAMPLE_RATE)
 
 
-def foreground(x: np.ndarray, kit: Toolkit) -> np.ndarray:
-    """What rises above the steady background: calls, barks, unnamed events."""
-    return denoise.foreground(x)
-
-
 # A voice speaks in a chunk when DeepFilterNet's voice holds at least a quarter of the energy in
 # at least 40% of its audible 50 ms frames. The event cases of tune, tune-events and dev: 0.47 to
 # 0.70 over a talker, at most 0.09 over streets, music, wind and crowds (a babble is noise to it),
@@ -159,7 +154,6 @@ RECIPES: dict[str, Recipe] = {
     **{f"nmf-dictionary-{family}": instrument(family) for family in INSTRUMENT_FAMILIES},
     "steady-background": steady_noise,
     "mains-hum-partials": mains_hum,
-    "foreground-over-background": foreground,
     "foreground-without-voice": animal_call,
     "tonal-peaks-without-voice": tonal_event,
     "percussive-non-voice": impact,

@@ -192,6 +192,10 @@ def test_check_cases_are_a_corpus_the_eval_reads(tmp_path):
         ratio_db = 10 * np.log10((case.target[sounding] ** 2).mean() / (residual[sounding] ** 2).mean())
         assert check_cases.RATIO_DB[0] - 0.5 < ratio_db < check_cases.RATIO_DB[1] + 0.5
         assert case.prompt == "isolate the bird" and case.spans  # correct hints: write_case checks them
+    # A sound the catalog does not know is asked for by its own name.
+    assert check_cases.prompt("other", sources.Clip(clips[0].audio, "event", "other", ("a heartbeat",))) == (
+        "isolate a heartbeat"
+    )
 
 
 def test_effects_keep_length_and_level(bank):

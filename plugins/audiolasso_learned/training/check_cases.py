@@ -9,8 +9,9 @@ the concept among the bank's recordings, Fluid R3's sampled effects and numpy an
 once or twice in 8.5 s over a generated song, a crowd, traffic, a talker or wind in turn, at an
 event-to-background ratio drawn from −3 to +5 dB over the event's samples, in the corpus format
 (``corpora/README.md``: mixture = target + residual, correct span hints), prompt "isolate the
-CONCEPT". The network trained on these very clips, so the cases check dsp's recipes only, never
-the learned backend or the routes. Needs the bank's Debian packages (docs/learned.md).
+CONCEPT" (for ``other``, the clip's own name: "isolate a heartbeat"). The network trained on these
+very clips, so the cases check dsp's recipes only, never the learned backend or the routes. Needs
+the bank's Debian packages (docs/learned.md).
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def mixture(
     return target, residual, onsets
 
 
+def prompt(concept: str, clip: sources.Clip) -> str:
+    """The prompt "isolate the CONCEPT", or for a sound the catalog does not know, the clip's own name."""
+    return f"isolate {clip.names[0]}" if concept == "other" else f"isolate the {concept}"
+
+
 def write(
     concept: str, clips: Iterable[sources.Clip], made: dict[str, Background], out: Path, seed: int, log=print
 ) -> int:
@@ -97,7 +103,7 @@ def write(
             out,
             cid,
             "sound_event",
-            f"isolate the {concept}",
+            prompt(concept, clip),
             make_spans(target, rng, max_include=2, max_exclude=2),
             target,
             residual,
@@ -112,7 +118,9 @@ def write(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("concept", help="an event concept of the catalog: alarm, knock, dog, bird, cat, animal")
+    parser.add_argument(
+        "concept", help="an event concept of the catalog: alarm, knock, dog, bird, cat, animal, or other"
+    )
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args()
