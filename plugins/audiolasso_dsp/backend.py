@@ -2,8 +2,7 @@
 
 The service reads the prompt; the reading's closest catalog concept picks a
 method (``choices.METHODS``), so a sound outside the catalog is served as its
-nearest concept, with a warning; one near none as what comes and goes above the
-steady background, with a warning that asks for span hints. Span
+nearest concept, with a warning, and refused only when nothing is near. Span
 hints train a per-job model in ``prepare`` that refines the method's estimate
 in every chunk (``spans``); without them, a sound that comes and goes (an event)
 marks its own spans from the method's estimate, and the same model is learnt.
@@ -25,6 +24,7 @@ from serve_app.backend import (
     Resources,
     SeparationItem,
     SpanHint,
+    UnsupportedPrompt,
 )
 from serve_app.understanding.catalog import BY_NAME
 from serve_app.understanding.reading import Reading, read
@@ -65,6 +65,13 @@ class DSPBackend(Backend):
 
     def plan(self, reading: Reading, spans: list[SpanHint]) -> Plan:
         target = reading.target
+        if target.concept == "other" and not spans:
+            # Nothing to go on: no recipe for the sound and no marked example of it.
+            raise UnsupportedPrompt(
+                f'"{target.phrase}" is not a sound the dsp backend knows, nor close to one. It separates: '
+                f'{_known_labels()}. Name one of those ("isolate the speaker", "remove the drums"), or mark '
+                "where the sound is with span hints."
+            )
         method = METHODS[target.concept]
         if spans:
             name = f"{method.with_spans()}+span-{span_kind(target.family)}"
@@ -73,13 +80,7 @@ class DSPBackend(Backend):
         else:
             name = method.name
         warnings = []
-        if target.concept == "other" and not spans:
-            warnings.append(
-                f'The dsp backend has no model of "{target.phrase}"; it separates what comes and goes above '
-                f"the recording's steady background. It knows: {_known_labels()}. Mark where the sound is "
-                "with span hints for a closer result."
-            )
-        elif target.concept != "other" and not target.exact and not reading.vague:
+        if target.concept != "other" and not target.exact and not reading.vague:
             label = BY_NAME[target.concept].label
             warnings.append(
                 f'The dsp backend has no model of "{target.phrase}" itself; it separates it as {label}, the '

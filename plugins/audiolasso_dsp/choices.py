@@ -42,8 +42,10 @@ METHODS: dict[str, Method] = {
     **{family: Method(f"nmf-dictionary-{family}", "hpss-harmonic") for family in INSTRUMENT_FAMILIES},
     **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials"),
-    # Calls, and a sound the catalog does not know: what comes and goes (the talker out where one speaks).
-    **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal", "other")},
+    **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal")},
+    # A sound the catalog does not know, with span hints only (DSPBackend.plan): the span model refines
+    # the calls' estimate (what comes and goes, the talker out where one speaks).
+    "other": Method("foreground-without-voice"),
     "alarm": Method("tonal-peaks-without-voice", self_marks=True),
     "knock": Method("percussive-non-voice", self_marks=True),
 }
