@@ -179,7 +179,8 @@ CONCEPTS: tuple[Concept, ...] = (
         "birds",
         "birds; birdsong; bird chirping; tweeting; crow cawing; seagulls; songbird; cuckoo; owl hooting; "
         "woodpecker; rooster crowing; pigeons cooing; ducks quacking; parrot; sparrows; blackbird singing; "
-        "robin; geese honking; hawk screech; gulls",
+        "robin; geese honking; hawk screech; gulls; chicken clucking; hen; chicks peeping; turkey gobbling; "
+        "penguin; eagle; peacock; swan; magpie; canary; ostrich",
     ),
     _c("cat", "event", "cat", "cat; cat meowing; meow; kitten; purring cat; cats; cat hissing; kitten mewing"),
     _c(
@@ -188,7 +189,9 @@ CONCEPTS: tuple[Concept, ...] = (
         "other animals",
         "cow mooing; horse neighing; sheep bleating; goat; pig oinking; frog croaking; crickets chirping; "
         "insects buzzing; bees; lion roaring; elephant trumpeting; monkey; donkey braying; farm animals; "
-        "cicadas; wolf; bear growling; whale song; dolphins; seals",
+        "cicadas; wolf; bear growling; whale song; dolphins; seals; tiger growling; snake hissing; fox; "
+        "rabbit; mouse squeaking; hamster; mosquito; fly; grasshopper; camel; zebra; giraffe; kangaroo; "
+        "hippo; rhino; gorilla; alligator; crocodile; dinosaur roar; walrus; deer; llama; panda; koala; otter",
     ),
     _c(
         "alarm",

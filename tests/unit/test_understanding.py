@@ -51,6 +51,10 @@ from serve_app.understanding.weak import prompt_warnings
         ("the hi-hat", "drums", False, "drums", None),
         ("isolate the cow mooing", "animal", False, "animal", None),
         ("remove the helicopter", "traffic", True, None, "traffic"),
+        ("isolate the chicken", "bird", False, "bird", None),  # an animal's name alone: its calls
+        ("the tiger", "animal", False, "animal", None),
+        ("the squirrel", "animal", False, "animal", None),  # in no example
+        ("get rid of the fly", "animal", True, None, "animal"),  # not an airplane flying (traffic)
         # remove X: everything but X
         ("remove the traffic", "traffic", True, None, "traffic"),
         ("remove the buzzing", "hum", True, None, "hum"),
