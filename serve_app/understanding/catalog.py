@@ -63,7 +63,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "drums",
         "drums; percussion; drum kit; the beat; kick drum; snare drum; hi-hat; cymbals; toms; drum loop; "
         "bongos; drummer; bass drum; tom-toms; tambourine; shaker; cowbell; congas; tabla; djembe; timpani; "
-        "cajon; drum machine; ride cymbal; crash cymbal; rimshot; drum fill; woodblock",
+        "cajon; drum machine; ride cymbal; crash cymbal; rimshot; drum fill; woodblock; maracas; castanets",
     ),
     _c(
         "bass",
@@ -191,7 +191,8 @@ CONCEPTS: tuple[Concept, ...] = (
         "insects buzzing; bees; lion roaring; elephant trumpeting; monkey; donkey braying; farm animals; "
         "cicadas; wolf; bear growling; whale song; dolphins; seals; tiger growling; snake hissing; fox; "
         "rabbit; mouse squeaking; hamster; mosquito; fly; grasshopper; camel; zebra; giraffe; kangaroo; "
-        "hippo; rhino; gorilla; alligator; crocodile; dinosaur roar; walrus; deer; llama; panda; koala; otter",
+        "hippo; rhino; gorilla; alligator; crocodile; dinosaur roar; walrus; deer; llama; panda; koala; otter; "
+        "bee buzzing; wasp; hornet",
     ),
     _c(
         "alarm",

@@ -55,6 +55,8 @@ from serve_app.understanding.weak import prompt_warnings
         ("the tiger", "animal", False, "animal", None),
         ("the squirrel", "animal", False, "animal", None),  # in no example
         ("get rid of the fly", "animal", True, None, "animal"),  # not an airplane flying (traffic)
+        ("isolate the bee buzzing", "animal", False, "animal", None),  # not mains hum
+        ("the maracas", "drums", False, "drums", None),
         # remove X: everything but X
         ("remove the traffic", "traffic", True, None, "traffic"),
         ("remove the buzzing", "hum", True, None, "hum"),
