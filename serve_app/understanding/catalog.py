@@ -155,7 +155,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "hum",
         "noise",
         "hum and buzz",
-        "hum; mains hum; electrical buzz; 50 hz hum; 60 hz hum; ground loop hum; buzzing; electrical hum; "
+        "hum; mains hum; electrical buzz; 50 hz hum; 60 hz hum; ground loop hum; buzzing; buzz; electrical hum; "
         "transformer buzz; fluorescent light buzz; refrigerator hum; amplifier hum; low hum",
     ),
     _c(

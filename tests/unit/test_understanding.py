@@ -60,6 +60,7 @@ from serve_app.understanding.weak import prompt_warnings
         # remove X: everything but X
         ("remove the traffic", "traffic", True, None, "traffic"),
         ("remove the buzzing", "hum", True, None, "hum"),
+        ("remove the buzz", "hum", True, None, "hum"),  # not a buzzer (alarms)
         ("remove the drums", "drums", True, None, "drums"),
         ("mute the applause", "crowd", True, None, "crowd"),
         # only the removed side names a sound
