@@ -63,6 +63,8 @@ def mixture(
     event: np.ndarray, background: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """(target, residual, onsets in s): ``event`` once or twice over ``background`` at a drawn ratio."""
+    from audiolasso_corpora.audio import fit
+
     n = int(DURATION_S * sources.SAMPLE_RATE)
     event = event[: int(EVENT_MAX_S * sources.SAMPLE_RATE)]
     onsets = [float(rng.uniform(0.8, 2.0))]
@@ -73,7 +75,7 @@ def mixture(
         at = int(onset * sources.SAMPLE_RATE)
         piece = event[: max(0, n - at)]
         target[at : at + len(piece)] += piece
-    residual = sources._fit(background, n).astype(np.float64)
+    residual = fit(background, n).astype(np.float64)
     sounding = np.abs(target) > 1e-4
     ratio_db = float(rng.uniform(*RATIO_DB))
     residual *= np.sqrt(
