@@ -42,7 +42,10 @@ METHODS: dict[str, Method] = {
     **{family: Method(f"nmf-dictionary-{family}", "hpss-harmonic") for family in INSTRUMENT_FAMILIES},
     **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials"),
-    **{name: Method("foreground-without-voice", self_marks=True) for name in ("dog", "bird", "cat", "animal")},
+    **{
+        name: Method("foreground-without-voice", self_marks=True)
+        for name in ("dog", "bird", "cat", "animal", "vehicle")
+    },
     # A sound the catalog does not know, with span hints only (DSPBackend.plan): the span model refines
     # the calls' estimate (what comes and goes, the talker out where one speaks).
     "other": Method("foreground-without-voice"),

@@ -132,10 +132,22 @@ CONCEPTS: tuple[Concept, ...] = (
         "noise",
         "traffic, engines and machines",
         "traffic; traffic noise; street noise; street recording; cars passing; engine noise; road noise; "
-        "city ambience; trucks; motorcycle; construction noise; engine; car engine; helicopter; airplane; "
-        "jet overhead; train; "
+        "city ambience; construction noise; engine; "
         "lawnmower; leaf blower; vacuum cleaner; drill; chainsaw; generator; machinery; washing machine; "
-        "bus; tram; subway; tractor; combine harvester; farm machinery; boat engine",
+        "tractor; combine harvester; farm machinery; boat engine; factory noise; power tool; blender; "
+        "hair dryer; sewing machine; printer",
+    ),
+    # One vehicle that comes and goes is an event (what rises above the background); traffic, the
+    # steady drone of many, is a background (docs/quality.md).
+    _c(
+        "vehicle",
+        "event",
+        "vehicles",
+        "vehicle; a vehicle passing; a car passing by; a passing car; car; a car driving past; "
+        "car engine starting; motorcycle; motorbike; helicopter; airplane; airplane overhead; jet overhead; "
+        "a plane flying over; train; a train passing; train arriving; truck; bus; tram; subway train; "
+        "car brakes screeching; tires screeching; a car engine revving; racing car; scooter; rocket launch; "
+        "speedboat; boat; ship; ferry; van; lorry; bulldozer; excavator",
     ),
     _c(
         "wind",
@@ -192,7 +204,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "cicadas; wolf; bear growling; whale song; dolphins; seals; tiger growling; snake hissing; fox; "
         "rabbit; mouse squeaking; hamster; mosquito; fly; grasshopper; camel; zebra; giraffe; kangaroo; "
         "hippo; rhino; gorilla; alligator; crocodile; dinosaur roar; walrus; deer; llama; panda; koala; otter; "
-        "bee buzzing; wasp; hornet",
+        "bee buzzing; wasp; hornet; bat; fish; crab",
     ),
     _c(
         "alarm",

@@ -142,6 +142,29 @@ def hoots_over_speech(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(owl, mix_at_snr(owl, speech, 0.0))
 
 
+def car_pass(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """A car driving past once: an engine's harmonics (about 30 Hz firing) and tyre noise that swell
+    and fade over about 3 s, the pitch falling as it passes (Doppler)."""
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    centre = rng.uniform(0.45, 0.55) * seconds
+    envelope = 1 / (1 + ((t - centre) / 0.5) ** 2)  # closest approach at ``centre``
+    f0 = rng.uniform(28, 34) * (1 - 0.06 * np.tanh((t - centre) / 0.4))
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    engine = sum(np.sin(k * phase + k) / k**0.7 for k in range(1, 40))
+    sos = signal.butter(2, [300, 3000], btype="bandpass", fs=SR, output="sos")
+    tyres = signal.sosfilt(sos, rng.standard_normal(n))
+    car = envelope * (engine / np.std(engine) + 0.7 * tyres / np.std(tyres))
+    return car.astype(np.float32)
+
+
+def car_passing_a_talker(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """A car driving past while a person talks: one vehicle, not the street's steady drone."""
+    speech = load_fixture("speech.flac", SR)
+    car = car_pass(len(speech) / SR, np.random.default_rng(seed))
+    return _pair(car, mix_at_snr(car, speech, 0.0))
+
+
 def mains_hum(n: int, f0: float = 60.0) -> np.ndarray:
     t = np.arange(n) / SR
     return sum(np.sin(2 * np.pi * k * f0 * t + k) / k for k in range(1, 8)).astype(np.float32)

@@ -61,7 +61,9 @@ def test_registered_through_the_entry_point():
         ),
         ("isolate the phone ringing", "alarm", False, "tonal-peaks-without-voice+self-marked-dictionary"),
         ("extract the knocking on the door", "knock", False, "percussive-non-voice+self-marked-dictionary"),
+        ("isolate the helicopter", "vehicle", False, "foreground-without-voice+self-marked-dictionary"),
         ("remove the hum", "hum", True, "mains-hum-partials"),
+        ("remove the traffic noise", "traffic", True, "steady-background"),
         ("clean this", "hiss", True, "steady-background"),
     ],
 )
@@ -118,6 +120,7 @@ def test_voice(dsp_backend, noise, min_gain_db):
         ("isolate the owl", lambda: ca.hoots_over_speech(1), 7.0),  # without the talker taken out: 4.3
         ("isolate the phone ringing", ca.phone_over_speech, 2.0),
         ("extract the knocking on the door", lambda: ca.knocks_over_babble(6), 3.0),
+        ("isolate the car driving past", lambda: ca.car_passing_a_talker(9), 2.0),  # as traffic: -7.6
         ("remove the hum", lambda: ca.chords_with_hum(8), 8.0),
     ],
     ids=[
@@ -129,6 +132,7 @@ def test_voice(dsp_backend, noise, min_gain_db):
         "call-over-a-talker",
         "alarm",
         "impact",
+        "vehicle",
         "hum-removal",
     ],
 )

@@ -50,15 +50,19 @@ from serve_app.understanding.weak import prompt_warnings
         ("extract the cuckoo calls", "bird", False, "bird", None),
         ("the hi-hat", "drums", False, "drums", None),
         ("isolate the cow mooing", "animal", False, "animal", None),
-        ("remove the helicopter", "traffic", True, None, "traffic"),
+        ("remove the helicopter", "vehicle", True, None, "vehicle"),  # one vehicle, not the traffic's drone
+        ("isolate the car passing by", "vehicle", False, "vehicle", None),
+        ("isolate the train", "vehicle", False, "vehicle", None),
         ("isolate the chicken", "bird", False, "bird", None),  # an animal's name alone: its calls
         ("the tiger", "animal", False, "animal", None),
         ("the squirrel", "animal", False, "animal", None),  # in no example
-        ("get rid of the fly", "animal", True, None, "animal"),  # not an airplane flying (traffic)
+        ("get rid of the fly", "animal", True, None, "animal"),  # not an airplane flying (vehicle)
         ("isolate the bee buzzing", "animal", False, "animal", None),  # not mains hum
         ("the maracas", "drums", False, "drums", None),
         # remove X: everything but X
         ("remove the traffic", "traffic", True, None, "traffic"),
+        ("remove the traffic noise", "traffic", True, None, "traffic"),
+        ("remove the vacuum cleaner", "traffic", True, None, "traffic"),  # a machine's steady noise
         ("remove the buzzing", "hum", True, None, "hum"),
         ("remove the buzz", "hum", True, None, "hum"),  # not a buzzer (alarms)
         ("remove the drums", "drums", True, None, "drums"),

@@ -42,8 +42,6 @@ from audiolasso_learned.training.prompts import (
 from audiolasso_learned.training.sources import Clip
 
 INSTRUMENTS = ("piano", "organ_synth", "guitar", "bass", "strings", "brass", "woodwinds", "drums")
-NOISES = ("hiss", "hum", "wind", "rain", "traffic", "crowd")
-EVENTS = ("dog", "cat", "bird", "alarm", "knock", "animal", "traffic", "rain", "crowd", "other")
 SCENES = ("band", "vocal", "speech", "event", "marked")
 SCENE_WEIGHTS = (0.30, 0.21, 0.21, 0.23, 0.05)
 SPAN_PROBABILITY = 0.5
