@@ -222,7 +222,9 @@ CONCEPTS: tuple[Concept, ...] = (
         "knocking; knock on the door; door knocks; footsteps; banging; impact; hammering; door slam; "
         "clapping; tapping; something falling; typing on a keyboard; clicks; door closing; glass breaking; "
         "dishes clattering; clock ticking; keys jingling; coins dropping; chopping; thumps; snapping fingers; "
-        "hand claps; mouse clicks; footsteps on gravel; hammer blows",
+        "hand claps; mouse clicks; footsteps on gravel; hammer blows; gunshot; gunfire; explosion; a bang; "
+        "balloon popping; cork popping; plate breaking; cutlery clinking; a slap; a punch; paper crumpling; "
+        "camera shutter; car crash; fireworks",
     ),
 )
 

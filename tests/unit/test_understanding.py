@@ -59,6 +59,9 @@ from serve_app.understanding.weak import prompt_warnings
         ("get rid of the fly", "animal", True, None, "animal"),  # not an airplane flying (vehicle)
         ("isolate the bee buzzing", "animal", False, "animal", None),  # not mains hum
         ("the maracas", "drums", False, "drums", None),
+        ("isolate the gunshot", "knock", False, "knock", None),  # bangs are impacts
+        ("remove the explosions", "knock", True, None, "knock"),
+        ("isolate the slap", "knock", False, "knock", None),  # not a slap bass
         # remove X: everything but X
         ("remove the traffic", "traffic", True, None, "traffic"),
         ("remove the traffic noise", "traffic", True, None, "traffic"),
