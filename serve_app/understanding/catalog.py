@@ -230,6 +230,39 @@ CONCEPTS: tuple[Concept, ...] = (
 
 OWN_NAMES = 4
 
+# Kinds of thing a phrase may name, for a phrase no example is close to: an animal the examples do
+# not list ("the ocelot", "the polar bear") is still nearer "an animal" than any other kind here. A
+# kind with a concept serves it; the others are there to be nearer (a machine, an instrument, ...).
+KINDS: dict[str, str | None] = {
+    "an animal": "animal",
+    "a wild animal": "animal",
+    "a mammal": "animal",
+    "an insect": "animal",
+    "a reptile": "animal",
+    "a sea creature": "animal",
+    "a farm animal": "animal",
+    "a bird": "bird",
+    **dict.fromkeys(
+        (
+            "a machine",
+            "a musical instrument",
+            "a person",
+            "a tool",
+            "a vehicle",
+            "an object",
+            "a place",
+            "food",
+            "a word",
+            "furniture",
+            "an appliance",
+            "a sound effect",
+            "a part of a recording",
+            "a body sound",
+            "weather",
+        )
+    ),
+}
+
 # The open concept, chosen when no listed concept is close enough.
 OTHER = Concept("other", "other", "other sound", ())
 

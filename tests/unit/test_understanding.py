@@ -88,10 +88,22 @@ def test_families_follow_the_catalog():
     assert {c.family for c in CONCEPTS} == {"voice", "music", "instrument", "noise", "event"}
 
 
-@pytest.mark.parametrize("phrase", ["glorp", "a spreadsheet", "the weather forecast numbers", "baby crying", "echo"])
+@pytest.mark.parametrize(
+    "phrase",
+    ["glorp", "a spreadsheet", "the weather forecast numbers", "baby crying", "echo", "coughing", "theremin"],
+)
 def test_unknown_sounds_are_other(phrase):
     [match] = match_concepts([phrase])
     assert match.concept == "other" and match.family == "other" and match.confidence < MIN_CONFIDENCE
+
+
+@pytest.mark.parametrize(
+    "phrase, concept", [("antelope", "animal"), ("hedgehog", "animal"), ("platypus", "animal"), ("falcon", "bird")]
+)
+def test_an_animal_no_example_names_is_nearest_an_animal(phrase, concept):
+    [match] = match_concepts([phrase])
+    assert match.confidence < MIN_CONFIDENCE  # no example is close: the kinds decided
+    assert (match.concept, match.family, match.exact) == (concept, "event", False)
 
 
 def test_every_catalog_example_maps_to_its_own_concept():
