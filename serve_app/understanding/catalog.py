@@ -231,7 +231,7 @@ CONCEPTS: tuple[Concept, ...] = (
 OWN_NAMES = 4
 
 # Kinds of thing a phrase may name, for a phrase no example is close to: an animal the examples do
-# not list ("the ocelot", "the polar bear") is still nearer "an animal" than any other kind here. A
+# not list ("the antelope", "the platypus") is still nearer "an animal" than any other kind here. A
 # kind with a concept serves it; the others are there to be nearer (a machine, an instrument, ...).
 KINDS: dict[str, str | None] = {
     "an animal": "animal",
