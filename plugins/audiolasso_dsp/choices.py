@@ -44,7 +44,7 @@ METHODS: dict[str, Method] = {
     "hum": Method("mains-hum-partials"),
     **{
         name: Method("foreground-without-voice", self_marks=True)
-        for name in ("dog", "bird", "cat", "animal", "vehicle")
+        for name in ("dog", "bird", "cat", "animal", "vehicle", "human")
     },
     # A sound the catalog does not know, with span hints only (DSPBackend.plan): the span model refines
     # the calls' estimate (what comes and goes, the talker out where one speaks).

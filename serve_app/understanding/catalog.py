@@ -206,6 +206,17 @@ CONCEPTS: tuple[Concept, ...] = (
         "hippo; rhino; gorilla; alligator; crocodile; dinosaur roar; walrus; deer; llama; panda; koala; otter; "
         "bee buzzing; wasp; hornet; bat; fish; crab",
     ),
+    # Sounds a person makes that are not words: they come and go like calls (docs/quality.md).
+    _c(
+        "human",
+        "event",
+        "human sounds",
+        "human sounds; nonverbal sounds; sounds a person makes; noises a person makes; a person laughing; "
+        "laughter; a man laughing; a woman laughing; giggling; a child giggling; crying; sobbing; "
+        "a baby crying; a crying baby; a baby babbling; screaming; a scream; a woman screaming; a shriek; "
+        "coughing; a cough; sneezing; a sneeze; snoring; yawning; burping; hiccups; heavy breathing; "
+        "panting; gasping; sighing; clearing the throat; groaning; moaning",
+    ),
     _c(
         "alarm",
         "event",

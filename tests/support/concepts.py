@@ -165,6 +165,33 @@ def car_passing_a_talker(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(car, mix_at_snr(car, speech, 0.0))
 
 
+def laughs(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Bouts of laughter: "ha"s, 0.12 s voiced bursts five a second around 250 Hz (a breathy
+    buzz through two formants), in bouts of four to seven, one every 2 to 3 s."""
+    n = int(seconds * SR)
+    out = np.zeros(n)
+    t = np.arange(int(0.12 * SR)) / SR
+    formants = [signal.butter(2, band, btype="bandpass", fs=SR, output="sos") for band in ((600, 1000), (1100, 1700))]
+    at = rng.uniform(0.3, 0.8)
+    while at + 1.5 < seconds:
+        for k in range(int(rng.integers(4, 8))):
+            f0 = rng.uniform(230, 280) * (1 - 0.15 * t / t[-1])
+            phase = 2 * np.pi * np.cumsum(f0) / SR
+            buzz = sum(np.sin(h * phase) / h for h in range(1, 20)) + 0.3 * rng.standard_normal(len(t))
+            ha = sum(signal.sosfilt(sos, buzz) for sos in formants) * np.sin(np.pi * t / t[-1]) ** 2
+            start = int((at + 0.2 * k) * SR)
+            out[start : start + len(t)] += ha
+        at += rng.uniform(2.0, 3.0)
+    return out.astype(np.float32)
+
+
+def laughter_over_chords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Someone laughing now and then over music: a human sound, neither speech nor an audience."""
+    rng = np.random.default_rng(seed)
+    laughter = laughs(6.0, rng)
+    return _pair(laughter, mix_at_snr(laughter, chord_pad(6.0, SR, rng), 0.0))
+
+
 def mains_hum(n: int, f0: float = 60.0) -> np.ndarray:
     t = np.arange(n) / SR
     return sum(np.sin(2 * np.pi * k * f0 * t + k) / k for k in range(1, 8)).astype(np.float32)

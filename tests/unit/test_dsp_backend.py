@@ -62,6 +62,7 @@ def test_registered_through_the_entry_point():
         ("isolate the phone ringing", "alarm", False, "tonal-peaks-without-voice+self-marked-dictionary"),
         ("extract the knocking on the door", "knock", False, "percussive-non-voice+self-marked-dictionary"),
         ("isolate the helicopter", "vehicle", False, "foreground-without-voice+self-marked-dictionary"),
+        ("isolate the baby crying", "human", False, "foreground-without-voice+self-marked-dictionary"),
         ("remove the hum", "hum", True, "mains-hum-partials"),
         ("remove the traffic noise", "traffic", True, "steady-background"),
         ("clean this", "hiss", True, "steady-background"),
@@ -121,6 +122,7 @@ def test_voice(dsp_backend, noise, min_gain_db):
         ("isolate the phone ringing", ca.phone_over_speech, 2.0),
         ("extract the knocking on the door", lambda: ca.knocks_over_babble(6), 3.0),
         ("isolate the car driving past", lambda: ca.car_passing_a_talker(9), 2.0),  # as traffic: -7.6
+        ("isolate the laughter", lambda: ca.laughter_over_chords(10), 4.0),  # as a crowd: -14 to -18
         ("remove the hum", lambda: ca.chords_with_hum(8), 8.0),
     ],
     ids=[
@@ -133,6 +135,7 @@ def test_voice(dsp_backend, noise, min_gain_db):
         "alarm",
         "impact",
         "vehicle",
+        "human-sound",
         "hum-removal",
     ],
 )

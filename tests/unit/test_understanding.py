@@ -62,6 +62,11 @@ from serve_app.understanding.weak import prompt_warnings
         ("isolate the gunshot", "knock", False, "knock", None),  # bangs are impacts
         ("remove the explosions", "knock", True, None, "knock"),
         ("isolate the slap", "knock", False, "knock", None),  # not a slap bass
+        ("isolate the baby crying", "human", False, "human", None),
+        ("remove the coughing", "human", True, None, "human"),
+        ("isolate the screaming", "human", False, "human", None),  # not hiss
+        ("keep the laughter", "human", False, "human", None),  # one person's, not an audience's
+        ("remove the laugh track", "crowd", True, None, "crowd"),
         # remove X: everything but X
         ("remove the traffic", "traffic", True, None, "traffic"),
         ("remove the traffic noise", "traffic", True, None, "traffic"),
@@ -90,7 +95,7 @@ def test_families_follow_the_catalog():
 
 @pytest.mark.parametrize(
     "phrase",
-    ["glorp", "a spreadsheet", "the weather forecast numbers", "baby crying", "echo", "coughing", "theremin"],
+    ["glorp", "a spreadsheet", "the weather forecast numbers", "didgeridoo", "echo", "hovercraft", "theremin"],
 )
 def test_unknown_sounds_are_other(phrase):
     [match] = match_concepts([phrase])

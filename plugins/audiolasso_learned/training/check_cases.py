@@ -121,7 +121,8 @@ def write(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "concept", help="an event concept of the catalog: alarm, knock, dog, bird, cat, animal, vehicle, or other"
+        "concept",
+        help="an event concept of the catalog: alarm, knock, dog, bird, cat, animal, vehicle, human, or other",
     )
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=20261206)
