@@ -210,11 +210,11 @@ CONCEPTS: tuple[Concept, ...] = (
     _c(
         "human",
         "event",
-        "human sounds",
-        "human sounds; nonverbal sounds; sounds a person makes; noises a person makes; a person laughing; "
-        "laughter; a man laughing; a woman laughing; giggling; a child giggling; crying; sobbing; "
-        "a baby crying; a crying baby; a baby babbling; screaming; a scream; a woman screaming; a shriek; "
-        "coughing; a cough; sneezing; a sneeze; snoring; yawning; burping; hiccups; heavy breathing; "
+        "laughter, crying and other human sounds",
+        "laughter; crying; screaming; coughing; a person laughing; "
+        "a man laughing; a woman laughing; giggling; a child giggling; sobbing; "
+        "a baby crying; a crying baby; a baby babbling; a scream; a woman screaming; a shriek; "
+        "a cough; sneezing; a sneeze; snoring; yawning; burping; hiccups; heavy breathing; "
         "panting; gasping; sighing; clearing the throat; groaning; moaning",
     ),
     _c(

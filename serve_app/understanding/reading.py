@@ -110,14 +110,14 @@ def match_concepts(phrases: list[str]) -> list[SoundMatch]:
     # Each phrase is also read with its last word in the singular ("warning bells" ->
     # "warning bell"): the small embedding model scores plurals lower than the catalog's
     # singular examples. The better of the two readings counts.
-    variants = list(dict.fromkeys([*phrases, *map(singular, phrases)]))  # each distinct text embedded once
+    variants = list(dict.fromkeys([*phrases, *map(singular, phrases), *map(_bare, phrases)]))  # each embedded once
     vectors = dict(zip(variants, embedding.encode(variants), strict=True))
     similarity = {text: vector @ examples.T for text, vector in vectors.items()}  # cosine per example
     scores = [np.maximum(similarity[p], similarity[singular(p)]) for p in phrases]
     out = []
     for phrase, row in zip(phrases, scores, strict=True):
         best = int(np.argmax(row))
-        concept = BY_NAME[names[best]] if row[best] >= MIN_CONFIDENCE else _kind(vectors[phrase])
+        concept = BY_NAME[names[best]] if row[best] >= MIN_CONFIDENCE else _kind(vectors[_bare(phrase)])
         chosen = names == concept.name  # none for ``other``: then the closest example of any concept
         confidence = float(row[chosen].max() if chosen.any() else row[best])
         exact = bool(row[chosen & own].max(initial=0.0) >= EXACT_CONFIDENCE)
@@ -136,6 +136,16 @@ def singular(phrase: str) -> str:
     if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "ws")):
         last = last[:-1]
     return f"{head} {last}".strip()
+
+
+def _bare(phrase: str) -> str:
+    """``phrase`` without a trailing "sound(s)" or "noise(s)": "the hedgehog sounds" is a hedgehog
+    to the kinds, not "a sound effect"."""
+    head, _, last = phrase.rpartition(" ")
+    return head if head and last in _SOUND_WORDS else phrase
+
+
+_SOUND_WORDS = {"sound", "sounds", "noise", "noises"}
 
 
 def _kind(vector: np.ndarray) -> Concept:
