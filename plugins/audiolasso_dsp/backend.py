@@ -150,4 +150,5 @@ def _around(audio: np.ndarray, sample_rate: int, spans: list[SpanHint]) -> tuple
 
 
 def _known_labels() -> str:
-    return ", ".join(c.label for c in BY_NAME.values() if c.name != "other")
+    # "; " between labels: some hold commas ("alarms, bells and phones")
+    return "; ".join(c.label for c in BY_NAME.values() if c.name != "other")

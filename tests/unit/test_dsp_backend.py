@@ -86,6 +86,7 @@ def test_unknown_sound_without_spans_is_refused_with_what_it_can_do(dsp_backend)
         plan_prompt(dsp_backend, "isolate the glorp")
     message = str(info.value)
     assert '"glorp"' in message and "speech" in message and "drums" in message and "span" in message
+    assert "; vehicles; " in message and "; laughter, crying and other human sounds; " in message
 
 
 def test_unknown_sound_with_spans_is_served_by_span_models(dsp_backend):
