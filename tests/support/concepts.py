@@ -120,19 +120,34 @@ def birds_over_babble(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _pair(birds, mix_at_snr(birds, babble, 0.0))
 
 
+def _now_and_then(
+    seconds: float,
+    rng: np.random.Generator,
+    first: tuple[float, float],
+    gap: tuple[float, float],
+    burst,
+    burst_s: float,
+) -> np.ndarray:
+    """``burst(rng)``s (at most ``burst_s`` long) from a start drawn in ``first``, drawn ``gap`` s apart."""
+    out = np.zeros(int(seconds * SR))
+    at = rng.uniform(*first)
+    while at + burst_s < seconds:
+        sound = burst(rng)
+        out[int(at * SR) : int(at * SR) + len(sound)] += sound
+        at += rng.uniform(*gap)
+    return out.astype(np.float32)
+
+
 def hoots(seconds: float, rng: np.random.Generator) -> np.ndarray:
     """Owl-like hoots: 0.5 s tones around 400 Hz with a few harmonics, one every 1.5 to 2.5 s."""
-    n = int(seconds * SR)
-    out = np.zeros(n)
     t = np.arange(int(0.5 * SR)) / SR
-    at = rng.uniform(0.2, 0.8)
-    while at + 0.5 < seconds:
+
+    def hoot(rng: np.random.Generator) -> np.ndarray:
         f0 = rng.uniform(350, 450) * (1 - 0.1 * t)  # a slight fall
         phase = 2 * np.pi * np.cumsum(f0) / SR
-        hoot = sum(np.sin(k * phase) / k**2 for k in range(1, 5)) * np.sin(np.pi * t / t[-1])
-        out[int(at * SR) : int(at * SR) + len(t)] += hoot
-        at += rng.uniform(1.5, 2.5)
-    return out.astype(np.float32)
+        return sum(np.sin(k * phase) / k**2 for k in range(1, 5)) * np.sin(np.pi * t / t[-1])
+
+    return _now_and_then(seconds, rng, (0.2, 0.8), (1.5, 2.5), hoot, 0.5)
 
 
 def hoots_over_speech(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -168,21 +183,21 @@ def car_passing_a_talker(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
 def laughs(seconds: float, rng: np.random.Generator) -> np.ndarray:
     """Bouts of laughter: "ha"s, 0.12 s voiced bursts five a second around 250 Hz (a breathy
     buzz through two formants), in bouts of four to seven, one every 2 to 3 s."""
-    n = int(seconds * SR)
-    out = np.zeros(n)
     t = np.arange(int(0.12 * SR)) / SR
     formants = [signal.butter(2, band, btype="bandpass", fs=SR, output="sos") for band in ((600, 1000), (1100, 1700))]
-    at = rng.uniform(0.3, 0.8)
-    while at + 1.5 < seconds:
-        for k in range(int(rng.integers(4, 8))):
+
+    def bout(rng: np.random.Generator) -> np.ndarray:
+        has = int(rng.integers(4, 8))
+        out = np.zeros(int(0.2 * SR) * (has - 1) + len(t))
+        for k in range(has):
             f0 = rng.uniform(230, 280) * (1 - 0.15 * t / t[-1])
             phase = 2 * np.pi * np.cumsum(f0) / SR
             buzz = sum(np.sin(h * phase) / h for h in range(1, 20)) + 0.3 * rng.standard_normal(len(t))
             ha = sum(signal.sosfilt(sos, buzz) for sos in formants) * np.sin(np.pi * t / t[-1]) ** 2
-            start = int((at + 0.2 * k) * SR)
-            out[start : start + len(t)] += ha
-        at += rng.uniform(2.0, 3.0)
-    return out.astype(np.float32)
+            out[int(0.2 * SR) * k : int(0.2 * SR) * k + len(t)] += ha
+        return out
+
+    return _now_and_then(seconds, rng, (0.3, 0.8), (2.0, 3.0), bout, 1.5)
 
 
 def laughter_over_chords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
