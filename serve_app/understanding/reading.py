@@ -31,6 +31,8 @@ EXACT_CONFIDENCE = 0.75
 # birds without the kinds, 31 with them; of 54 unknown non-animal sounds, 2 more did (a vampire, a
 # mermaid; docs/quality.md).
 KIND_MARGIN = 0.05
+# Words that name no kind of thing, dropped from a phrase's end before the kinds compare it.
+_SOUND_WORDS = {"sound", "sounds", "noise", "noises"}
 
 
 class SoundMatch(BaseModel):
@@ -143,9 +145,6 @@ def _bare(phrase: str) -> str:
     to the kinds, not "a sound effect"."""
     head, _, last = phrase.rpartition(" ")
     return head if head and last in _SOUND_WORDS else phrase
-
-
-_SOUND_WORDS = {"sound", "sounds", "noise", "noises"}
 
 
 def _kind(vector: np.ndarray) -> Concept:

@@ -5,6 +5,8 @@ float32 mono at 48 kHz, with mixture = reference + the rest exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import signal
 
@@ -125,7 +127,7 @@ def _now_and_then(
     rng: np.random.Generator,
     first: tuple[float, float],
     gap: tuple[float, float],
-    burst,
+    burst: Callable[[np.random.Generator], np.ndarray],
     burst_s: float,
 ) -> np.ndarray:
     """``burst(rng)``s (at most ``burst_s`` long) from a start drawn in ``first``, drawn ``gap`` s apart."""
