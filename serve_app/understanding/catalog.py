@@ -204,7 +204,7 @@ CONCEPTS: tuple[Concept, ...] = (
         "cicadas; wolf; bear growling; whale song; dolphins; seals; tiger growling; snake hissing; fox; "
         "rabbit; mouse squeaking; hamster; mosquito; fly; grasshopper; camel; zebra; giraffe; kangaroo; "
         "hippo; rhino; gorilla; alligator; crocodile; dinosaur roar; walrus; deer; llama; panda; koala; otter; "
-        "bee buzzing; wasp; hornet; bat; fish; crab",
+        "bee buzzing; wasp; hornet; bat; fish; crab; animals; animal calls",
     ),
     # Sounds a person makes that are not words: they come and go like calls (docs/quality.md).
     _c(

@@ -111,11 +111,12 @@ def match_concepts(phrases: list[str]) -> list[SoundMatch]:
     names, own, examples = _example_matrix()
     # Each phrase is also read with its last word in the singular ("warning bells" ->
     # "warning bell"): the small embedding model scores plurals lower than the catalog's
-    # singular examples. The better of the two readings counts.
+    # singular examples; and without a trailing "sound(s)" or "noise(s)" ("the animal noises":
+    # else hiss's "noise" is nearest). The best of the readings counts.
     variants = list(dict.fromkeys([*phrases, *map(singular, phrases), *map(_bare, phrases)]))  # each embedded once
     vectors = dict(zip(variants, embedding.encode(variants), strict=True))
     similarity = {text: vector @ examples.T for text, vector in vectors.items()}  # cosine per example
-    scores = [np.maximum(similarity[p], similarity[singular(p)]) for p in phrases]
+    scores = [np.max([similarity[p], similarity[singular(p)], similarity[_bare(p)]], 0) for p in phrases]
     out = []
     for phrase, row in zip(phrases, scores, strict=True):
         best = int(np.argmax(row))
@@ -141,8 +142,8 @@ def singular(phrase: str) -> str:
 
 
 def _bare(phrase: str) -> str:
-    """``phrase`` without a trailing "sound(s)" or "noise(s)": "the hedgehog sounds" is a hedgehog
-    to the kinds, not "a sound effect"."""
+    """``phrase`` without a trailing "sound(s)" or "noise(s)": "the hedgehog sounds" is a hedgehog,
+    not "a sound effect" or hiss's "noise"."""
     head, _, last = phrase.rpartition(" ")
     return head if head and last in _SOUND_WORDS else phrase
 

@@ -56,6 +56,10 @@ from serve_app.understanding.weak import prompt_warnings
         ("isolate the chicken", "bird", False, "bird", None),  # an animal's name alone: its calls
         ("the tiger", "animal", False, "animal", None),
         ("the squirrel", "animal", False, "animal", None),  # in no example
+        ("isolate the animal", "animal", False, "animal", None),  # any animal, not a dog
+        ("isolate the animal sounds", "animal", False, "animal", None),  # not hiss ("noise")
+        ("remove the animal noises", "animal", True, None, "animal"),
+        ("filter out the car noise", "vehicle", True, None, "vehicle"),  # "X noise" is X's noise
         ("get rid of the fly", "animal", True, None, "animal"),  # not an airplane flying (vehicle)
         ("isolate the bee buzzing", "animal", False, "animal", None),  # not mains hum
         ("the maracas", "drums", False, "drums", None),
