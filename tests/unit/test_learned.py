@@ -26,6 +26,7 @@ from serve_app.audio.resample import resample
 from serve_app.backend import SeparationItem, SpanHint
 from serve_app.registry import get_backend
 from serve_app.understanding import embedding
+from serve_app.understanding.reading import read
 from support.audio import chord_pad, load_fixture, speech_plus_noise
 from support.backends import plan_prompt, separate_prompt
 from support.concepts import piano_in_band, piano_then_flute
@@ -191,11 +192,13 @@ def test_check_cases_are_a_corpus_the_eval_reads(tmp_path):
         sounding = np.abs(case.target) > 1e-3
         ratio_db = 10 * np.log10((case.target[sounding] ** 2).mean() / (residual[sounding] ** 2).mean())
         assert check_cases.RATIO_DB[0] - 0.5 < ratio_db < check_cases.RATIO_DB[1] + 0.5
-        assert case.prompt == "isolate the bird" and case.spans  # correct hints: write_case checks them
-    # A sound the catalog does not know is asked for by its own name.
+        assert case.prompt == "isolate the birds" and case.spans  # correct hints: write_case checks them
+    # A sound the catalog does not know is asked for by its own name; the others by their label.
     assert check_cases.prompt("other", sources.Clip(clips[0].audio, "event", "other", ("a heartbeat",))) == (
         "isolate a heartbeat"
     )
+    laughing = sources.Clip(clips[0].audio, "event", "human", ("people laughing",))
+    assert read(check_cases.prompt("human", laughing)).target.concept == "human"  # "the human" is no sound
 
 
 def test_effects_keep_length_and_level(bank):

@@ -9,9 +9,9 @@ the concept among the bank's recordings, Fluid R3's sampled effects and numpy an
 once or twice in 8.5 s over a generated song, a crowd, traffic, a talker or wind in turn, at an
 event-to-background ratio drawn from −3 to +5 dB over the event's samples, in the corpus format
 (``corpora/README.md``: mixture = target + residual, correct span hints), prompt "isolate the
-CONCEPT" (for ``other``, the clip's own name: "isolate a heartbeat"). The network trained on these
-very clips, so the cases check dsp's recipes only, never the learned backend or the routes. Needs
-the bank's Debian packages (docs/learned.md).
+LABEL" (the catalog's: "isolate the vehicles"; for ``other``, the clip's own name: "isolate a
+heartbeat"). The network trained on these very clips, so the cases check dsp's recipes only, never
+the learned backend or the routes. Needs the bank's Debian packages (docs/learned.md).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from audiolasso_learned.training import sources
+from serve_app.understanding.catalog import BY_NAME
 
 DURATION_S = 8.5
 EVENT_MAX_S = 3.0
@@ -85,8 +86,9 @@ def mixture(
 
 
 def prompt(concept: str, clip: sources.Clip) -> str:
-    """The prompt "isolate the CONCEPT", or for a sound the catalog does not know, the clip's own name."""
-    return f"isolate {clip.names[0]}" if concept == "other" else f"isolate the {concept}"
+    """ "isolate the LABEL" (the concept's label in the catalog, which reads as the concept: "isolate
+    the human" would not), or for a sound the catalog does not know, the clip's own name."""
+    return f"isolate {clip.names[0]}" if concept == "other" else f"isolate the {BY_NAME[concept].label}"
 
 
 def write(
