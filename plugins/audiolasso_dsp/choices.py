@@ -27,6 +27,8 @@ class Method:
     # Without span hints, a sound that comes and goes marks its own (``spans.self_marks``): the
     # recipe's estimate says where it stands out of the mixture, and a span model learns from that.
     self_marks: bool = False
+    # A detector (``presence``, by name) that tells those marks where the sound itself sounds.
+    presence: str | None = None
 
     def with_spans(self) -> str:
         return self.span_base or self.name
@@ -43,7 +45,7 @@ METHODS: dict[str, Method] = {
     **{name: Method("steady-background") for name in ("traffic", "wind", "rain", "hiss")},
     "hum": Method("mains-hum-partials"),
     **{
-        name: Method("foreground-without-voice", self_marks=True)
+        name: Method("foreground-without-voice", self_marks=True, presence="calls")
         for name in ("dog", "bird", "cat", "animal", "vehicle", "human")
     },
     # A sound the catalog does not know, with span hints only (DSPBackend.plan): the span model refines

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from audiolasso_dsp import spans
+from audiolasso_dsp import presence, spans
 from audiolasso_dsp.choices import Method, span_kind
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
 from audiolasso_dsp.methods import RECIPES, Toolkit
@@ -38,7 +38,8 @@ class Runner:
         pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (sample_rate * piece_s)))))
         estimate = np.concatenate([RECIPES[method.with_spans()](piece, self.kit) for piece in pieces])
         if not hints:
-            hints = spans.self_marks(estimate, audio, sample_rate)
+            found = presence.score(estimate, audio, sample_rate, method.presence) if method.presence else None
+            hints = spans.self_marks(estimate, audio, sample_rate, found)
         return spans.learn(estimate, sample_rate, hints, span_kind(family))
 
     def separate(self, audio: np.ndarray, method: Method, span_model: dict[str, Any] | None) -> np.ndarray:

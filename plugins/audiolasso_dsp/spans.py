@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 import scipy.special
+import scipy.stats
 
 from audiolasso_dsp import nmf
 from audiolasso_dsp.choices import SpanKind
@@ -84,25 +85,37 @@ def frame_labels(spans: list[SpanHint], n_frames: int, sr: int) -> tuple[np.ndar
     return target, rest
 
 
-def self_marks(estimate: np.ndarray, mixture: np.ndarray, sr: int) -> list[SpanHint]:
+def self_marks(
+    estimate: np.ndarray, mixture: np.ndarray, sr: int, presence: np.ndarray | None = None
+) -> list[SpanHint]:
     """Span hints for a sound that comes and goes, from the recipe's ``estimate`` of it in
-    ``mixture``: included where it holds the largest share of the energy, excluded where the least."""
+    ``mixture``: included where it holds the largest share of the energy, excluded where the least.
+    With ``presence`` (a detector's score per frame, ``presence.score``) that ranks the frames
+    somewhat as the share does, frames rank by the sum of their ranks in both."""
     hop = int(sr * MARK_FRAME_S)
     n = len(mixture) // hop
     if n < MARK_SMOOTH_FRAMES:
         return []
-    loudness = _smoothed_energy(mixture, hop)
-    share = _smoothed_energy(estimate[: len(mixture)], hop) / (loudness + 1e-12)
+    loudness = _smoothed(frame_energy(mixture, hop))
+    share = _smoothed(frame_energy(estimate[: len(mixture)], hop)) / (loudness + 1e-12)
     audible = loudness > MARK_AUDIBLE * loudness.max()  # silence is neither the sound nor the rest
     if audible.sum() < MARK_SMOOTH_FRAMES:
         return []
-    include = audible & (share >= np.quantile(share[audible], MARK_INCLUDE_QUANTILE))
-    exclude = audible & (share <= np.quantile(share[audible], MARK_EXCLUDE_QUANTILE)) & ~include
+    score = share[audible]
+    if presence is not None:
+        detected = _smoothed(presence[:n])[audible]
+        # A detector that ranks the frames against the share does not know this sound (a laugh
+        # over chords, for the calls' detector): the share alone marks them.
+        if scipy.stats.spearmanr(score, detected).statistic > 0:
+            score = scipy.stats.rankdata(score) + scipy.stats.rankdata(detected)
+    include, exclude = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    include[audible] = score >= np.quantile(score, MARK_INCLUDE_QUANTILE)
+    exclude[audible] = (score <= np.quantile(score, MARK_EXCLUDE_QUANTILE)) & ~include[audible]
     return sorted([*_runs(include, True), *_runs(exclude, False)], key=lambda span: span.start)
 
 
-def _smoothed_energy(x: np.ndarray, hop: int) -> np.ndarray:
-    return np.convolve(frame_energy(x, hop), np.full(MARK_SMOOTH_FRAMES, 1 / MARK_SMOOTH_FRAMES), mode="same")
+def _smoothed(per_frame: np.ndarray) -> np.ndarray:
+    return np.convolve(per_frame, np.full(MARK_SMOOTH_FRAMES, 1 / MARK_SMOOTH_FRAMES), mode="same")
 
 
 def _runs(marked: np.ndarray, include: bool) -> list[SpanHint]:

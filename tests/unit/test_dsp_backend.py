@@ -250,6 +250,25 @@ def test_self_marks_include_where_the_estimate_dominates_and_exclude_where_it_is
     )
 
 
+def test_self_marks_follow_a_presence_score_where_the_share_cannot_tell():
+    """The estimate holds half the mixture everywhere (a background rising above its floor, say);
+    a detector's score says where the sound is, and the marks follow it."""
+    sr = 8000
+    rng = np.random.default_rng(1)
+    mixture = rng.standard_normal(6 * sr).astype(np.float32)
+    n = len(mixture) // int(sr * spans.MARK_FRAME_S)
+    frames = np.arange(n) * spans.MARK_FRAME_S
+    sounding = ((frames >= 1.0) & (frames < 2.0)) | ((frames >= 3.5) & (frames < 4.5))  # a third of the time
+    presence = np.where(sounding, 3.0, -3.0) + 0.1 * rng.standard_normal(n)
+    marks = spans.self_marks(0.5 * mixture, mixture, sr, presence)
+
+    def inside(span: SpanHint) -> float:
+        return float(sounding[(frames >= span.start) & (frames < span.end)].mean())
+
+    assert [inside(s) for s in marks if s.include] and all(inside(s) >= 0.9 for s in marks if s.include)
+    assert [inside(s) for s in marks if not s.include] and all(inside(s) <= 0.1 for s in marks if not s.include)
+
+
 @pytest.mark.slow  # real separation on seconds of audio
 def test_spans_that_mark_nothing_distinct_leave_the_recipe_alone(dsp_backend):
     """The drums play throughout: a marked stretch holds nothing the unmarked ones lack."""
