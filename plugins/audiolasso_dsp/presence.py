@@ -1,5 +1,5 @@
 """When a call sounds: a small network that scores each 50 ms whether the calls' estimate holds
-the call itself (a bark, a meow, a bird, a laugh) or the background rising above its floor.
+the call itself (a bark, a meow, a bird's song, a moo) or the background rising above its floor.
 
 Self-marking (``spans.self_marks``) ranks frames by the estimate's share of the mixture. Over a
 song or a swelling street the background rises above the floor too, and that share alone marks
