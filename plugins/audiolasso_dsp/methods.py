@@ -29,6 +29,12 @@ class Toolkit:
 Recipe = Callable[[np.ndarray, Toolkit], np.ndarray]
 
 
+def in_pieces(recipe: Recipe, x: np.ndarray, kit: Toolkit, piece: int) -> np.ndarray:
+    """``recipe`` over pieces of ``x`` at most ``piece`` samples long, joined: its memory stays a piece's."""
+    pieces = np.array_split(x, max(1, int(np.ceil(len(x) / piece))))
+    return np.concatenate([recipe(p, kit) for p in pieces])
+
+
 # DeepFilterNet's attenuation limit (libDF's ``atten_lim_db``): the voice keeps 5% (-26 dB) of
 # what the model removes, which hides its artefacts. Chosen on tune (speech / vocals, with spans:
 # unlimited 7.94 / 6.26, 2% 8.02 / 6.31, 5% 8.08 / 6.35, 10% 8.07 / 6.35 dB) and dev (8.05 / 7.76

@@ -29,9 +29,8 @@ DATA = Path(__file__).parent / "data"
 def features(estimate: np.ndarray, mixture: np.ndarray, sr: int) -> np.ndarray:
     """(frames, 2 * mels + 2): the estimate's log-mel shape, its log-mel level less the mixture's,
     its log share of the energy, and the mixture's loudness against its loudest frame."""
-    hop = int(sr * FRAME_S)
-    est, est_energy = _log_mels(estimate[: len(mixture)], hop, sr)
-    mix, mix_energy = _log_mels(mixture, hop, sr)
+    est, est_energy = _log_mels(estimate[: len(mixture)], sr)
+    mix, mix_energy = _log_mels(mixture, sr)
     share = np.log((est_energy + 1e-12) / (mix_energy + 1e-12))
     loudness = np.log(mix_energy + 1e-12)
     columns = [est - est.mean(0, keepdims=True), est - mix, share[None], (loudness - loudness.max())[None]]
@@ -62,6 +61,11 @@ def load(detector: str) -> dict[str, np.ndarray]:
         return {name: stored[name].astype(np.float32) for name in stored.files}
 
 
-def _log_mels(x: np.ndarray, hop: int, sr: int) -> tuple[np.ndarray, np.ndarray]:
-    power = np.abs(stft(x, N_FFT, hop)) ** 2
+def frame_power(x: np.ndarray, sr: int) -> np.ndarray:
+    """The power spectrum of each ``FRAME_S`` frame of ``x`` (bins, frames)."""
+    return np.abs(stft(x, N_FFT, int(sr * FRAME_S))) ** 2
+
+
+def _log_mels(x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    power = frame_power(x, sr)
     return np.log(mel_bank(power.shape[0], sr).T @ power + 1e-10), power.sum(0)

@@ -13,7 +13,7 @@ import numpy as np
 from audiolasso_dsp import presence, spans
 from audiolasso_dsp.choices import Method, span_kind
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.methods import RECIPES, Toolkit
+from audiolasso_dsp.methods import RECIPES, Toolkit, in_pieces
 from serve_app.backend import SpanHint
 
 
@@ -35,8 +35,7 @@ class Runner:
         """A span model (``spans``) learnt on the span base's estimate of ``audio``, or None.
         Without ``hints`` the estimate marks its own (``spans.self_marks``). The recipe runs on
         pieces of at most ``piece_s`` (the backend's chunk), so its memory stays a chunk's."""
-        pieces = np.array_split(audio, max(1, int(np.ceil(len(audio) / (sample_rate * piece_s)))))
-        estimate = np.concatenate([RECIPES[method.with_spans()](piece, self.kit) for piece in pieces])
+        estimate = in_pieces(RECIPES[method.with_spans()], audio, self.kit, int(sample_rate * piece_s))
         if not hints:
             found = presence.score(estimate, audio, sample_rate, method.presence) if method.presence else None
             hints = spans.self_marks(estimate, audio, sample_rate, found)

@@ -31,7 +31,7 @@ EXACT_CONFIDENCE = 0.75
 # birds without the kinds, 31 with them; of 54 unknown non-animal sounds, 2 more did (a vampire, a
 # mermaid; docs/quality.md).
 KIND_MARGIN = 0.05
-# Words that name no kind of thing, dropped from a phrase's end before the kinds compare it.
+# Words that name no kind of thing: a phrase is also read without them at its end (``_bare``).
 _SOUND_WORDS = {"sound", "sounds", "noise", "noises"}
 
 

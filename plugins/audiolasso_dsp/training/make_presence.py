@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from audiolasso_dsp import presence
+from audiolasso_dsp.backend import DSPBackend
 from audiolasso_dsp.choices import METHODS
 from audiolasso_dsp.deepfilter import SAMPLE_RATE, DeepFilter
-from audiolasso_dsp.methods import RECIPES, Toolkit
-from audiolasso_dsp.spectral import stft
+from audiolasso_dsp.methods import RECIPES, Toolkit, in_pieces
 from serve_app.audio.resample import resample
 
 CONCEPTS = ("dog", "cat", "bird", "animal", "vehicle", "human")
@@ -33,6 +33,7 @@ SEEDS = (11, 12)
 CALL, BACKGROUND = 0.3, 0.03  # the clean call's share of a frame's energy
 HIDDEN = 64
 EPOCHS = 30
+CHUNK_S = DSPBackend.info.chunk_seconds
 
 
 def examples(concepts: tuple[str, ...], seeds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +51,7 @@ def examples(concepts: tuple[str, ...], seeds: tuple[int, ...]) -> tuple[np.ndar
                 target, residual, _ = check_cases.mixture(clip.audio, made[kind](i + 7 * seed), rng)
                 call = resample(target.astype(np.float32), sources.SAMPLE_RATE, SAMPLE_RATE)
                 mixture = resample((target + residual).astype(np.float32), sources.SAMPLE_RATE, SAMPLE_RATE)
-                pieces = np.array_split(mixture, max(1, int(np.ceil(len(mixture) / (SAMPLE_RATE * 10.0)))))
-                estimate = np.concatenate([recipe(piece, kit) for piece in pieces])  # chunks, as the service
+                estimate = in_pieces(recipe, mixture, kit, int(SAMPLE_RATE * CHUNK_S))  # as the service runs it
                 features.append(presence.in_context(presence.features(estimate, mixture, SAMPLE_RATE)))
                 shares.append(_energy(call) / (_energy(mixture) + 1e-12))
                 print(f"{concept} {seed} {i}: {clip.source} over {kind}", flush=True)
@@ -59,8 +59,7 @@ def examples(concepts: tuple[str, ...], seeds: tuple[int, ...]) -> tuple[np.ndar
 
 
 def _energy(x: np.ndarray) -> np.ndarray:
-    hop = int(SAMPLE_RATE * presence.FRAME_S)
-    return (np.abs(stft(x, presence.N_FFT, hop)) ** 2).sum(0)
+    return presence.frame_power(x, SAMPLE_RATE).sum(0)
 
 
 def train(features: np.ndarray, shares: np.ndarray, seed: int) -> dict[str, np.ndarray]:
