@@ -119,6 +119,21 @@ def test_a_run_can_draw_its_scenes_in_other_proportions(bank):
     assert np.array_equal(sample(bank, 7, 2.0).mixture, sample(bank, 7, 2.0, SCENE_WEIGHTS).mixture)
 
 
+def test_an_instrument_rests_with_and_without_span_hints(bank):
+    """A band's target is silent for a stretch in a good share of the examples either way:
+    a network that saw rests only beside exclude spans learnt that, with no span hints, the
+    named instrument plays throughout (the fixture's call/response parts rest by themselves,
+    but rarely are they a band's target)."""
+    songs_only = tuple(float(scene == "band") for scene in SCENES)
+    rests: dict[bool, list[bool]] = {True: [], False: []}
+    for seed in range(120):
+        e = sample(bank, seed, 2.0, songs_only)
+        if not e.negative:
+            quiet = np.convolve(np.abs(e.target) < 1e-9, np.ones(SAMPLE_RATE // 5), "valid")  # 0.2 s of zeros
+            rests[bool(e.spans)].append(bool(quiet.max() >= SAMPLE_RATE // 5))
+    assert np.mean(rests[True]) > 0.25 and np.mean(rests[False]) > 0.25
+
+
 def test_spans_are_correct(bank):
     for seed in range(60):
         e = sample(bank, seed, 2.0)

@@ -154,7 +154,7 @@ def spans_for(
 
 
 def _rest(rng: np.random.Generator, x: np.ndarray, n: int) -> np.ndarray:
-    """Silence a stretch of ``x`` (the target rests, so that exclude spans exist)."""
+    """Silence a stretch of ``x`` (the target rests: exclude spans exist where hints are given)."""
     length = int(rng.uniform(0.4, 1.2) * SAMPLE_RATE)
     a = int(rng.integers(0, max(1, n - length)))
     ramp = np.linspace(1, 0, 441, dtype=np.float32)
@@ -238,7 +238,10 @@ def sample(bank: Bank, seed: int, seconds: float, scene_weights: tuple[float, ..
         if t < 0:
             return again()
         target = stems[t]
-        if hinted and rng.random() < 0.4:
+        # The target rests in some examples with or without span hints: an instrument rests in songs
+        # whether or not its user marks it, and a network that saw rests only beside exclude spans
+        # went on estimating the band through them (docs/learned.md, "Rests without span hints").
+        if rng.random() < 0.4:
             target = _rest(rng, target, n)
         rest = np.sum([s for i, s in enumerate(stems) if i != t], 0)
         if rng.random() < 0.5:  # a wider range of target-to-rest ratios than the song levels give
