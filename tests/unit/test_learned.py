@@ -31,6 +31,8 @@ from support.audio import chord_pad, load_fixture, speech_plus_noise
 from support.backends import plan_prompt, separate_prompt
 from support.concepts import piano_in_band, piano_then_flute
 
+SONGS_ONLY = tuple(float(scene == "band") for scene in SCENES)  # scene weights: band examples only
+
 
 def _tone(rng: np.random.Generator, harmonics: int) -> np.ndarray:
     """Held notes with ``harmonics`` partials: a numpy stand-in for one instrument family."""
@@ -112,8 +114,7 @@ def test_mixtures_cover_every_scene_and_name_their_target(bank):
 
 
 def test_a_run_can_draw_its_scenes_in_other_proportions(bank):
-    songs_only = tuple(float(scene == "band") for scene in SCENES)
-    examples = [sample(bank, seed, 2.0, songs_only) for seed in range(40)]
+    examples = [sample(bank, seed, 2.0, SONGS_ONLY) for seed in range(40)]
     assert {e.scene for e in examples} == {"band"}
     assert {e.concept for e in examples if not e.negative} <= set(INSTRUMENTS)
     assert np.array_equal(sample(bank, 7, 2.0).mixture, sample(bank, 7, 2.0, SCENE_WEIGHTS).mixture)
@@ -124,10 +125,9 @@ def test_an_instrument_rests_with_and_without_span_hints(bank):
     a network that saw rests only beside exclude spans learnt that, with no span hints, the
     named instrument plays throughout (the fixture's call/response parts rest by themselves,
     but rarely are they a band's target)."""
-    songs_only = tuple(float(scene == "band") for scene in SCENES)
     rests: dict[bool, list[bool]] = {True: [], False: []}
     for seed in range(120):
-        e = sample(bank, seed, 2.0, songs_only)
+        e = sample(bank, seed, 2.0, SONGS_ONLY)
         if not e.negative:
             quiet = np.convolve(np.abs(e.target) < 1e-9, np.ones(SAMPLE_RATE // 5), "valid")  # 0.2 s of zeros
             rests[bool(e.spans)].append(bool(quiet.max() >= SAMPLE_RATE // 5))
