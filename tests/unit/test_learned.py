@@ -219,30 +219,12 @@ def test_check_cases_are_a_corpus_the_eval_reads(tmp_path):
 def test_effects_keep_length_and_level(bank):
     rng = np.random.default_rng(3)
     x = bank.songs[0][1].audio[:SAMPLE_RATE].astype(np.float32)
-    for fn in (effects.eq, effects.reverb, effects.distortion, effects.compress, effects.body_shift):
+    for fn in (effects.eq, effects.reverb, effects.distortion, effects.compress):
         y = fn(rng, x)
         assert y.shape == x.shape and np.all(np.isfinite(y)) and 0.05 < np.std(y) / np.std(x) < 20
     rate = effects.rate_change(rng)
     src = np.tile(x, 2)[: effects.source_length(SAMPLE_RATE, rate)]
     assert len(effects.resample(src, rate, SAMPLE_RATE)) == SAMPLE_RATE
-
-
-def test_a_body_shift_moves_the_resonance_and_keeps_the_pitch():
-    t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
-    partials = [np.exp(-(((k * 220 - 1000) / 300) ** 2)) * np.sin(2 * np.pi * k * 220 * t) for k in range(1, 30)]
-    x = (np.sum(partials, axis=0) + 1e-3 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)
-    power = np.abs(np.fft.rfft(x)) ** 2
-    freqs = np.fft.rfftfreq(len(x), 1 / SAMPLE_RATE)
-
-    def centroid(power):
-        return float((power * freqs).sum() / power.sum())
-
-    for factor in (0.75, 4 / 3):
-        moved = np.abs(np.fft.rfft(effects.body_shift(np.random.default_rng(1), x, factor))) ** 2
-        assert abs(np.log(centroid(moved) / centroid(power)) / np.log(factor)) > 0.6  # the resonance moved
-        peaks = freqs[np.argsort(moved)[-5:]]
-        assert np.all(np.abs(peaks / 220 - np.round(peaks / 220)) < 0.01)  # on the same partials of 220 Hz
-    assert np.allclose(effects.body_shift(np.random.default_rng(1), x, 1.0), x, atol=1e-4)
 
 
 def test_network_shapes_and_shipped_size():

@@ -1,5 +1,4 @@
-"""Mixing-time effects for training stems: EQ, reverb, distortion, pitch/tempo change, compression,
-and a shift of an instrument's resonances (its body's size) at the same pitch.
+"""Mixing-time effects for training stems: EQ, reverb, distortion, pitch/tempo change, compression.
 
 Every function is pure numpy/scipy on mono float32 and draws its parameters from the given generator.
 An effect on a stem is part of that stem: the target is the processed sound, as in a produced recording.
@@ -10,11 +9,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.fft
 from scipy import signal
 
 from audiolasso_learned import SAMPLE_RATE
-from serve_app.audio import stft
 
 # playback-rate changes as small rational ratios (cheap polyphase resampling): about +-1.1 semitones
 RATES = ((16, 15), (15, 16), (17, 16), (16, 17), (18, 17), (17, 18), (20, 19), (19, 20), (25, 24), (24, 25))
@@ -48,31 +45,6 @@ def eq(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
         band = signal.sosfilt(_sos("bandpass", [f / 1.5, min(f * 1.5, SAMPLE_RATE * 0.45)], 1), y)
         y = y + float(rng.uniform(-0.6, 1.5)) * band
     return np.asarray(y, np.float32)
-
-
-# Instruments whose resonances are shifted now and then: the bank's few sources per family, heard
-# as bodies of other sizes (as vocal-tract-length perturbation does for voices), so the network
-# leans less on one soundfont's spectral envelopes.
-BODIES = frozenset({"bass", "piano", "guitar", "strings", "brass", "woodwinds", "organ_synth"})
-_BODY_FFT, _BODY_HOP, _BODY_LIFTER = 1024, 256, 24
-
-
-def body_shift(rng: np.random.Generator, x: np.ndarray, factor: float | None = None) -> np.ndarray:
-    """The spectral envelope (cepstrally smoothed, per frame) stretched along frequency by
-    ``factor`` (drawn in 0.75-1.33: up to five semitones), the partials left where they are."""
-    if factor is None:
-        factor = float(np.exp(rng.uniform(np.log(0.75), np.log(4 / 3))))
-    spec = stft.stft(x, _BODY_FFT, _BODY_HOP)
-    cepstrum = scipy.fft.irfft(np.log(np.abs(spec) + 1e-5), axis=0)
-    cepstrum[_BODY_LIFTER:-_BODY_LIFTER] = 0.0
-    envelope = scipy.fft.rfft(cepstrum, axis=0).real
-    source = np.arange(len(envelope)) / factor  # the new envelope at bin k is the old one at k / factor
-    low = np.minimum(source.astype(int), len(envelope) - 2)
-    w = np.clip(source - low, 0.0, 1.0)[:, None]
-    moved = envelope[low] * (1 - w) + envelope[low + 1] * w
-    gain = np.exp(np.clip(moved - envelope, -2.0, 2.0))  # at most +-17 dB per bin
-    y = stft.istft(spec * gain.astype(np.float32), _BODY_FFT, _BODY_HOP, len(x))
-    return (y * np.sqrt(np.mean(x**2) / (np.mean(y**2) + 1e-12))).astype(np.float32)
 
 
 def room_ir(rng: np.random.Generator, rt60: float) -> np.ndarray:
@@ -135,8 +107,6 @@ def resample(x: np.ndarray, rate: tuple[int, int], n: int) -> np.ndarray:
 
 def apply(rng: np.random.Generator, x: np.ndarray, family: str = "", strength: float = 1.0) -> np.ndarray:
     """A random chain of effects for one stem of ``family`` (``strength`` scales their probabilities)."""
-    if family in BODIES and rng.random() < 0.4 * strength:
-        x = body_shift(rng, x)
     if rng.random() < 0.5 * strength:
         x = eq(rng, x)
     if rng.random() < (0.45 if family == "guitar" else 0.08) * strength:
