@@ -38,13 +38,11 @@ import yaml
 
 from audiolasso_learned import model as net
 from audiolasso_learned.features import frames, span_channel
-from audiolasso_learned.inference import Query, label, queries
 from audiolasso_learned.training import bank as bank_io
 from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.mixtures import SCENE_WEIGHTS, Example, sample
 from audiolasso_learned.training.pack import read_phrases
 from serve_app.understanding import embedding
-from serve_app.understanding.reading import MARKED_READING
 
 VALIDATION_SEED = 1_000_000  # validation examples use seeds from here on; training seeds stay below
 TARGET_WEIGHT = 0.75
@@ -66,12 +64,6 @@ def energy_db(estimate: torch.Tensor, mixture: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(ratio + 1e-3)
 
 
-def served_concept(example: Example) -> str:
-    """The concept serving reads from the example's prompt: its own, or ``other`` where the prompt
-    names nothing and the spans mark the sound ("keep this")."""
-    return "other" if example.phrase == MARKED_READING else example.concept
-
-
 def arrays_of(examples: list[Example]) -> dict:
     """Examples -> stacked numpy arrays (what a data worker hands the trainer)."""
     mixture = np.stack([e.mixture for e in examples])
@@ -80,7 +72,6 @@ def arrays_of(examples: list[Example]) -> dict:
         "target": np.stack([e.target for e in examples]),
         "spans": np.stack([span_channel(e.spans, frames(mixture.shape[1])) for e in examples]),
         "phrases": [e.phrase for e in examples],
-        "concepts": [served_concept(e) for e in examples],
         "negative": np.array([e.negative for e in examples]),
     }
 
@@ -106,41 +97,36 @@ def _as_is(arrays: dict) -> dict:
 
 
 class Batcher:
-    """Arrays -> tensors on ``device``. The network is conditioned on the query serving sends
-    (``inference.queries``: the phrase, with its concept's label for most families). Embeddings come
-    from MiniLM (cached) or, on a machine without it, from a packed table (``training/pack.py``): an
-    example whose texts the table lacks is dropped and counted in ``missed``."""
+    """Arrays -> tensors on ``device``. Phrase embeddings come from MiniLM (cached) or, on a machine without
+    it, from a packed table (``training/pack.py``): an example whose phrase the table lacks is dropped and
+    counted in ``missed``."""
 
     def __init__(self, device: str = "cpu", table: dict[str, np.ndarray] | None = None) -> None:
         self.device = device
         self.table = table
-        self.queries: dict[Query, torch.Tensor] = {}
+        self.embeddings: dict[str, torch.Tensor] = {}
         self.missed = 0
 
-    def knows(self, phrase: str, concept: str) -> bool:
-        texts = (phrase, label(concept))
-        return self.table is None or all(t is None or t in self.table for t in texts)
+    def knows(self, phrase: str) -> bool:
+        return self.table is None or phrase in self.table
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self.table[t] for t in texts]) if self.table is not None else embedding.encode(texts)
-
-    def text(self, keys: list[Query]) -> torch.Tensor:
-        new = {k for k in keys if k not in self.queries}
+    def text(self, phrases: list[str]) -> torch.Tensor:
+        new = sorted({p for p in phrases if p not in self.embeddings})
         if new:
-            for key, vector in queries(new, self._encode).items():
-                self.queries[key] = torch.from_numpy(vector.astype(np.float32))
-        return torch.stack([self.queries[k] for k in keys])
+            vectors = np.stack([self.table[p] for p in new]) if self.table is not None else embedding.encode(new)
+            for p, e in zip(new, torch.from_numpy(vectors), strict=True):
+                self.embeddings[p] = e
+        return torch.stack([self.embeddings[p] for p in phrases])
 
     def __call__(self, arrays: dict) -> tuple[torch.Tensor, ...]:
-        keys = list(zip(arrays["phrases"], arrays["concepts"], strict=True))
-        keep = [i for i, key in enumerate(keys) if self.knows(*key)]
-        self.missed += len(keys) - len(keep)
+        keep = [i for i, p in enumerate(arrays["phrases"]) if self.knows(p)]
+        self.missed += len(arrays["phrases"]) - len(keep)
 
         def tensor(name: str) -> torch.Tensor:
             return torch.as_tensor(arrays[name][keep]).to(self.device)
 
         mixture = tensor("mixture")
-        text = self.text([keys[i] for i in keep]).to(self.device)
+        text = self.text([arrays["phrases"][i] for i in keep]).to(self.device)
         return mixture, tensor("target"), net.stft(mixture), text, tensor("spans"), tensor("negative")
 
 
@@ -215,7 +201,7 @@ def main() -> None:
     val_examples = [
         sample(val_bank, VALIDATION_SEED + i, cfg["validation_seconds"]) for i in range(cfg["validation_examples"])
     ]
-    val_examples = [e for e in val_examples if batcher.knows(e.phrase, e.concept)]
+    val_examples = [e for e in val_examples if batcher.knows(e.phrase)]
     val_batches = [batcher(arrays_of(val_examples[i : i + 8])) for i in range(0, len(val_examples), 8)]
     val_scenes = [e.scene for e in val_examples]
 
@@ -310,7 +296,7 @@ def main() -> None:
     if step % cfg["validate_every"] and step != cfg["max_steps"]:  # stopped by time: the last weights, scored
         validate_and_keep()
     net.save(model, workdir / "last.safetensors", dtype)
-    missed = f", {batcher.missed} examples dropped (a text not in the table)" if batcher.table is not None else ""
+    missed = f", {batcher.missed} examples dropped (phrase not in the table)" if batcher.table is not None else ""
     note(f"# stopped at step {step} (lr {lr:.2e}), best validation SI-SDRi {best:.3f} dB{missed}")
 
 
