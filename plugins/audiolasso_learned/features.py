@@ -15,7 +15,6 @@ N_FFT = 2048
 HOP = 512  # 11.6 ms frames
 BINS = N_FFT // 2 + 1
 EPS = 1e-8
-MIN_REFERENCE_FRAMES = 22  # a quarter second: fewer frames make no reference spectrum
 
 
 def stft(x: np.ndarray) -> np.ndarray:
@@ -37,21 +36,6 @@ def log_magnitude(spec: np.ndarray) -> np.ndarray:
     mag = np.abs(spec)
     scale = np.sqrt(np.maximum((mag**2).mean(axis=(1, 2), keepdims=True), EPS))
     return np.log(mag / scale + 1e-3)
-
-
-def span_references(logmag: np.ndarray, spans: np.ndarray) -> np.ndarray:
-    """The recording's mean log magnitude where include spans say the target sounds and where exclude
-    spans say it does not (zeros where a side has too few frames), and whether each is known:
-    (B, BINS, T), (B, T) -> (B, 2 * BINS + 2, 1). Beside each frame, the band alone and the band with
-    the target tell the network what the target adds, wherever the spans lie."""
-    means, known = [], []
-    for side in (spans > 0, spans < 0):
-        weight = side.astype(np.float32)[:, None, :]
-        count = weight.sum(-1, keepdims=True)
-        ok = (count >= MIN_REFERENCE_FRAMES).astype(np.float32)
-        means.append((logmag * weight).sum(-1, keepdims=True) / np.maximum(count, 1) * ok)
-        known.append(ok)
-    return np.concatenate([*means, *known], 1)
 
 
 def span_channel(spans: list[tuple[float, float, bool]], n_frames: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -11,14 +11,14 @@ The service runs the same network in numpy (``network``).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from audiolasso_learned.features import BINS, EPS, HOP, MIN_REFERENCE_FRAMES, N_FFT
+from audiolasso_learned.features import BINS, EPS, HOP, N_FFT
 
 TEXT_DIM = 384
 
@@ -47,25 +47,12 @@ def log_magnitude(spec: torch.Tensor) -> torch.Tensor:
     return torch.log(mag / scale + 1e-3)
 
 
-def span_references(logmag: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
-    """``features.span_references`` in torch: (B, BINS, T), (B, T) -> (B, 2 * BINS + 2, 1)."""
-    means, known = [], []
-    for side in (spans > 0, spans < 0):
-        weight = side.to(logmag.dtype).unsqueeze(1)
-        count = weight.sum(-1, keepdim=True)
-        ok = (count >= MIN_REFERENCE_FRAMES).to(logmag.dtype)
-        means.append((logmag * weight).sum(-1, keepdim=True) / count.clamp_min(1) * ok)
-        known.append(ok)
-    return torch.cat([*means, *known], 1)
-
-
 @dataclass(frozen=True)
 class ModelConfig:
     channels: int = 256
     blocks: int = 8
     kernel: int = 3
     dilation_cycle: int = 6  # dilations 1, 2, 4, ... 2**(cycle-1), then again
-    references: bool = False  # the recording's mean spectrum in its include and its exclude spans, to every frame
 
 
 class ChannelNorm(nn.Module):
@@ -103,20 +90,11 @@ class MaskNet(nn.Module):
             Block(c, config.kernel, 2 ** (i % config.dilation_cycle)) for i in range(config.blocks)
         )
         self.out = nn.Conv1d(c, BINS, 1)
-        if config.references:
-            # zero at first, so a model continued from weights without it starts as they were; no bias,
-            # so a job without span hints (all zeros here) gets what those weights give
-            self.references = nn.Conv1d(2 * BINS + 2, c, 1, bias=False)
-            nn.init.zeros_(self.references.weight)
 
     def forward(self, spec: torch.Tensor, text: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
         """spec (B, BINS, T) complex, text (B, 384), spans (B, T) in {-1, 0, 1} -> mask (B, BINS, T)."""
         s = spans.unsqueeze(1)
-        logmag = log_magnitude(spec)
-        x = self.inp[0](torch.cat([logmag, s], 1))
-        if self.config.references:
-            x = x + self.references(span_references(logmag, spans))
-        x = self.inp[1](x)
+        x = self.inp(torch.cat([log_magnitude(spec), s], 1))
         film = self.film(text).view(len(text), len(self.blocks), 2, -1, 1)
         for i, block in enumerate(self.blocks):
             x = block(x, film[:, i, 0], film[:, i, 1], s)
@@ -129,15 +107,11 @@ def save(model: MaskNet, path: Path, dtype: torch.dtype = torch.float32) -> None
     save_file(tensors, str(path), metadata={"config": json.dumps(asdict(model.config))})
 
 
-def load(path: Path, device: str = "cpu", **changes) -> MaskNet:
-    """The network in ``path``; ``changes`` (a training config's ``model``) may add the span references,
-    which start at zero."""
+def load(path: Path, device: str = "cpu") -> MaskNet:
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        config = replace(ModelConfig(**json.loads(f.metadata()["config"])), **changes)
+        config = ModelConfig(**json.loads(f.metadata()["config"]))
     model = MaskNet(config)
-    missing, unexpected = model.load_state_dict(load_file(str(path), device=device), strict=False)
-    if unexpected or any(not name.startswith("references.") for name in missing):
-        raise ValueError(f"{path} does not fit {config}: missing {missing}, unexpected {unexpected}")
+    model.load_state_dict(load_file(str(path), device=device))
     return model.to(device).eval()

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.special
 from safetensors import safe_open
 
-from audiolasso_learned.features import log_magnitude, span_references
+from audiolasso_learned.features import log_magnitude
 from serve_app.layers import gelu, layer_norm
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's
@@ -27,7 +27,6 @@ class Config:
     blocks: int
     kernel: int
     dilation_cycle: int
-    references: bool = False  # files written before the span references lack the key
 
 
 class Network:
@@ -42,11 +41,7 @@ class Network:
         """spec (B, BINS, T) complex, text (B, 384), spans (B, T) in {-1, 0, 1} -> mask (B, BINS, T)."""
         w, blocks = self.weights, self.config.blocks
         s = spans[:, None, :].astype(np.float32)
-        logmag = log_magnitude(spec)
-        x = _conv1(w, "inp.0", np.concatenate([logmag, s], 1))
-        if self.config.references:
-            x = x + w["references.weight"][:, :, 0] @ span_references(logmag, spans)
-        x = self._norm(x, "inp.1.norm")
+        x = self._norm(_conv1(w, "inp.0", np.concatenate([log_magnitude(spec), s], 1)), "inp.1.norm")
         film = (text @ w["film.weight"].T + w["film.bias"]).reshape(len(text), blocks, 2, -1, 1)
         for i in range(blocks):
             name = f"blocks.{i}"

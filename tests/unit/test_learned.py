@@ -258,34 +258,6 @@ def test_the_service_runs_the_trained_network_in_numpy():
     assert min(si_sdr(named[i], torch_named[i]) for i in range(2)) > 80
 
 
-def test_span_references_add_to_the_network_only_where_spans_mark_both_sides(tmp_path):
-    """The recording's mean spectrum in its include and its exclude spans joins every frame
-    (``ModelConfig.references``): zero at first, so a continued model starts as its source did;
-    a job without span hints gets exactly what the network without the input gives; the numpy
-    network computes what the torch module does."""
-    mixture, _, _ = speech_plus_noise(0.0, 2, sr=SAMPLE_RATE)
-    audio = np.stack([mixture, mixture])
-    n = frames(audio.shape[1])
-    spans = np.zeros((2, n), np.float32)
-    spans[0, : n // 2], spans[0, n // 2 :] = 1.0, -1.0  # the second item has no hints
-    text = embedding.encode(["the speaker", "the speaker"])
-    refs = features.span_references(features.log_magnitude(features.stft(audio)), spans)
-    assert refs.shape == (2, 2 * BINS + 2, 1) and refs[0, -2:, 0].tolist() == [1.0, 1.0] and not refs[1].any()
-    plain, continued = net.load(WEIGHTS), net.load(WEIGHTS, references=True)
-    spec, t, s = net.stft(torch.from_numpy(audio)), torch.from_numpy(text), torch.from_numpy(spans)
-    with torch.inference_mode():
-        before = plain(spec, t, s).numpy()
-        np.testing.assert_array_equal(continued(spec, t, s).numpy(), before)
-        continued.references.weight.normal_(0, 0.05, generator=torch.Generator().manual_seed(0))
-        after = continued(spec, t, s).numpy()
-    assert np.abs(after[0] - before[0]).max() > 0.01
-    np.testing.assert_array_equal(after[1], before[1])
-    net.save(continued, tmp_path / "references.safetensors")
-    np.testing.assert_allclose(
-        Network(tmp_path / "references.safetensors").masks(spec.numpy(), text, spans), after, atol=1e-4
-    )
-
-
 def test_each_job_gets_a_level_from_its_own_masks(backend):
     """Trained scale-invariantly and with negatives, the network answers the suite's numpy
     piano with a well-shaped but near-silent estimate; ``prepare`` scales the job's masks

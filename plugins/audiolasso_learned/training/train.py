@@ -15,8 +15,7 @@ snapshots on the tune corpus (``training/select.py``), never on validation alone
 ``init_from`` (optional) starts from a weights file instead of random weights: a second stage continues the
 shipped model on other draws of the data (``config-stage2.yaml``: another seed, a lower learning rate);
 ``scene_weights`` (optional) draws the scene types in other proportions (``config-music.yaml``: mostly songs),
-while validation keeps the default mix. With ``init_from``, ``model`` may add an input the weights lack (it starts
-at zero) and ``train_only`` (parameter name prefixes) keeps every other weight as it was (``config-references.yaml``).
+while validation keeps the default mix.
 
 Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10**7 + s * batch + i)``, the
 model is seeded, the CPU runs one thread. ``workers`` data processes make the batches ahead (the same ones);
@@ -207,15 +206,11 @@ def main() -> None:
     val_scenes = [e.scene for e in val_examples]
 
     if cfg.get("init_from"):
-        # A later stage starts from shipped weights on fresh draws of the data (``model`` may add inputs).
-        model = net.load(Path(cfg["init_from"]), device, **cfg.get("model", {})).train()
+        # A later stage starts from shipped weights (same architecture) on fresh draws of the data.
+        model = net.load(Path(cfg["init_from"]), device).train()
     else:
         model = net.MaskNet(net.ModelConfig(**cfg.get("model", {}))).to(device)
-    if cfg.get("train_only"):  # a new input learns beside weights kept as they were (``config-references.yaml``)
-        for name, p in model.named_parameters():
-            p.requires_grad_(name.startswith(tuple(cfg["train_only"])))
-    trained = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(trained, lr=cfg["learning_rate"], weight_decay=1e-4)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["learning_rate"], weight_decay=1e-4)
     step, best, elapsed = 0, -math.inf, 0.0
     checkpoint = workdir / "checkpoint.pt"
     if checkpoint.exists():
@@ -292,7 +287,7 @@ def main() -> None:
         loss = loss_of(estimate(model, mixture, spec, text, spans), mixture, target, negative)
         optimiser.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained, 5.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimiser.step()
         losses.append(loss.item())
         step += 1
