@@ -11,7 +11,7 @@ The service runs the same network in numpy (``network``).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -107,28 +107,11 @@ def save(model: MaskNet, path: Path, dtype: torch.dtype = torch.float32) -> None
     save_file(tensors, str(path), metadata={"config": json.dumps(asdict(model.config))})
 
 
-def load(path: Path, device: str = "cpu", blocks: int | None = None) -> MaskNet:
-    """The network in ``path``; with ``blocks`` above its own count, deepened by blocks that start as
-    identities (their output convolution and their FiLM rows at zero), so the grown network gives the
-    same masks until it trains."""
+def load(path: Path, device: str = "cpu") -> MaskNet:
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        saved = ModelConfig(**json.loads(f.metadata()["config"]))
-    config = replace(saved, blocks=blocks or saved.blocks)
-    if config.blocks < saved.blocks:
-        raise ValueError(f"{path} has {saved.blocks} blocks; a network cannot shrink to {config.blocks}")
+        config = ModelConfig(**json.loads(f.metadata()["config"]))
     model = MaskNet(config)
-    state = load_file(str(path), device=device)
-    if config.blocks > saved.blocks:
-        grown = model.state_dict()
-        for name in ("film.weight", "film.bias"):  # rows run block by block: the saved blocks' come first
-            rows = torch.zeros_like(grown[name])
-            rows[: len(state[name])] = state[name]
-            state[name] = rows
-        for i in range(saved.blocks, config.blocks):
-            for name, value in grown.items():
-                if name.startswith(f"blocks.{i}."):
-                    state[name] = torch.zeros_like(value) if ".mix." in name else value
-    model.load_state_dict(state)
+    model.load_state_dict(load_file(str(path), device=device))
     return model.to(device).eval()

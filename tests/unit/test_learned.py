@@ -258,32 +258,6 @@ def test_the_service_runs_the_trained_network_in_numpy():
     assert min(si_sdr(named[i], torch_named[i]) for i in range(2)) > 80
 
 
-def test_a_deepened_network_starts_as_it_was_and_serves_in_numpy(tmp_path):
-    """``load(..., blocks=N)`` (a training config's ``model.blocks`` with ``init_from``) adds blocks
-    that start as identities: the same masks until they train; trained, the numpy network serves
-    them as torch computes them. A network cannot shrink."""
-    mixture, _, _ = speech_plus_noise(0.0, 2, sr=SAMPLE_RATE)
-    text = embedding.encode(["the speaker"])
-    spans = np.zeros((1, frames(len(mixture))), np.float32)
-    spans[0, 10:50] = 1.0
-    spec, t, s = net.stft(torch.from_numpy(mixture[None])), torch.from_numpy(text), torch.from_numpy(spans)
-    plain, deeper = net.load(WEIGHTS), net.load(WEIGHTS, blocks=10)
-    assert len(deeper.blocks) == 10 and deeper.blocks[9].conv.dilation == (8,)
-    with torch.inference_mode():
-        before = plain(spec, t, s).numpy()
-        np.testing.assert_array_equal(deeper(spec, t, s).numpy(), before)
-        for block in deeper.blocks[8:]:
-            block.mix.weight.normal_(0, 0.05, generator=torch.Generator().manual_seed(0))
-        after = deeper(spec, t, s).numpy()
-    assert np.abs(after - before).max() > 0.01
-    net.save(deeper, tmp_path / "deeper.safetensors")
-    np.testing.assert_allclose(
-        Network(tmp_path / "deeper.safetensors").masks(spec.numpy(), text, spans), after, atol=1e-4
-    )
-    with pytest.raises(ValueError, match="cannot shrink"):
-        net.load(WEIGHTS, blocks=6)
-
-
 def test_each_job_gets_a_level_from_its_own_masks(backend):
     """Trained scale-invariantly and with negatives, the network answers the suite's numpy
     piano with a well-shaped but near-silent estimate; ``prepare`` scales the job's masks

@@ -15,8 +15,7 @@ snapshots on the tune corpus (``training/select.py``), never on validation alone
 ``init_from`` (optional) starts from a weights file instead of random weights: a second stage continues the
 shipped model on other draws of the data (``config-stage2.yaml``: another seed, a lower learning rate);
 ``scene_weights`` (optional) draws the scene types in other proportions (``config-music.yaml``: mostly songs),
-while validation keeps the default mix. With ``init_from``, ``model: {blocks: N}`` deepens the weights by blocks
-that start as identities (``config-deeper.yaml``).
+while validation keeps the default mix.
 
 Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10**7 + s * batch + i)``, the
 model is seeded, the CPU runs one thread. ``workers`` data processes make the batches ahead (the same ones);
@@ -207,8 +206,8 @@ def main() -> None:
     val_scenes = [e.scene for e in val_examples]
 
     if cfg.get("init_from"):
-        # A later stage starts from shipped weights on fresh draws of the data (``model.blocks`` may deepen them).
-        model = net.load(Path(cfg["init_from"]), device, cfg.get("model", {}).get("blocks")).train()
+        # A later stage starts from shipped weights (same architecture) on fresh draws of the data.
+        model = net.load(Path(cfg["init_from"]), device).train()
     else:
         model = net.MaskNet(net.ModelConfig(**cfg.get("model", {}))).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg["learning_rate"], weight_decay=1e-4)
