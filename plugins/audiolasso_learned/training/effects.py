@@ -47,21 +47,6 @@ def eq(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     return np.asarray(y, np.float32)
 
 
-ENVELOPE_FAMILIES = frozenset({"piano", "organ_synth", "guitar", "bass", "strings", "brass", "woodwinds"})
-
-
-def envelope(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
-    """Another body for the same notes: a random spectral envelope (zero phase; dB piecewise linear in
-    log frequency through 8 points from 60 Hz to 16 kHz, spread 3-9 dB), so one sampled instrument
-    stands for many."""
-    points = np.log(np.geomspace(60.0, 16000.0, 8))
-    gains = rng.normal(0.0, float(rng.uniform(3.0, 9.0)), len(points))
-    spec = np.fft.rfft(x)
-    f = np.log(np.maximum(np.fft.rfftfreq(len(x), 1 / SAMPLE_RATE), 30.0))
-    gain_db = np.interp(f, points, gains - gains.mean())
-    return np.asarray(np.fft.irfft(spec * 10 ** (gain_db / 20), len(x)), np.float32)
-
-
 def room_ir(rng: np.random.Generator, rt60: float) -> np.ndarray:
     """A synthetic room: direct path + exponentially decaying, low-passed noise tail."""
     n = int(rt60 * 1.1 * SAMPLE_RATE)
@@ -122,8 +107,6 @@ def resample(x: np.ndarray, rate: tuple[int, int], n: int) -> np.ndarray:
 
 def apply(rng: np.random.Generator, x: np.ndarray, family: str = "", strength: float = 1.0) -> np.ndarray:
     """A random chain of effects for one stem of ``family`` (``strength`` scales their probabilities)."""
-    if family in ENVELOPE_FAMILIES and rng.random() < 0.5 * strength:
-        x = envelope(rng, x)
     if rng.random() < 0.5 * strength:
         x = eq(rng, x)
     if rng.random() < (0.45 if family == "guitar" else 0.08) * strength:
