@@ -8,7 +8,7 @@ backend class, never loads the weights.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -44,19 +44,27 @@ Query = tuple[str, str]  # (the plan's sound, its concept)
 
 def query_vectors(plans: Iterable[Plan]) -> dict[Query, np.ndarray]:
     """Each plan's query embedding (unit length), by (sound, concept)."""
-    keys = sorted({(plan.sound, plan.concept) for plan in plans})
-    labels = {key: _label(key[1]) for key in keys}
-    texts = sorted({sound for sound, _ in keys} | {label for label in labels.values() if label})
-    vectors = dict(zip(texts, embedding.encode(texts), strict=True))
-    queries = {}
-    for key in keys:
-        label = labels[key]
-        query = vectors[key[0]] + vectors[label] if label else vectors[key[0]]
-        queries[key] = query / np.linalg.norm(query)
-    return queries
+    return queries((plan.sound, plan.concept) for plan in plans)
 
 
-def _label(concept: str) -> str | None:
+def queries(
+    keys: Iterable[Query], encode: Callable[[list[str]], np.ndarray] = embedding.encode
+) -> dict[Query, np.ndarray]:
+    """The query embedding (unit length) of each (phrase, concept): what serving sends, and what a
+    training run with ``query: served`` trains on."""
+    ordered = sorted(set(keys))
+    labels = {key: label(key[1]) for key in ordered}
+    texts = sorted({sound for sound, _ in ordered} | {text for text in labels.values() if text})
+    vectors = dict(zip(texts, encode(texts), strict=True))
+    out = {}
+    for key in ordered:
+        text = labels[key]
+        query = vectors[key[0]] + vectors[text] if text else vectors[key[0]]
+        out[key] = query / np.linalg.norm(query)
+    return out
+
+
+def label(concept: str) -> str | None:
     """The concept's label where it joins the query, else None."""
     known = BY_NAME.get(concept)
     return known.label if known and known.family not in PHRASE_ALONE else None

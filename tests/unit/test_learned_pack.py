@@ -12,6 +12,8 @@ from audiolasso_learned import SAMPLE_RATE
 from audiolasso_learned.training import pack
 from audiolasso_learned.training.mixtures import Example
 from audiolasso_learned.training.train import Batcher, arrays_of
+from serve_app.understanding.catalog import CONCEPTS
+from serve_app.understanding.reading import MARKED_READING
 
 
 def _clips() -> list[np.ndarray]:
@@ -53,9 +55,9 @@ def test_packing_refuses_a_bank_made_with_another_seed(tmp_path):
         pack.pack_audio(meta, [pack.regenerate("pink", 0, seed=1)], tmp_path / "packed", seed=0)
 
 
-def _example(phrase: str) -> Example:
+def _example(phrase: str, concept: str = "piano") -> Example:
     audio = np.full(SAMPLE_RATE // 2, 0.1, np.float32)
-    return Example(audio, audio, "piano", f"isolate the {phrase}", phrase, [(0.0, 0.2, True)])
+    return Example(audio, audio, concept, f"isolate the {phrase}", phrase, [(0.0, 0.2, True)])
 
 
 def test_a_phrase_table_embeds_known_phrases_and_drops_the_rest():
@@ -66,3 +68,30 @@ def test_a_phrase_table_embeds_known_phrases_and_drops_the_rest():
     assert mixture.shape[0] == target.shape[0] == spec.shape[0] == spans.shape[0] == negative.shape[0] == 2
     assert torch.equal(text[:, 0], torch.tensor([1.0, 2.0]))
     assert spans[0].max() == 1.0  # the include span reaches the trainer as the span channel
+
+
+def test_a_served_query_run_trains_on_what_serving_sends():
+    rng = np.random.default_rng(0)
+    table = {t: rng.normal(size=384).astype(np.float32) for t in ("piano", "flute", "barking", MARKED_READING)}
+    batcher = Batcher("cpu", table, served=True)
+    examples = [_example(p) for p in ("piano", "oboe", "flute", MARKED_READING)] + [_example("barking", "dog")]
+    *_, text, _spans, _negative = batcher(arrays_of(examples))
+    assert batcher.missed == 1  # "oboe" is not in the table
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        return v / np.linalg.norm(v)
+
+    # An instrument's phrase joins its concept's label ("piano"), as inference.queries builds it for
+    # serving; an event's phrase stands alone, and so does "keep this" with marks (serving reads no concept).
+    expected = [
+        unit(2 * table["piano"]),
+        unit(table["flute"] + table["piano"]),
+        unit(table[MARKED_READING]),
+        unit(table["barking"]),
+    ]
+    assert np.allclose(text.numpy(), np.stack(expected), atol=1e-6)
+
+
+def test_the_phrase_table_holds_the_catalogs_labels():
+    phrases = set(pack.enumerated_phrases([]))
+    assert {c.label for c in CONCEPTS} <= phrases

@@ -114,7 +114,8 @@ def pack_audio(meta: list[dict], audio: list[np.ndarray], out: Path, seed: int) 
 
 
 def enumerated_phrases(meta: list[dict]) -> list[str]:
-    """Every name in the bank and the catalog, read through every template (with and without marks)."""
+    """Every name in the bank and the catalog, read through every template (with and without marks),
+    and the catalog's labels (which join the phrase in the query serving sends)."""
     names = {n for m in meta for n in m["names"]} | set(prompts.MUSIC_NAMES) | set(prompts.VOCAL_NAMES)
     names |= {n for c in CONCEPTS for n in prompts.own_names(c.name)}
     out = {
@@ -122,6 +123,7 @@ def enumerated_phrases(meta: list[dict]) -> list[str]:
         for p in prompts.KARAOKE + prompts.VAGUE + prompts.NAMELESS_MARKED
         for marked in (False, True)
     }
+    out |= {c.label for c in CONCEPTS}
     for name in sorted(names):
         for template in prompts.all_templates():
             if "{t}" in template:

@@ -21,6 +21,11 @@ Deterministic: example ``i`` of step ``s`` is ``mixtures.sample(bank, seed * 10*
 model is seeded, the CPU runs one thread. ``workers`` data processes make the batches ahead (the same ones);
 on a machine without MiniLM the phrase embeddings come from ``phrase_table`` (``training/pack.py``), and a
 run of fixed length anneals its learning rate over ``anneal_minutes`` (``config-gpu-*.yaml``).
+
+``query`` (optional): ``phrase`` (the default, every shipped stage) conditions the network on the phrase
+the prompt's reading names; ``served`` on the query serving sends (``inference.queries``: the phrase with
+its concept's label for most families), so that a run from scratch learns what it will meet
+(``config-gpu-wide.yaml``; docs/learned.md, "The served query in training").
 """
 
 from __future__ import annotations
@@ -38,11 +43,13 @@ import yaml
 
 from audiolasso_learned import model as net
 from audiolasso_learned.features import frames, span_channel
+from audiolasso_learned.inference import Query, label, queries
 from audiolasso_learned.training import bank as bank_io
 from audiolasso_learned.training.bank import Bank
 from audiolasso_learned.training.mixtures import SCENE_WEIGHTS, Example, sample
 from audiolasso_learned.training.pack import read_phrases
 from serve_app.understanding import embedding
+from serve_app.understanding.reading import MARKED_READING
 
 VALIDATION_SEED = 1_000_000  # validation examples use seeds from here on; training seeds stay below
 TARGET_WEIGHT = 0.75
@@ -64,6 +71,12 @@ def energy_db(estimate: torch.Tensor, mixture: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(ratio + 1e-3)
 
 
+def served_concept(example: Example) -> str:
+    """The concept serving reads from the example's prompt: its own, or ``other`` where the prompt
+    names nothing and the spans mark the sound ("keep this")."""
+    return "other" if example.phrase == MARKED_READING else example.concept
+
+
 def arrays_of(examples: list[Example]) -> dict:
     """Examples -> stacked numpy arrays (what a data worker hands the trainer)."""
     mixture = np.stack([e.mixture for e in examples])
@@ -72,6 +85,7 @@ def arrays_of(examples: list[Example]) -> dict:
         "target": np.stack([e.target for e in examples]),
         "spans": np.stack([span_channel(e.spans, frames(mixture.shape[1])) for e in examples]),
         "phrases": [e.phrase for e in examples],
+        "concepts": [served_concept(e) for e in examples],
         "negative": np.array([e.negative for e in examples]),
     }
 
@@ -97,36 +111,49 @@ def _as_is(arrays: dict) -> dict:
 
 
 class Batcher:
-    """Arrays -> tensors on ``device``. Phrase embeddings come from MiniLM (cached) or, on a machine without
-    it, from a packed table (``training/pack.py``): an example whose phrase the table lacks is dropped and
-    counted in ``missed``."""
+    """Arrays -> tensors on ``device``. The network is conditioned on the phrase's embedding or, with
+    ``served``, on the query serving sends (``inference.queries``). Embeddings come from MiniLM (cached)
+    or, on a machine without it, from a packed table (``training/pack.py``): an example whose texts the
+    table lacks is dropped and counted in ``missed``."""
 
-    def __init__(self, device: str = "cpu", table: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, device: str = "cpu", table: dict[str, np.ndarray] | None = None, served: bool = False) -> None:
         self.device = device
         self.table = table
-        self.embeddings: dict[str, torch.Tensor] = {}
+        self.served = served
+        self.queries: dict[Query, torch.Tensor] = {}
         self.missed = 0
 
-    def knows(self, phrase: str) -> bool:
-        return self.table is None or phrase in self.table
+    def key(self, phrase: str, concept: str) -> Query:
+        return (phrase, concept if self.served else "")
 
-    def text(self, phrases: list[str]) -> torch.Tensor:
-        new = sorted({p for p in phrases if p not in self.embeddings})
+    def knows(self, key: Query) -> bool:
+        texts = (key[0], label(key[1]))
+        return self.table is None or all(t is None or t in self.table for t in texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.table[t] for t in texts]) if self.table is not None else embedding.encode(texts)
+
+    def text(self, keys: list[Query]) -> torch.Tensor:
+        new = sorted({k for k in keys if k not in self.queries})
         if new:
-            vectors = np.stack([self.table[p] for p in new]) if self.table is not None else embedding.encode(new)
-            for p, e in zip(new, torch.from_numpy(vectors), strict=True):
-                self.embeddings[p] = e
-        return torch.stack([self.embeddings[p] for p in phrases])
+            if self.served:
+                vectors = queries(new, self._encode)
+            else:  # the phrase's embedding as it is (already of unit length), as every shipped stage trained
+                vectors = dict(zip(new, self._encode([phrase for phrase, _ in new]), strict=True))
+            for k in new:
+                self.queries[k] = torch.from_numpy(np.asarray(vectors[k], np.float32))
+        return torch.stack([self.queries[k] for k in keys])
 
     def __call__(self, arrays: dict) -> tuple[torch.Tensor, ...]:
-        keep = [i for i, p in enumerate(arrays["phrases"]) if self.knows(p)]
-        self.missed += len(arrays["phrases"]) - len(keep)
+        keys = [self.key(p, c) for p, c in zip(arrays["phrases"], arrays["concepts"], strict=True)]
+        keep = [i for i, k in enumerate(keys) if self.knows(k)]
+        self.missed += len(keys) - len(keep)
 
         def tensor(name: str) -> torch.Tensor:
             return torch.as_tensor(arrays[name][keep]).to(self.device)
 
         mixture = tensor("mixture")
-        text = self.text([arrays["phrases"][i] for i in keep]).to(self.device)
+        text = self.text([keys[i] for i in keep]).to(self.device)
         return mixture, tensor("target"), net.stft(mixture), text, tensor("spans"), tensor("negative")
 
 
@@ -182,6 +209,8 @@ def main() -> None:
     for key, value in vars(args).items():  # every option but --config overrides its config key
         if key != "config" and value is not None:
             cfg[key] = value
+    if cfg.get("query", "phrase") not in ("phrase", "served"):
+        raise SystemExit(f"query: {cfg['query']!r}; use phrase (the default) or served")
     device = cfg.get("device", "cpu")
     torch.set_num_threads(cfg["threads"])
     torch.set_float32_matmul_precision("high")  # TF32 on a GPU; nothing changes on a CPU
@@ -196,12 +225,12 @@ def main() -> None:
     train_bank = bank_io.load(Path(cfg["bank"]), "train")
     val_bank = bank_io.load(Path(cfg["bank"]), "val")
     table = read_phrases(Path(cfg["phrase_table"])) if cfg.get("phrase_table") else None
-    batcher = Batcher(device, table)
+    batcher = Batcher(device, table, cfg.get("query") == "served")
     bs = cfg["batch_size"]
     val_examples = [
         sample(val_bank, VALIDATION_SEED + i, cfg["validation_seconds"]) for i in range(cfg["validation_examples"])
     ]
-    val_examples = [e for e in val_examples if batcher.knows(e.phrase)]
+    val_examples = [e for e in val_examples if batcher.knows(batcher.key(e.phrase, served_concept(e)))]
     val_batches = [batcher(arrays_of(val_examples[i : i + 8])) for i in range(0, len(val_examples), 8)]
     val_scenes = [e.scene for e in val_examples]
 
@@ -296,7 +325,7 @@ def main() -> None:
     if step % cfg["validate_every"] and step != cfg["max_steps"]:  # stopped by time: the last weights, scored
         validate_and_keep()
     net.save(model, workdir / "last.safetensors", dtype)
-    missed = f", {batcher.missed} examples dropped (phrase not in the table)" if batcher.table is not None else ""
+    missed = f", {batcher.missed} examples dropped (a text not in the table)" if batcher.table is not None else ""
     note(f"# stopped at step {step} (lr {lr:.2e}), best validation SI-SDRi {best:.3f} dB{missed}")
 
 
