@@ -524,51 +524,6 @@ def render_hydrogen(
     return out[:n]
 
 
-# --------------------------------------------------------------------------------------------------
-# A one-shot sampler: notes played from a folder of recorded notes (the Salamander piano's layout)
-# --------------------------------------------------------------------------------------------------
-SAMPLE_NAME = re.compile(r"^([A-G]#?)(-?\d)v(\d+)$")  # "D#4v8": pitch class, octave, velocity layer
-PITCH_CLASSES = {"C": 0, "C#": 1, "D": 2, "D#": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "G#": 8, "A": 9, "A#": 10, "B": 11}
-
-
-@functools.lru_cache(maxsize=2)
-def _samples(folder: str, rate: int) -> dict[tuple[int, int], np.ndarray]:
-    """{(midi pitch, velocity layer): mono audio} of every ``<note><octave>v<layer>.*`` file in ``folder``."""
-    out = {}
-    for f in sorted(Path(folder).iterdir()):
-        m = SAMPLE_NAME.match(f.stem)
-        if m:
-            pitch = 12 * (int(m[2]) + 1) + PITCH_CLASSES[m[1]]
-            out[(pitch, int(m[3]))] = load_file(f, rate)
-    if not out:
-        raise FileNotFoundError(f"no <note><octave>v<layer> samples in {folder}")
-    return out
-
-
-def render_sampler(folder: str | Path, notes: list[Note], duration_s: float, rate: int = SR) -> np.ndarray:
-    """Render ``notes`` from recorded notes: the nearest recorded pitch in the velocity layer nearest
-    the note's velocity, resampled to the note's pitch, cut at the note's end by a 0.15 s damper."""
-    samples = _samples(str(folder), rate)
-    layers = sorted({layer for _, layer in samples})
-    top = max(layers)
-    n = int(duration_s * rate)
-    out = np.zeros(n, np.float32)
-    for start, dur, pitch, vel in notes:
-        layer = min(layers, key=lambda v: abs(v / top - vel / 127))
-        source = min((p for p, v in samples if v == layer), key=lambda p: abs(p - pitch))
-        x = samples[(source, layer)]
-        ratio = 2 ** ((pitch - source) / 12)
-        held = int(dur * rate)
-        length = min(int(len(x) / ratio), held + int(0.6 * rate))
-        y = np.interp(np.arange(length) * ratio, np.arange(len(x)), x).astype(np.float32)
-        y[held:] *= np.exp(-np.arange(length - held) / (0.15 * rate / 6.91)).astype(np.float32)
-        i = int(start * rate)
-        if i < n:
-            seg = y[: n - i] * (0.6 + 0.4 * vel / 127)
-            out[i : i + len(seg)] += seg
-    return out
-
-
 def render_part(
     source: Source,
     notes: list[Note],
@@ -581,8 +536,6 @@ def render_part(
     rate: int = SR,
 ) -> np.ndarray:
     """Audio of one part: ``source`` is a registry entry of kind soundfont / sample_kit / synthesis."""
-    if source.extra.get("engine") == "sampler":
-        return render_sampler(source.path, notes, duration_s, rate)
     if source.kind == "synthesis":
         method = source.path.split(":")[-1]
         # a synthesis part always names its family (synth.patch rejects any it does not play)

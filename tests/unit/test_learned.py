@@ -227,20 +227,6 @@ def test_effects_keep_length_and_level(bank):
     assert len(effects.resample(src, rate, SAMPLE_RATE)) == SAMPLE_RATE
 
 
-def test_band_dynamics_shorten_or_lengthen_a_decay():
-    t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
-    x = (np.sin(2 * np.pi * 440 * t) * np.exp(-3 * t)).astype(np.float32)  # a note dying away
-    tail = slice(SAMPLE_RATE, 2 * SAMPLE_RATE)
-
-    def tail_share(y: np.ndarray) -> float:
-        return float((y[tail] ** 2).sum() / (y**2).sum())
-
-    bands = len(effects.DYNAMICS_BANDS)
-    assert np.allclose(effects.shape_bands(x, np.ones(bands)), x, atol=1e-4)  # exponent 1: unchanged
-    assert tail_share(effects.shape_bands(x, np.full(bands, 1.5))) < 0.5 * tail_share(x)
-    assert tail_share(effects.shape_bands(x, np.full(bands, 0.7))) > 1.5 * tail_share(x)
-
-
 def test_network_shapes_and_shipped_size():
     model = net.MaskNet().eval()
     spec = net.stft(torch.randn(2, SAMPLE_RATE))

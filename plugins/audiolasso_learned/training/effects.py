@@ -47,33 +47,6 @@ def eq(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     return np.asarray(y, np.float32)
 
 
-DYNAMICS_FAMILIES = frozenset({"piano", "organ_synth", "guitar", "bass", "strings", "brass", "woodwinds"})
-DYNAMICS_BANDS = np.geomspace(80.0, 12800.0, 6)  # band centres, two octaves wide apart from the ends
-
-
-def dynamics(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
-    """Other attacks and decays for the same notes: each of six log-spaced bands with its own random
-    exponent (0.6-1.6), so a sampled instrument stands for others whose partials die away at other rates."""
-    return shape_bands(x, rng.uniform(0.6, 1.6, len(DYNAMICS_BANDS)))
-
-
-def shape_bands(x: np.ndarray, exponents: np.ndarray) -> np.ndarray:
-    """Each band's envelope raised to its exponent: above 1 an expander shortens the band's decay and
-    sharpens its attack, below 1 a compressor lets it ring longer (gains -30 to +12 dB, relative to the
-    band's loudest frame, interpolated between bands in log frequency)."""
-    nfft = 1024  # hop nfft / 2: Hann at 50 % overlap adds back to one
-    _, _, spec = signal.stft(x, nperseg=nfft)
-    logf = np.log(np.maximum(np.fft.rfftfreq(nfft, 1 / SAMPLE_RATE), 40.0))
-    centres = np.log(DYNAMICS_BANDS)
-    weights = np.maximum(0.0, 1.0 - np.abs(logf[None] - centres[:, None]) / np.log(4.0))  # two octaves wide
-    env = signal.lfilter([0.5], [1, -0.5], weights @ (np.abs(spec) ** 2), axis=1)  # about 20 ms smoothing
-    level = 10 * np.log10(env + 1e-12) - 10 * np.log10(env.max(axis=1, keepdims=True) + 1e-12)
-    gains_db = np.clip((exponents[:, None] - 1.0) * np.maximum(level, -60.0), -30.0, 12.0)
-    to_bins = np.stack([np.interp(logf, centres, unit) for unit in np.eye(len(centres))], axis=1)
-    _, y = signal.istft(spec * (to_bins @ 10 ** (gains_db / 20)).astype(np.float32), nperseg=nfft)
-    return np.asarray(y[: len(x)], np.float32)
-
-
 def room_ir(rng: np.random.Generator, rt60: float) -> np.ndarray:
     """A synthetic room: direct path + exponentially decaying, low-passed noise tail."""
     n = int(rt60 * 1.1 * SAMPLE_RATE)
@@ -134,8 +107,6 @@ def resample(x: np.ndarray, rate: tuple[int, int], n: int) -> np.ndarray:
 
 def apply(rng: np.random.Generator, x: np.ndarray, family: str = "", strength: float = 1.0) -> np.ndarray:
     """A random chain of effects for one stem of ``family`` (``strength`` scales their probabilities)."""
-    if family in DYNAMICS_FAMILIES and rng.random() < 0.5 * strength:
-        x = dynamics(rng, x)
     if rng.random() < 0.5 * strength:
         x = eq(rng, x)
     if rng.random() < (0.45 if family == "guitar" else 0.08) * strength:

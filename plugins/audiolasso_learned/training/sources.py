@@ -43,10 +43,6 @@ VALIDATION_EVERY = 8  # every 8th song / clip of a kind is held back for validat
 
 GM_SF2 = "fluidr3_gm"
 GS_SF2 = "fluidr3_gs"
-# the Salamander grand (`npm pack @audio-samples/piano-mp3-velocity{4,8,12}`, their audio/ in one folder):
-# a piano part plays it with this probability when the folder is there
-SALAMANDER = ".audiolasso/samples/salamander"
-SAMPLER_PROB = 0.35
 TRAIN_KITS = (
     "h2_audiophob",
     "h2_bja_pacific",
@@ -803,9 +799,6 @@ def render_instrument(
             return x, ("drum kit", "drums"), kit
         bank, program, name = DRUM_KITS[int(rng.integers(len(DRUM_KITS)))]
         return fluid(GM_SF2, notes, bank, program, seconds, drums=True), (name, "drums"), f"{GM_SF2}:{bank}/{program}"
-    if family == "piano" and rng.random() < SAMPLER_PROB and avoid is None and Path(SALAMANDER).is_dir():
-        x = music.render_sampler(SALAMANDER, notes, seconds, SAMPLE_RATE)
-        return x, ("grand piano", "piano"), "salamander_piano"
     if family in SYNTH_FAMILIES and rng.random() < synth_prob and avoid is None:
         method = SYNTH_FAMILIES[family]
         rate = 22050  # rendered at half rate (cheap), then resampled
