@@ -54,6 +54,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _connection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", help="the service (env AUDIOLASSO_URL; default http://127.0.0.1:8000)")
     p.add_argument("--api-key", help="API key (env AUDIOLASSO_API_KEY)")
+    p.add_argument(
+        "--retries",
+        type=_count,
+        default=6,
+        metavar="N",
+        help="retry a call that found the service unreachable or busy N times, waiting 0.5 s, 1 s, 2 s... "
+        "between tries (default: %(default)s, about half a minute)",
+    )
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a count of retries is a whole number, 0 or more (got {text!r})")
+    return int(text)
 
 
 def parse_span(text: str, include: bool) -> dict[str, Any]:
@@ -86,7 +100,7 @@ def _separate(args: argparse.Namespace) -> int:
     if not is_url and not Path(args.input).is_file():
         return _fail(f"no such file: {args.input}", EXIT_BAD_INPUT)
     try:
-        client = Client(args.url, args.api_key)
+        client = Client(args.url, args.api_key, max_retries=args.retries)
     except ValueError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     job = None
@@ -125,7 +139,7 @@ def _separate(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     try:
-        with Client(args.url, args.api_key) as client:
+        with Client(args.url, args.api_key, max_retries=args.retries) as client:
             job = client.job(args.request_id)
             answer = {"status": job.status, "result": job.result, "cancel": job.cancel}[args.call]()
     except ValueError as exc:

@@ -201,5 +201,9 @@ def test_cli_reports_an_unreachable_service(key, mix_file):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
-    done = _cli("status", "req_x", key=key, url=closed)
+    started = time.monotonic()
+    done = _cli("status", "req_x", "--retries", "2", key=key, url=closed)
     assert done.returncode == 4 and "service_unreachable" in done.stderr
+    assert time.monotonic() - started >= 1.5  # it waited 0.5 s and 1 s before its two retries
+    refused = _cli("status", "req_x", "--retries", "-1", key=key, url=closed)
+    assert refused.returncode == 2 and "0 or more" in refused.stderr
