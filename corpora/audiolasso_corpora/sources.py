@@ -279,17 +279,6 @@ INSTRUMENTS = [
         engine="hydrogen",
     ),
     _S(
-        "salamander_piano",
-        "train",
-        "sample_kit",
-        "npm:@audio-samples/piano-mp3-velocity{4,8,12}",
-        ".audiolasso/samples/salamander",
-        "CC-BY-3.0 (Alexander Holm, Salamander Grand Piano V3)",
-        "piano",
-        "Salamander Grand Piano: a Yamaha C5 recorded every third semitone, velocity layers 4, 8 and 12 of 16",
-        engine="sampler",
-    ),
-    _S(
         "synth_additive",
         "train",
         "synthesis",
