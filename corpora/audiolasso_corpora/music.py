@@ -524,6 +524,86 @@ def render_hydrogen(
     return out[:n]
 
 
+# --------------------------------------------------------------------------------------------------
+# A sampler: parts played from recorded notes, each kept at the pitch it was recorded at
+# --------------------------------------------------------------------------------------------------
+Recorded = dict[tuple[int, int], np.ndarray]  # {(MIDI pitch, velocity layer): mono audio}
+SAMPLE_NAME = re.compile(r"^([A-G]#?)(-?\d)v(\d+)$")  # "D#4v8": pitch class, octave, velocity layer
+PITCH_CLASSES = {"C": 0, "C#": 1, "D": 2, "D#": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "G#": 8, "A": 9, "A#": 10, "B": 11}
+
+
+@functools.lru_cache(maxsize=2)
+def recorded_folder(folder: str, rate: int = SR) -> Recorded:
+    """Every ``<note><octave>v<layer>.*`` file in ``folder`` (the Salamander grand's layout)."""
+    out = {}
+    for f in sorted(Path(folder).iterdir()):
+        m = SAMPLE_NAME.match(f.stem)
+        if m:
+            out[(12 * (int(m[2]) + 1) + PITCH_CLASSES[m[1]], int(m[3]))] = load_file(f, rate)
+    if not out:
+        raise FileNotFoundError(f"no <note><octave>v<layer> samples in {folder}")
+    return out
+
+
+def note_pitch(x: np.ndarray, rate: int = SR) -> float:
+    """The MIDI pitch of one recorded note (30 Hz to 2 kHz): YIN's first dip of the cumulative-mean-
+    normalised difference under 0.15, per 50 ms frame of the second after the attack, the median."""
+    w, lo, hi = int(0.05 * rate), int(rate / 2000), int(rate / 30)
+    start = int(np.argmax(np.abs(x) > 0.1 * np.abs(x).max())) + int(0.05 * rate)
+    periods = []
+    for i in range(start, min(len(x) - w - hi, start + rate), w):
+        f = x[i : i + w + hi].astype(np.float64)
+        nfft = 1 << int(np.ceil(np.log2(len(f) + w)))
+        acf = np.fft.irfft(np.fft.rfft(f, nfft) * np.conj(np.fft.rfft(f[:w], nfft)), nfft)[: hi + 1]
+        energy = np.concatenate([[0.0], np.cumsum(f**2)])
+        taus = np.arange(hi + 1)
+        d = energy[w] + energy[taus + w] - energy[taus] - 2 * acf
+        cmnd = d[1:] * taus[1:] / np.maximum(np.cumsum(d[1:]), 1e-12)
+        below = np.flatnonzero(cmnd[lo - 1 :] < 0.15)
+        if below.size == 0:
+            continue
+        tau = lo + below[0]  # walk down to the dip's bottom
+        while tau < hi and cmnd[tau] < cmnd[tau - 1]:
+            tau += 1
+        periods.append(tau)
+    if not periods:
+        raise ValueError("no steady pitch in this recording")
+    return float(69 + 12 * np.log2(rate / float(np.median(periods)) / 440))
+
+
+def render_sampler(recorded: Recorded, notes: list[Note], duration_s: float, rate: int = SR) -> np.ndarray:
+    """Render ``notes`` from recorded notes: the part moved by whole octaves toward the recorded
+    range, each note the nearest recorded pitch in the velocity layer nearest its velocity,
+    resampled to its pitch and cut at its end by a 0.15 s damper."""
+    layers = sorted({layer for _, layer in recorded})
+    pitches = [p for p, _ in recorded]
+    n = int(duration_s * rate)
+    out = np.zeros(n, np.float32)
+    if not notes:
+        return out
+    middle = float(np.median([pitch for _, _, pitch, _ in notes]))
+    octaves = 0
+    while middle + 12 * octaves < min(pitches) - 6:
+        octaves += 1
+    while middle + 12 * octaves > max(pitches) + 6:
+        octaves -= 1
+    for start, dur, pitch, vel in notes:
+        pitch += 12 * octaves
+        layer = min(layers, key=lambda v: abs(v / layers[-1] - vel / 127))
+        source = min((p for p, v in recorded if v == layer), key=lambda p: abs(p - pitch))
+        x = recorded[(source, layer)]
+        ratio = 2 ** ((pitch - source) / 12)
+        held = int(dur * rate)
+        length = min(int(len(x) / ratio), held + int(0.6 * rate))
+        y = np.interp(np.arange(length) * ratio, np.arange(len(x)), x).astype(np.float32)
+        y[held:] *= np.exp(-np.arange(length - held) / (0.15 * rate / 6.91)).astype(np.float32)
+        i = int(start * rate)
+        if i < n:
+            seg = y[: n - i] * (0.6 + 0.4 * vel / 127)
+            out[i : i + len(seg)] += seg
+    return out
+
+
 def render_part(
     source: Source,
     notes: list[Note],
