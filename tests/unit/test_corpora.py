@@ -4,7 +4,6 @@ are in the dev corpus's exact format, and draw only on their own split's sources
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from audiolasso_corpora import sources
@@ -53,40 +52,3 @@ def test_the_drum_machine_plays_each_voice_where_its_note_falls():
         assert not x[: rate // 2].any(), pitch
         assert np.abs(x[rate // 2 : rate // 2 + rate // 50]).max() > 0.05, pitch
     assert sources.get("synth_drum_machine").split == "train"
-
-
-def _peak_hz(x: np.ndarray, start_s: float, rate: int) -> float:
-    seg = x[int((start_s + 0.1) * rate) : int((start_s + 0.4) * rate)]
-    return float(np.argmax(np.abs(np.fft.rfft(seg * np.hanning(len(seg))))) * rate / len(seg))
-
-
-def test_sampler_plays_each_note_at_its_pitch_from_the_nearest_recorded_note(tmp_path):
-    import soundfile as sf
-
-    from audiolasso_corpora import music
-    from audiolasso_corpora.audio import SR
-
-    t = np.arange(2 * SR) / SR
-    for name, hz in (("C4v8", 261.63), ("D#4v8", 311.13)):  # recorded notes, a minor third apart
-        sf.write(tmp_path / f"{name}.wav", 0.5 * np.sin(2 * np.pi * hz * t), SR)
-    recorded = music.recorded_folder(str(tmp_path))
-    assert sorted(recorded) == [(60, 8), (63, 8)]
-    x = music.render_sampler(recorded, [(0.0, 0.5, 61, 100), (1.0, 0.5, 63, 100)], 2.0)
-    assert abs(_peak_hz(x, 0.0, SR) - 277.18) < 4  # C#4 from C4, one semitone up
-    assert abs(_peak_hz(x, 1.0, SR) - 311.13) < 4  # D#4 as recorded
-    assert np.abs(x[int(0.8 * SR) : int(1.0 * SR)]).max() < 0.01  # the damper ends the first note
-
-
-def test_a_one_note_sampler_measures_its_pitch_and_moves_the_part_by_octaves_toward_it():
-    from audiolasso_corpora import music
-    from audiolasso_corpora.audio import SR
-
-    t = np.arange(2 * SR) / SR
-    note = sum(np.sin(2 * np.pi * 220 * k * t) / k * np.exp(-t * k) for k in range(1, 8)).astype(np.float32)
-    assert abs(music.note_pitch(note) - 57) < 0.2  # A3, its partials decaying
-    # a part around A5 (81) played from an A3 recording sounds two octaves down, its intervals kept
-    x = music.render_sampler({(57, 1): note}, [(0.0, 0.5, 81, 100), (1.0, 0.5, 84, 100)], 2.0)
-    assert abs(_peak_hz(x, 0.0, SR) - 220.0) < 4
-    assert abs(_peak_hz(x, 1.0, SR) - 261.63) < 4
-    with pytest.raises(ValueError):
-        music.note_pitch(np.random.default_rng(0).standard_normal(SR).astype(np.float32))

